@@ -1,0 +1,59 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app app
+PG_TEST_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
+
+.PHONY: run test install install-test translations system-deps lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+install-test: $(VENV)/.installed-test translations
+
+# Compiled catalogues are build output (.mo files are not committed).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -f -d translations -D messages
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo "Panel: http://127.0.0.1:$(PORT)/login  (demo accounts: instance/demo-accounts.txt)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Debian's Chromium and CJK fonts for the browser tests; installed only when missing.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "installing chromium and fonts-noto-cjk"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+lint: install-test
+	$(BIN)/ruff check .
+
+# Every test on SQLite, then again on PostgreSQL when one answers on 127.0.0.1:5432.
+test: install-test system-deps
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+	@if $(BIN)/python -c "import psycopg2; psycopg2.connect('dbname=test user=postgres host=127.0.0.1 port=5432', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== again on PostgreSQL =="; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
+	else \
+		echo "PostgreSQL not answering on 127.0.0.1:5432; SQLite only"; \
+	fi
+
+bench: install
+	$(BIN)/python bench/run.py

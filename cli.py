@@ -1,0 +1,65 @@
+"""Command-line entry points: ``flask --app app users create``, ``flask --app app seed-demo``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from extensions import db
+from services import access
+from services.accounts import AccountError, create_user
+
+users = AppGroup("users", help="Manage personal accounts.")
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", "role", required=True, type=click.Choice(access.ROLES))
+@click.option("--password", default=None, help="Prompted for (hidden) when left out.")
+@click.option("--full-name", default=None, help="Real name; defaults to NAME.")
+def create_user_command(name: str, role: str, password: str | None, full_name: str | None):
+    """Create the account NAME with ROLE."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(
+            db.session,
+            username=name,
+            full_name=full_name or name,
+            role_code=role,
+            password=password,
+        )
+        db.session.commit()
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {user.username} ({role})")
+
+
+@click.command("seed-demo")
+@click.option("--prospects", "prospect_count", default=300, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when accounts already exist.")
+def seed_demo_command(prospect_count: int, if_empty: bool):
+    """Fill an empty database with a realistic demo office."""
+    from services.demo_data import DemoDataError, seed_demo
+
+    try:
+        result = seed_demo(
+            db.session,
+            prospect_count=prospect_count,
+            accounts_file=current_app.instance_path + "/demo-accounts.txt",
+            skip_if_not_empty=if_empty,
+        )
+    except DemoDataError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    if result is None:
+        click.echo("database already holds data; demo seeding skipped")
+        return
+    click.echo(result.describe())
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,16 @@
+"""Extensions, created unbound here and bound to the app in create_app()."""
+
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from models.base import Base
+
+# Models are plain SQLAlchemy 2.x classes on Base; Flask-SQLAlchemy only manages the session.
+db = SQLAlchemy(metadata=Base.metadata)
+migrate = Migrate()
+login_manager = LoginManager()
+babel = Babel()
+csrf = CSRFProtect()

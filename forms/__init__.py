@@ -1,0 +1,1 @@
+"""WTForms forms and validators."""

@@ -1,0 +1,106 @@
+"""Field validators for the office's data: mainland phones, resident ID numbers, dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+from wtforms.validators import ValidationError
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# Area code 3-4 digits starting with 0, then a 7-8 digit number, optional extension.
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """Strip spaces and a +86/86 prefix; None for empty."""
+    if value is None:
+        return None
+    value = re.sub(r"[\s()]", "", value)
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("86") and len(value) == 13:
+        value = value[2:]
+    return value or None
+
+
+def is_mobile(value: str) -> bool:
+    return bool(MOBILE_RE.fullmatch(value))
+
+
+class MainlandMobile:
+    """A mainland China mobile number: 11 digits starting 13-19."""
+
+    def __init__(self, message=None):
+        self.message = message
+
+    def __call__(self, form, field):
+        value = normalise_phone(field.data)
+        if value is None:
+            return
+        if not is_mobile(value):
+            raise ValidationError(
+                self.message or _l("Enter an 11-digit mainland mobile number, e.g. 13812345678.")
+            )
+        field.data = value
+
+
+class Landline:
+    """A landline with its area code, e.g. 020-12345678."""
+
+    def __call__(self, form, field):
+        value = normalise_phone(field.data)
+        if value is None:
+            return
+        if not LANDLINE_RE.fullmatch(value):
+            raise ValidationError(_l("Enter a landline with its area code, e.g. 020-12345678."))
+        field.data = value
+
+
+def normalise_id_number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().upper()
+    return value or None
+
+
+class ResidentIdNumber:
+    """A Chinese resident ID number (18 characters) with a valid checksum and birth date."""
+
+    def __call__(self, form, field):
+        value = normalise_id_number(field.data)
+        if value is None:
+            return
+        try:
+            field.data = ric.validate(value)
+        except StdnumError as exc:
+            raise ValidationError(
+                _l("Not a valid resident ID number (check the digits and the last character).")
+            ) from exc
+
+
+class DateInRange:
+    """A date no earlier than ``years_back`` years ago and no later than ``days_ahead``."""
+
+    def __init__(self, years_back: int = 30, days_ahead: int = 0):
+        self.years_back = years_back
+        self.days_ahead = days_ahead
+
+    def __call__(self, form, field):
+        value = field.data
+        if value is None:
+            return
+        today = date.today()
+        earliest = today.replace(year=today.year - self.years_back, day=1)
+        latest = today + timedelta(days=self.days_ahead)
+        if value < earliest or value > latest:
+            raise ValidationError(
+                _l(
+                    "Enter a date between %(start)s and %(end)s.",
+                    start=earliest.isoformat(),
+                    end=latest.isoformat(),
+                )
+            )

@@ -1,0 +1,17 @@
+"""SQLAlchemy 2.x typed models, one module per area of DOMAIN.md.
+
+Importing this package registers every table on ``Base.metadata``.
+"""
+
+from models import (  # noqa: F401  (imported for their tables)
+    archives,
+    dealers,
+    people,
+    property,
+    prospects,
+    reference,
+    transfers,
+)
+from models.base import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,1 @@
+"""The office's rules as plain functions: no Flask request objects, no commits."""

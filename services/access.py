@@ -1,0 +1,79 @@
+"""Who may do what: one role × view × right table that the base view and services read.
+
+Rights are letters: L list, D details, C create, E edit, X delete, O export.
+Adding a view means adding its row here; the access-matrix test fails on a view missing
+from this table, so nothing ships unguarded.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ROLES = ("clerk", "supervisor", "region_manager", "custodian", "admin")
+
+ROLE_LABELS = {
+    "clerk": _l("Clerk / sales consultant"),
+    "supervisor": _l("Sales supervisor"),
+    "region_manager": _l("Region manager"),
+    "custodian": _l("Archive custodian"),
+    "admin": _l("Administrator"),
+}
+
+LIST, DETAILS, CREATE, EDIT, DELETE, EXPORT = "L", "D", "C", "E", "X", "O"
+
+# Customer records are not deleted by clerks: corrections and deletions go to a superior.
+# Paper files are never deleted, only recorded as destroyed.
+#                            clerk     supervisor  region_mgr  custodian  admin
+_TABLE: dict[str, tuple[str, str, str, str, str]] = {
+    # prospects
+    "prospect": ("LDCE", "LDCEXO", "", "LD", "LD"),
+    "visit": ("LDCE", "LDCEXO", "", "", "LD"),
+    # dealers
+    "dealer": ("", "LDO", "LDCEO", "", "LD"),
+    "dealer_data_card": ("", "LDO", "LDCEO", "", "LD"),
+    "potential_dealer_file": ("", "LDO", "LDCEO", "", "LD"),
+    "dealer_visit": ("", "LDO", "LDCEO", "", "LD"),
+    # owners, units, households
+    "owner": ("LDCE", "LDCEXO", "", "LD", "LD"),
+    "unit": ("LDCE", "LDCEXO", "", "LD", "LD"),
+    "ownership": ("LD", "LDCEO", "", "LD", "LD"),
+    "household_member": ("LDCE", "LDCEXO", "", "", "LD"),
+    "tenant": ("LDCE", "LDCEXO", "", "LD", "LD"),
+    "lease": ("LDCE", "LDCEXO", "", "", "LD"),
+    "resident_card": ("LDCE", "LDCEXO", "", "", "LD"),
+    "vehicle_card": ("LDCE", "LDCEXO", "", "", "LD"),
+    "parking_space": ("LDCE", "LDCEXO", "", "", "LD"),
+    # transfers
+    "transfer": ("LDCE", "LDCEO", "", "LD", "LD"),
+    # paper archives
+    "archive_file": ("LD", "LDO", "", "LDCEO", "LD"),
+    # administration
+    "user": ("", "", "", "", "LDCE"),
+    "reference_list": ("", "", "", "", "LDCE"),
+    "reference_item": ("", "", "", "", "LDCEO"),
+}
+
+RIGHTS: dict[str, dict[str, frozenset[str]]] = {
+    view: {role: frozenset(letters) for role, letters in zip(ROLES, row, strict=True)}
+    for view, row in _TABLE.items()
+}
+
+#: Custom (non-model) admin pages and the roles that may open them.
+PAGES: dict[str, frozenset[str]] = {
+    "admin.index": frozenset(ROLES),
+}
+
+
+def rights_for(role: str | None, view: str) -> frozenset[str]:
+    """The letters ``role`` holds on ``view``; nothing for an unknown role or view."""
+    if not role:
+        return frozenset()
+    return RIGHTS.get(view, {}).get(role, frozenset())
+
+
+def can(role: str | None, view: str, right: str) -> bool:
+    return right in rights_for(role, view)
+
+
+def role_label(code: str) -> str:
+    return str(ROLE_LABELS.get(code, code))

@@ -1,0 +1,20 @@
+"""Rules of the welcome card that hold on every save."""
+
+from __future__ import annotations
+
+from models.prospects import Prospect
+
+
+def number_visits(prospect: Prospect) -> None:
+    """Number new receptions after the existing ones, in date order, and keep the card's
+    first-visit and last-contact dates in step with its receptions."""
+    visits = list(prospect.visits)
+    taken = [v.seq for v in visits if v.seq]
+    next_seq = max(taken, default=0) + 1
+    for visit in sorted((v for v in visits if not v.seq), key=lambda v: (v.visited_on, id(v))):
+        visit.seq = next_seq
+        next_seq += 1
+    dates = [v.visited_on for v in visits if v.visited_on]
+    if dates:
+        prospect.first_visit_on = min(dates)
+        prospect.last_contact_on = max(dates)

@@ -1,0 +1,213 @@
+"""The one secure base view every model view inherits.
+
+Flask-Admin's defaults are open; this closes them once:
+- ``is_accessible``: signed in and the role holds a right on this view (services/access.py);
+  anonymous users go to /login, signed-in users without the right get 403.
+- ``_handle_view``: one choke point per endpoint; each endpoint needs its right (edit form
+  and the editable-list ajax need E, export needs O, each batch action its declared right);
+  an endpoint nobody declared is refused.
+- ``get_one`` loads through ``get_query`` so row scoping holds on details/edit/delete, and a
+  row outside the scope is a 404; ``get_count_query`` applies the same scope.
+- export is limited to declared columns (never "every column") and to ``export_max_rows``.
+- errors flash a plain message in the user's language; nothing of the SQL or its values.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.tools import get_query_for_ids
+from flask_admin.form import BaseForm
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+
+from services import access
+from views.labels import COMMON_LABELS
+
+log = logging.getLogger(__name__)
+
+
+class PanelForm(BaseForm):
+    """Flask-Admin's form with Flask-WTF's CSRF token, so CSRFProtect accepts its POSTs."""
+
+    class Meta(FlaskForm.Meta):
+        pass
+
+
+# Endpoint function name -> right it needs. Anything not listed is refused.
+ENDPOINT_RIGHTS = {
+    "index_view": access.LIST,
+    "details_view": access.DETAILS,
+    "create_view": access.CREATE,
+    "edit_view": access.EDIT,
+    "delete_view": access.DELETE,
+    "export": access.EXPORT,
+    "ajax_update": access.EDIT,
+    "ajax_lookup": access.LIST,
+    # action_view is checked per action, below.
+}
+
+
+def current_role() -> str | None:
+    if not current_user.is_authenticated:
+        return None
+    return current_user.role_code
+
+
+class SecureModelView(ModelView):
+    """Base of every model view. Subclasses declare columns, labels, search and filters."""
+
+    #: Key of this view's row in services/access.py; also its endpoint and URL.
+    access_key: str = ""
+    #: Right each batch action needs (action name -> letter).
+    action_rights: dict[str, str] = {"delete": access.DELETE}
+    #: Rights for extra @expose endpoints of a subclass (function name -> letter).
+    extra_endpoint_rights: dict[str, str] = {}
+
+    form_base_class = PanelForm
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 20
+    page_size_options = (20, 50, 100)
+    export_types = ["csv", "xlsx"]
+    export_max_rows = 10_000
+    details_modal = False
+    edit_modal = False
+    create_modal = False
+    column_display_pk = False
+    # Lists never lazy-load a relation per row: subclasses list their joins here.
+    column_auto_select_related = True
+
+    def __init__(self, model, db, **kwargs):
+        kwargs.setdefault("endpoint", self.access_key)
+        kwargs.setdefault("url", f"/admin/{self.access_key}")
+        if self.access_key not in access.RIGHTS:
+            raise LookupError(f"view {self.access_key!r} has no row in services/access.py")
+        self.column_labels = {**COMMON_LABELS, **(self.column_labels or {})}
+        super().__init__(model, db, **kwargs)
+
+    # --- rights -----------------------------------------------------------------------
+    @property
+    def rights(self) -> frozenset[str]:
+        return access.rights_for(current_role(), self.access_key)
+
+    def _right_or_scaffold(self, letter: str) -> bool:
+        # Outside a request (scaffolding at start-up) answer True so every column list
+        # is built; inside a request the role decides.
+        if not has_request_context():
+            return True
+        return letter in self.rights
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self._right_or_scaffold(access.CREATE)
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self._right_or_scaffold(access.EDIT)
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self._right_or_scaffold(access.DELETE)
+
+    @property
+    def can_export(self) -> bool:  # type: ignore[override]
+        return self._right_or_scaffold(access.EXPORT)
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and access.LIST in self.rights
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        rights = self.rights
+        if not rights:
+            abort(403)
+        if name == "action_view":
+            action = request.form.get("action", "")
+            needed = self.action_rights.get(action)
+        else:
+            needed = ENDPOINT_RIGHTS.get(name) or self.extra_endpoint_rights.get(name)
+        if needed is None or needed not in rights:
+            abort(403)
+        if name == "export" and not self.get_export_columns():
+            abort(403)
+        return None
+
+    def is_action_allowed(self, name: str) -> bool:
+        needed = self.action_rights.get(name)
+        return needed is not None and needed in self.rights and super().is_action_allowed(name)
+
+    def _get_filter_groups(self):
+        # Flask-Admin caches filter options at start-up; reference lists change at run time.
+        groups = super()._get_filter_groups()
+        for items in (groups or {}).values():
+            for item in items:
+                _index, flt = self._filter_args[item["arg"]]
+                if getattr(flt, "live_options", False):
+                    item["options"] = flt.get_options(self) or None
+        return groups
+
+    # --- scoping ------------------------------------------------------------------------
+    def scope_query(self, query):
+        """Restrict rows to what the current user may see. Default: everything."""
+        return query
+
+    def get_query(self):
+        return self.scope_query(super().get_query())
+
+    def get_count_query(self):
+        return self.scope_query(super().get_count_query())
+
+    def get_one(self, id):
+        try:
+            pk = int(id)
+        except (TypeError, ValueError):
+            abort(404)
+        record = self.get_query().filter(self.model.id == pk).one_or_none()
+        if record is None:
+            abort(404)
+        return record
+
+    def scoped_ids_query(self, ids):
+        """Rows of ``ids`` within the user's scope: what every batch action must use."""
+        return get_query_for_ids(self.get_query(), self.model, ids)
+
+    # --- export -------------------------------------------------------------------------
+    def get_export_columns(self):
+        # Flask-Admin falls back to every column when column_export_list is unset; here the
+        # fallback is the list columns, which are what the user already sees.
+        if self.column_export_list is None:
+            return self.get_list_columns()
+        return super().get_export_columns()
+
+    # --- errors -------------------------------------------------------------------------
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if current_app.config.get("FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION"):
+            raise exc
+        if isinstance(exc, StaleDataError):
+            flash(
+                _("Someone else changed this record meanwhile. Reload it and try again."), "error"
+            )
+        elif isinstance(exc, IntegrityError):
+            flash(
+                _("This conflicts with another record (a duplicate, or it is still in use)."),
+                "error",
+            )
+        elif isinstance(exc, SQLAlchemyError):
+            flash(_("The database refused the change. Nothing was saved."), "error")
+        else:
+            flash(_("Something went wrong. Nothing was saved."), "error")
+        # The exception type only: its text can carry personal data from the row.
+        log.error("%s on %s.%s", type(exc).__name__, self.access_key, request.endpoint)
+        return True

@@ -1,0 +1,233 @@
+"""Welcome cards (prospects) with their receptions and follow-ups inline."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.model.form import InlineFormAdmin
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from forms.reference import reference_filter, reference_form_args
+from forms.validators import DateInRange, Landline, MainlandMobile
+from models.prospects import Prospect, Visit
+from services.prospects import number_visits
+from views.base import SecureModelView
+
+GRADE_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
+PROGRESS_CHOICES = [
+    ("follow_up", _l("To follow up")),
+    ("viewed", _l("Viewed")),
+    ("signed", _l("Signed")),
+]
+
+VISIT_LABELS = {
+    "seq": _l("No."),
+    "visited_on": _l("Date"),
+    "channel": _l("Channel"),
+    "summary": _l("What was learned"),
+    "appearance": _l("Appearance"),
+    "character": _l("First read of character"),
+    "job_finances": _l("Job and finances"),
+    "housing_owned": _l("Current housing and property owned"),
+    "reasons_needs": _l("Reason and needs"),
+    "concerns": _l("Concerns"),
+    "presented": _l("What was presented"),
+    "interests": _l("Interests"),
+    "open_problems": _l("Open problems and how to solve them"),
+    "next_appointment_on": _l("Next appointment"),
+    "next_appointment_pretext": _l("Pretext of next appointment"),
+    "next_time_todo": _l("To solve next time"),
+    "reflection": _l("Consultant's reflection"),
+}
+
+VISIT_FORM_COLUMNS = (
+    "id",
+    "visited_on",
+    "channel",
+    "summary",
+    "appearance",
+    "character",
+    "job_finances",
+    "housing_owned",
+    "reasons_needs",
+    "concerns",
+    "presented",
+    "interests",
+    "open_problems",
+    "next_appointment_on",
+    "next_appointment_pretext",
+    "next_time_todo",
+    "reflection",
+)
+
+VISIT_FORM_ARGS = {
+    "visited_on": {"validators": [DataRequired(), DateInRange(years_back=10)]},
+    "summary": {"validators": [DataRequired(), Length(max=5000)]},
+    "next_appointment_on": {"validators": [Optional(), DateInRange(years_back=1, days_ahead=366)]},
+    **reference_form_args(channel="contact_channel"),
+}
+
+
+class VisitInline(InlineFormAdmin):
+    form_columns = VISIT_FORM_COLUMNS
+    form_label = _l("Reception / follow-up")
+    column_labels = VISIT_LABELS
+    form_args = VISIT_FORM_ARGS
+
+
+class ProspectView(SecureModelView):
+    access_key = "prospect"
+
+    column_list = (
+        "name",
+        "mobile",
+        "source",
+        "project",
+        "grade",
+        "progress",
+        "consultant",
+        "first_visit_on",
+        "last_contact_on",
+    )
+    column_details_list = (
+        "name",
+        "mobile",
+        "landline",
+        "source",
+        "project",
+        "budget_wan",
+        "purpose",
+        "timeframe",
+        "unit_nature",
+        "age_band",
+        "housing",
+        "awareness",
+        "area_band",
+        "price_band",
+        "income_band",
+        "customer_type",
+        "need",
+        "district",
+        "grade",
+        "progress",
+        "is_scout",
+        "consultant",
+        "first_visit_on",
+        "last_contact_on",
+        "notes",
+        "visits",
+        "created_at",
+        "updated_at",
+    )
+    column_export_list = (
+        "id",
+        "name",
+        "source",
+        "project",
+        "grade",
+        "progress",
+        "consultant",
+        "first_visit_on",
+        "last_contact_on",
+    )
+    column_labels = {
+        "source": _l("Source"),
+        "project": _l("Intended project"),
+        "budget_wan": _l("Budget (10k yuan)"),
+        "purpose": _l("Purpose"),
+        "timeframe": _l("Purchase timeframe"),
+        "unit_nature": _l("Employer type"),
+        "age_band": _l("Age band"),
+        "housing": _l("Current housing"),
+        "awareness": _l("Awareness channel"),
+        "area_band": _l("Intended area"),
+        "price_band": _l("Accepted price"),
+        "income_band": _l("Household monthly income"),
+        "customer_type": _l("Customer type"),
+        "need": _l("Need"),
+        "district": _l("Intended district"),
+        "grade": _l("Grade"),
+        "progress": _l("Progress"),
+        "is_scout": _l("Competitor's scout"),
+        "first_visit_on": _l("First visit"),
+        "last_contact_on": _l("Last contact"),
+        "visits": _l("Receptions and follow-ups"),
+    }
+    column_searchable_list = ("name", "mobile", "landline")
+    column_filters = (
+        FilterEqual(Prospect.grade, _l("Grade"), options=GRADE_CHOICES),
+        FilterEqual(Prospect.progress, _l("Progress"), options=PROGRESS_CHOICES),
+        reference_filter(Prospect.source_id, "source_channel", _l("Source")),
+        reference_filter(Prospect.project_id, "project", _l("Intended project")),
+        DateBetweenFilter(Prospect.first_visit_on, _l("First visit")),
+        DateBetweenFilter(Prospect.created_at, _l("Created at")),
+        "consultant",
+    )
+    column_sortable_list = (
+        "name",
+        "grade",
+        "progress",
+        "first_visit_on",
+        "last_contact_on",
+        ("consultant", "consultant.full_name"),
+    )
+    column_default_sort = ("id", True)
+    column_choices = {"grade": GRADE_CHOICES, "progress": PROGRESS_CHOICES}
+    column_formatters_detail = {}
+
+    form_columns = (
+        "name",
+        "mobile",
+        "landline",
+        "source",
+        "project",
+        "budget_wan",
+        "purpose",
+        "timeframe",
+        "unit_nature",
+        "age_band",
+        "housing",
+        "awareness",
+        "area_band",
+        "price_band",
+        "income_band",
+        "customer_type",
+        "need",
+        "district",
+        "grade",
+        "progress",
+        "consultant",
+        "notes",
+    )
+    form_choices = {"grade": GRADE_CHOICES, "progress": PROGRESS_CHOICES}
+    form_args = {
+        "name": {"validators": [DataRequired(), Length(max=50)]},
+        "mobile": {"validators": [InputRequired(), MainlandMobile()]},
+        "landline": {"validators": [Optional(), Landline()]},
+        "budget_wan": {"validators": [Optional(), NumberRange(min=0, max=100000)]},
+        "notes": {"validators": [Optional(), Length(max=5000)]},
+        **reference_form_args(
+            source="source_channel",
+            project="project",
+            purpose="purpose",
+            timeframe="timeframe",
+            unit_nature="unit_nature",
+            age_band="age_band",
+            housing="housing",
+            awareness="awareness",
+            area_band="area_band",
+            price_band="price_band",
+            income_band="income_band",
+            customer_type="customer_type",
+            need="need",
+            district="district",
+        ),
+    }
+    inline_models = (VisitInline(Visit),)
+
+    def on_model_change(self, form, model, is_created):
+        number_visits(model)
+
+
+def register(admin, db) -> None:
+    admin.add_view(ProspectView(Prospect, db, name=_l("Welcome cards"), category=_l("Sales")))
