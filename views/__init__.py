@@ -8,11 +8,12 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from extensions import db
-from views import prospects
+from views import admin as admin_area
+from views import archives, dealers, property, prospects, transfers
 from views.home import HomeView
 
 # Each area module exposes register(admin, db); the order is the menu order.
-AREAS = (prospects,)
+AREAS = (prospects, property, transfers, dealers, archives, admin_area)
 
 
 def init_admin(app: Flask) -> Admin:
