@@ -26,7 +26,7 @@ install-test: $(VENV)/.installed-test translations
 
 # Compiled catalogues are build output (.mo files are not committed).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -f -d translations -D messages
+	$(BIN)/pybabel compile -f -d translations -D messages > $(VENV)/pybabel.log 2>&1 || (cat $(VENV)/pybabel.log; exit 1)
 
 run: install
 	$(FLASK) db upgrade
