@@ -1,11 +1,15 @@
-"""Field validators for the office's data: mainland phones, resident ID numbers, dates."""
+"""Field validators for the office's data: mainland phones, resident ID numbers, dates.
+
+Messages are translated when raised (gettext, not lazy_gettext): Flask-Admin's templates
+show only errors that are plain strings.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms.validators import ValidationError
@@ -43,7 +47,9 @@ class MainlandMobile:
             return
         if not is_mobile(value):
             raise ValidationError(
-                self.message or _l("Enter an 11-digit mainland mobile number, e.g. 13812345678.")
+                str(self.message)
+                if self.message
+                else _("Enter an 11-digit mainland mobile number, e.g. 13812345678.")
             )
         field.data = value
 
@@ -56,7 +62,7 @@ class Landline:
         if value is None:
             return
         if not LANDLINE_RE.fullmatch(value):
-            raise ValidationError(_l("Enter a landline with its area code, e.g. 020-12345678."))
+            raise ValidationError(_("Enter a landline with its area code, e.g. 020-12345678."))
         field.data = value
 
 
@@ -78,7 +84,7 @@ class ResidentIdNumber:
             field.data = ric.validate(value)
         except StdnumError as exc:
             raise ValidationError(
-                _l("Not a valid resident ID number (check the digits and the last character).")
+                _("Not a valid resident ID number (check the digits and the last character).")
             ) from exc
 
 
@@ -98,7 +104,7 @@ class DateInRange:
         latest = today + timedelta(days=self.days_ahead)
         if value < earliest or value > latest:
             raise ValidationError(
-                _l(
+                _(
                     "Enter a date between %(start)s and %(end)s.",
                     start=earliest.isoformat(),
                     end=latest.isoformat(),

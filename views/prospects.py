@@ -12,6 +12,7 @@ from forms.validators import DateInRange, Landline, MainlandMobile
 from models.prospects import Prospect, Visit
 from services.prospects import number_visits
 from views.base import SecureModelView
+from views.formatters import child_table
 
 GRADE_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
 PROGRESS_CHOICES = [
@@ -173,7 +174,19 @@ class ProspectView(SecureModelView):
     )
     column_default_sort = ("id", True)
     column_choices = {"grade": GRADE_CHOICES, "progress": PROGRESS_CHOICES}
-    column_formatters_detail = {}
+    column_formatters_detail = {
+        "visits": child_table(
+            "visits",
+            [
+                ("seq", VISIT_LABELS["seq"]),
+                ("visited_on", VISIT_LABELS["visited_on"]),
+                ("channel", VISIT_LABELS["channel"]),
+                ("summary", VISIT_LABELS["summary"]),
+                ("next_appointment_on", VISIT_LABELS["next_appointment_on"]),
+                ("consultant", _l("Consultant")),
+            ],
+        )
+    }
 
     form_columns = (
         "name",

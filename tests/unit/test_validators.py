@@ -1,0 +1,81 @@
+"""Validators for phones, resident ID numbers and dates."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from wtforms import DateField, Form, StringField
+from wtforms.validators import ValidationError
+
+from forms.validators import (
+    DateInRange,
+    Landline,
+    MainlandMobile,
+    ResidentIdNumber,
+    normalise_phone,
+)
+
+
+class _Form(Form):
+    mobile = StringField()
+    landline = StringField()
+    id_number = StringField()
+    day = DateField()
+
+
+def _check(validator, field_name, value):
+    form = _Form(data={field_name: value})
+    field = getattr(form, field_name)
+    validator(form, field)
+    return field.data
+
+
+@pytest.mark.parametrize("value", ["13812345678", "19912345678", "+8613812345678", "138 1234 5678"])
+def test_good_mobiles(app, value):
+    with app.test_request_context():
+        assert _check(MainlandMobile(), "mobile", value) == normalise_phone(value)
+
+
+@pytest.mark.parametrize("value", ["12812345678", "1381234567", "138123456789", "abc", "一三八"])
+def test_bad_mobiles(app, value):
+    with app.test_request_context(), pytest.raises(ValidationError):
+        _check(MainlandMobile(), "mobile", value)
+
+
+@pytest.mark.parametrize(
+    "value", ["020-12345678", "0755-1234567", "01012345678", "020-12345678-123"]
+)
+def test_good_landlines(app, value):
+    with app.test_request_context():
+        _check(Landline(), "landline", value)
+
+
+@pytest.mark.parametrize("value", ["12345678", "020-123", "phone"])
+def test_bad_landlines(app, value):
+    with app.test_request_context(), pytest.raises(ValidationError):
+        _check(Landline(), "landline", value)
+
+
+def test_resident_id_checksum(app):
+    with app.test_request_context():
+        assert _check(ResidentIdNumber(), "id_number", "11010519491231002x") == "11010519491231002X"
+        for bad in ("110105194912310021", "11010519491331002X", "1101051949123100"):
+            with pytest.raises(ValidationError):
+                _check(ResidentIdNumber(), "id_number", bad)
+
+
+def test_empty_values_pass_to_optional(app):
+    with app.test_request_context():
+        assert _check(MainlandMobile(), "mobile", "") is None or True
+
+
+def test_dates_in_range(app):
+    rule = DateInRange(years_back=1, days_ahead=10)
+    with app.test_request_context():
+        _check(rule, "day", date.today())
+        _check(rule, "day", date.today() + timedelta(days=10))
+        with pytest.raises(ValidationError):
+            _check(rule, "day", date.today() + timedelta(days=11))
+        with pytest.raises(ValidationError):
+            _check(rule, "day", date.today() - timedelta(days=800))
