@@ -59,8 +59,16 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
 }
 
 #: Custom (non-model) admin pages and the roles that may open them.
+_APPROVERS = frozenset({"supervisor", "admin"})
 PAGES: dict[str, frozenset[str]] = {
     "admin.index": frozenset(ROLES),
+    # the approvals queue: who decides change requests (services/approval_policy.py)
+    "approvals.index": _APPROVERS,
+    "approvals.detail": _APPROVERS,
+    "approvals.approve": _APPROVERS,
+    "approvals.reject": _APPROVERS,
+    # everyone sees the outcome of their own requests
+    "my_requests.index": frozenset(ROLES),
 }
 
 

@@ -6,14 +6,15 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from extensions import db
 from views import admin as admin_area
-from views import archives, dealers, property, prospects, transfers
+from views import approvals, archives, dealers, gating, property, prospects, transfers
 from views.home import HomeView
 
 # Each area module exposes register(admin, db); the order is the menu order.
-AREAS = (prospects, property, transfers, dealers, archives, admin_area)
+AREAS = (prospects, property, transfers, dealers, archives, approvals, admin_area)
 
 
 def init_admin(app: Flask) -> Admin:
@@ -27,4 +28,14 @@ def init_admin(app: Flask) -> Admin:
     )
     for area in AREAS:
         area.register(admin, db)
+
+    app.jinja_env.globals.update(
+        history_event_label=gating.history_event_label,
+        request_status_label=approvals.request_status_label,
+    )
+
+    @app.context_processor
+    def navbar_badges():
+        return {"pending_approvals": approvals.pending_count_for(current_user)}
+
     return admin

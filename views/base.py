@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.form import BaseForm
@@ -26,7 +27,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services import access
+from extensions import db
+from services import access, approvals
+from services.approval_policy import deletion_is_gated, policy_for
+from views import gating
 from views.labels import COMMON_LABELS
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,8 @@ ENDPOINT_RIGHTS = {
     "export": access.EXPORT,
     "ajax_update": access.EDIT,
     "ajax_lookup": access.LIST,
+    # Asking for a deletion is part of correcting a record: it needs the edit right.
+    "request_delete_view": access.EDIT,
     # action_view is checked per action, below.
 }
 
@@ -80,6 +86,7 @@ class SecureModelView(ModelView):
     edit_modal = False
     create_modal = False
     column_display_pk = False
+    details_template = "admin/model/panel_details.html"
     # Lists never lazy-load a relation per row: subclasses list their joins here.
     column_auto_select_related = True
 
@@ -145,8 +152,77 @@ class SecureModelView(ModelView):
         return None
 
     def is_action_allowed(self, name: str) -> bool:
+        if name == "delete" and self.is_gated:
+            return False  # deletions of customer records are requests, one at a time
         needed = self.action_rights.get(name)
         return needed is not None and needed in self.rights and super().is_action_allowed(name)
+
+    # --- approval gate ------------------------------------------------------------------
+    @property
+    def is_gated(self) -> bool:
+        return policy_for(self.access_key) is not None
+
+    def get_edit_form(self):
+        form_class = super().get_edit_form()
+        return gating.add_reason_field(form_class) if self.is_gated else form_class
+
+    def update_model(self, form, model):
+        if self.is_gated:
+            return gating.gated_update(self, form, model)
+        return super().update_model(form, model)
+
+    def _on_model_change(self, form, model, is_created):
+        super()._on_model_change(form, model, is_created)
+        if is_created and self.is_gated:
+            db.session.flush()
+            approvals.record_direct_change(
+                db.session,
+                user=current_user._get_current_object(),
+                record_type=self.access_key,
+                record_id=model.id,
+                event="created",
+            )
+
+    def delete_model(self, model):
+        if deletion_is_gated(self.access_key):
+            flash(_('Deleting customer data needs approval: use "Request deletion".'), "error")
+            return False
+        return super().delete_model(model)
+
+    @expose("/request-delete/", methods=("GET", "POST"))
+    def request_delete_view(self):
+        if not deletion_is_gated(self.access_key):
+            abort(404)
+        model = self.get_one(request.args.get("id"))
+        details_url = self.get_url(".details_view", id=model.id)
+        form = gating.DeletionForm()
+        if form.validate_on_submit():
+            try:
+                filed = gating.request_deletion(self, model, form.reason.data)
+            except approvals.DuplicatePending as exc:
+                db.session.rollback()
+                flash(
+                    _(
+                        "A deletion of this record is already waiting (request #%(id)s).",
+                        id=exc.request_id,
+                    ),
+                    "error",
+                )
+                return redirect(details_url)
+            flash(_("Deletion submitted for approval (request #%(id)s).", id=filed.id), "info")
+            return redirect(details_url)
+        return self.render(
+            "admin/model/request_delete.html", model=model, form=form, return_url=details_url
+        )
+
+    def record_panel(self, model) -> dict:
+        """Pending requests and change history shown on a gated record's details page."""
+        if not self.is_gated:
+            return {}
+        return {
+            "pending": approvals.pending_for_record(db.session, self.access_key, model.id),
+            "history": approvals.history_for_record(db.session, self.access_key, model.id),
+        }
 
     def _get_filter_groups(self):
         # Flask-Admin caches filter options at start-up; reference lists change at run time.

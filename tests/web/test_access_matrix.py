@@ -33,6 +33,7 @@ MODEL_ENDPOINTS = {
     "export": ("GET", access.EXPORT, None),
     "ajax_update": ("POST", access.EDIT, {"list_form_pk": "999999"}),
     "ajax_lookup": ("GET", access.LIST, None),
+    "request_delete_view": ("GET", access.EDIT, None),
 }
 
 
@@ -56,6 +57,7 @@ def _url_for(rule, view_key, function):
     query = {
         "details_view": "?id=1",
         "edit_view": "?id=1",
+        "request_delete_view": "?id=1",
         "ajax_lookup": "?name=x&query=a",
     }.get(function, "")
     return path + query
@@ -120,3 +122,55 @@ def test_menu_shows_only_what_the_role_can_open(client, login_as):
     login_as("region_manager")
     page = client.get("/admin/").get_data(as_text=True)
     assert "/admin/prospect/" not in page
+
+
+# Custom pages: endpoint -> (method, url, form data); a change request with id 1 exists.
+PAGE_CALLS = {
+    "admin.index": ("GET", "/admin/", None),
+    "approvals.index": ("GET", "/admin/approvals/", None),
+    "approvals.detail": ("GET", "/admin/approvals/1/", None),
+    "approvals.approve": ("POST", "/admin/approvals/1/approve", {"comment": ""}),
+    "approvals.reject": ("POST", "/admin/approvals/1/reject", {"comment": "no"}),
+    "my_requests.index": ("GET", "/admin/my-requests/", None),
+}
+
+
+def test_every_page_is_in_the_matrix(app):
+    assert set(PAGE_CALLS) == set(access.PAGES)
+
+
+@pytest.mark.parametrize("role", [None, *access.ROLES])
+def test_page_matrix(app, client, login_as, role):
+    from models.approvals import ChangeRequest
+    from tests.factories import make_user
+
+    with app.app_context():
+        requester = make_user(db.session, "clerk")
+        prospect = make_prospect(db.session)
+        db.session.add(
+            ChangeRequest(
+                record_type="prospect",
+                record_id=prospect.id,
+                record_version=1,
+                kind="update",
+                changes={},
+                reason="r",
+                requested_by_id=requester.id,
+            )
+        )
+        db.session.commit()
+    if role:
+        login_as(role)
+    failures = []
+    for endpoint, (method, url, data) in PAGE_CALLS.items():
+        response = client.open(url, method=method, data=data)
+        location = response.headers.get("Location", "")
+        if role is None:
+            ok = response.status_code == 302 and "/login" in location
+        elif role in access.PAGES[endpoint]:
+            ok = response.status_code not in (401, 403) and "/login" not in location
+        else:
+            ok = response.status_code == 403
+        if not ok:
+            failures.append(f"{role} {method} {url}: {response.status_code}")
+    assert not failures, "\n".join(failures)
