@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from models.people import User
 from models.prospects import Prospect
+
+
+def assign_default_consultant(prospect: Prospect, user: User | None) -> None:
+    """A card a consultant enters is theirs unless they name another consultant."""
+    if prospect.consultant is None and user is not None and user.has_role("clerk"):
+        prospect.consultant = user
 
 
 def number_visits(prospect: Prospect) -> None:

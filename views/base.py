@@ -87,6 +87,7 @@ class SecureModelView(ModelView):
     create_modal = False
     column_display_pk = False
     details_template = "admin/model/panel_details.html"
+    extra_js = ["/static/panel.js"]
     # Lists never lazy-load a relation per row: subclasses list their joins here.
     column_auto_select_related = True
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forms.reference import reference_filter, reference_form_args
 from forms.validators import DateInRange, Landline, MainlandMobile
 from models.prospects import Prospect, Visit
-from services.prospects import number_visits
+from services.prospects import assign_default_consultant, number_visits
 from views.base import SecureModelView
 from views.formatters import child_table
 
@@ -238,7 +239,11 @@ class ProspectView(SecureModelView):
     }
     inline_models = (VisitInline(Visit),)
 
+    column_formatters = {"grade": lambda view, context, model, name: model.grade or ""}
+
     def on_model_change(self, form, model, is_created):
+        if is_created:
+            assign_default_consultant(model, current_user._get_current_object())
         number_visits(model)
 
 

@@ -51,6 +51,7 @@ def test_clerk_creates_a_card_with_its_first_visit(app, client, login_as):
         prospect = db.session.scalars(select(Prospect)).one()
         assert prospect.name == "张三丰"
         assert prospect.created_by_id == clerk_id
+        assert prospect.consultant_id == clerk_id  # defaults to the clerk who entered it
         assert [v.seq for v in prospect.visits] == [1]
         assert prospect.visits[0].created_by_id == clerk_id
         assert prospect.first_visit_on == date.today()
