@@ -16,6 +16,7 @@ import models  # noqa: F401  (registers every table)
 from config import DefaultConfig
 from extensions import babel, csrf, db, login_manager, migrate
 from models.base import set_actor_provider
+from services import audit
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -36,6 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if not app.config.get("AUDIT_HMAC_KEY"):
+        app.config["AUDIT_HMAC_KEY"] = _instance_secret(Path(app.instance_path) / "audit_key")
+    audit.configure(app.config["AUDIT_HMAC_KEY"].encode())
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
 
     db.init_app(app)
@@ -60,9 +64,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_admin(app)
 
+    from views.audit_context import init_request_ids
     from views.errors import register_error_pages
 
+    init_request_ids(app)
     register_error_pages(app)
+
+    from views.security import init_security
+
+    init_security(app)
 
     import cli
 

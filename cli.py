@@ -60,6 +60,30 @@ def seed_demo_command(prospect_count: int, if_empty: bool):
     click.echo(result.describe())
 
 
+audit_group = AppGroup("audit", help="The access log.")
+
+
+@audit_group.command("verify")
+def audit_verify_command():
+    """Check the hash chain; report the first altered or missing event."""
+    import time
+
+    from services import audit
+
+    started = time.perf_counter()
+    result = audit.verify(db.session)
+    elapsed = time.perf_counter() - started
+    rate = result.checked / elapsed if elapsed else 0
+    if result.ok:
+        click.echo(f"ok: {result.checked} events verified in {elapsed:.2f}s ({rate:,.0f}/s)")
+        return
+    raise click.ClickException(
+        f"{result.problem} at event {result.first_bad_seq} "
+        f"({result.checked} events verified before it)"
+    )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(audit_group)

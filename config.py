@@ -6,6 +6,9 @@ from datetime import timedelta
 class DefaultConfig:
     #: Set in instance/config.py or PANEL_SECRET_KEY; generated into instance/ on first start.
     SECRET_KEY: str | None = None
+    #: Key of the access log's hash chain; generated into instance/audit_key on first start.
+    #: Keep it apart from backups of the database, or a thief could rebuild the chain.
+    AUDIT_HMAC_KEY: str | None = None
     #: None means an SQLite file under instance/ (filled in by create_app).
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True, "pool_pre_ping": True}
@@ -20,8 +23,46 @@ class DefaultConfig:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: Send the session cookie over HTTPS only. Off for plain-http development; turn it on
+    #: (PANEL_SESSION_COOKIE_SECURE=true) wherever the panel is served over HTTPS.
+    SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # --- sign-in and sessions (views/security.py) ------------------------------------------
+    #: A signed-in session ends after this many minutes without a request...
+    SESSION_IDLE_MINUTES = 30
+    #: ...and at the latest this many hours after sign-in, active or not.
+    SESSION_ABSOLUTE_HOURS = 10
+    #: Failed sign-ins allowed per account name (whether the account exists or not) and per
+    #: client address before the form answers 429 without checking the password. Flask-Limiter
+    #: notation; only failures count, a successful sign-in uses nothing up.
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+    #: Where the failure counters live. memory:// is per process: fine for one process (the
+    #: embedded SQLite office). With several workers or app servers set a shared store, e.g.
+    #: PANEL_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0, so the limits hold across them.
+    RATELIMIT_STORAGE_URI = "memory://"
+    #: A failure is forgotten 15 minutes after it happened, not at a clock boundary.
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_KEY_PREFIX = "panel"
+    #: If the shared store stops answering, count in this process's memory meanwhile rather
+    #: than refuse every sign-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    #: Number of reverse proxies in front of the panel whose X-Forwarded-For/-Proto are
+    #: trusted. 0 = none: the client address is the socket's. Behind one load balancer set 1,
+    #: or every client shares the load balancer's address (and its sign-in budget).
+    TRUSTED_PROXIES = 0
+
+    # --- security headers (views/security.py) ---------------------------------------------
+    #: Inline event handlers (onclick=...) that Flask-Admin's templates still carry: the
+    #: row delete confirmation, batch actions and the inline "Add" button. Set to "'none'"
+    #: once those templates are overridden (see views/security.py).
+    CSP_SCRIPT_SRC_ATTR = "'unsafe-inline'"
+    #: Strict-Transport-Security max-age in seconds; 0 sends no header (plain-http dev).
+    HSTS_SECONDS = 0
 
     #: Flask-Admin: never show SQL with its parameters on the page.
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False

@@ -6,6 +6,7 @@ Importing this package registers every table on ``Base.metadata``.
 from models import (  # noqa: F401  (imported for their tables)
     approvals,
     archives,
+    audit,
     calendar,
     dealers,
     people,

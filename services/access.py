@@ -23,35 +23,39 @@ LIST, DETAILS, CREATE, EDIT, DELETE, EXPORT = "L", "D", "C", "E", "X", "O"
 
 # Customer records are not deleted by clerks: corrections and deletions go to a superior.
 # Paper files are never deleted, only recorded as destroyed.
+# fmt: off
 #                            clerk     supervisor  region_mgr  custodian  admin
 _TABLE: dict[str, tuple[str, str, str, str, str]] = {
     # prospects
-    "prospect": ("LDCE", "LDCEXO", "", "LD", "LD"),
-    "visit": ("LDCE", "LDCEXO", "", "", "LD"),
+    "prospect":              ("LDCE",  "LDCEXO",  "",        "LD",     "LD"),
+    "visit":                 ("LDCE",  "LDCEXO",  "",        "",       "LD"),
     # dealers
-    "dealer": ("", "LDO", "LDCEO", "", "LD"),
-    "dealer_data_card": ("", "LDO", "LDCEO", "", "LD"),
-    "potential_dealer_file": ("", "LDO", "LDCEO", "", "LD"),
-    "dealer_visit": ("", "LDO", "LDCEO", "", "LD"),
+    "dealer":                ("",      "LDO",     "LDCEO",   "",       "LD"),
+    "dealer_data_card":      ("",      "LDO",     "LDCEO",   "",       "LD"),
+    "potential_dealer_file": ("",      "LDO",     "LDCEO",   "",       "LD"),
+    "dealer_visit":          ("",      "LDO",     "LDCEO",   "",       "LD"),
     # owners, units, households
-    "owner": ("LDCE", "LDCEXO", "", "LD", "LD"),
-    "unit": ("LDCE", "LDCEXO", "", "LD", "LD"),
-    "ownership": ("LD", "LDCEO", "", "LD", "LD"),
-    "household_member": ("LDCE", "LDCEXO", "", "", "LD"),
-    "tenant": ("LDCE", "LDCEXO", "", "LD", "LD"),
-    "lease": ("LDCE", "LDCEXO", "", "", "LD"),
-    "resident_card": ("LDCE", "LDCEXO", "", "", "LD"),
-    "vehicle_card": ("LDCE", "LDCEXO", "", "", "LD"),
-    "parking_space": ("LDCE", "LDCEXO", "", "", "LD"),
+    "owner":                 ("LDCE",  "LDCEXO",  "",        "LD",     "LD"),
+    "unit":                  ("LDCE",  "LDCEXO",  "",        "LD",     "LD"),
+    "ownership":             ("LD",    "LDCEO",   "",        "LD",     "LD"),
+    "household_member":      ("LDCE",  "LDCEXO",  "",        "",       "LD"),
+    "tenant":                ("LDCE",  "LDCEXO",  "",        "LD",     "LD"),
+    "lease":                 ("LDCE",  "LDCEXO",  "",        "",       "LD"),
+    "resident_card":         ("LDCE",  "LDCEXO",  "",        "",       "LD"),
+    "vehicle_card":          ("LDCE",  "LDCEXO",  "",        "",       "LD"),
+    "parking_space":         ("LDCE",  "LDCEXO",  "",        "",       "LD"),
     # transfers
-    "transfer": ("LDCE", "LDCEO", "", "LD", "LD"),
+    "transfer":              ("LDCE",  "LDCEO",   "",        "LD",     "LD"),
     # paper archives
-    "archive_file": ("LD", "LDO", "", "LDCEO", "LD"),
+    "archive_file":          ("LD",    "LDO",     "",        "LDCEO",  "LD"),
     # administration
-    "user": ("", "", "", "", "LDCE"),
-    "reference_list": ("", "", "", "", "LDCE"),
-    "reference_item": ("", "", "", "", "LDCEO"),
+    "user":                  ("",      "",        "",        "",       "LDCE"),
+    "reference_list":        ("",      "",        "",        "",       "LDCE"),
+    "reference_item":        ("",      "",        "",        "",       "LDCEO"),
+    # the access log: read by the admin, changed by nobody (append-only in the database)
+    "audit":                 ("",      "",        "",        "",       "LDO"),
 }
+# fmt: on
 
 RIGHTS: dict[str, dict[str, frozenset[str]]] = {
     view: {role: frozenset(letters) for role, letters in zip(ROLES, row, strict=True)}

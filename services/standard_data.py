@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.audit import AccessChainHead
 from models.people import Role
 from models.reference import ReferenceItem, ReferenceList
 from services.reference_catalog import STANDARD_LISTS
@@ -23,7 +24,8 @@ ROLE_NAMES = {
 
 
 def install_standard_data(session: Session) -> None:
-    """Insert the roles and standard lists that are missing; leaves existing rows alone."""
+    """Insert the roles, standard lists and access-log chain head that are missing; leaves
+    existing rows alone."""
     existing_roles = set(session.scalars(select(Role.code)))
     for code, name in ROLE_NAMES.items():
         if code not in existing_roles:
@@ -40,4 +42,6 @@ def install_standard_data(session: Session) -> None:
                     code=item_code, label=label, label_en=label_en, sort_order=position * 10
                 )
             )
+    if session.get(AccessChainHead, 1) is None:
+        session.add(AccessChainHead(id=1, seq=0, last_hash=""))
     session.flush()

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from app import create_app
 from extensions import db
+from models.audit import SQLITE_TRIGGERS
 from services.standard_data import install_standard_data
 from tests.factories import login_as as _login_as
 
@@ -30,6 +31,7 @@ def app(tmp_path_factory):
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key-not-for-production",
+            "AUDIT_HMAC_KEY": "test-audit-key-not-for-production",
             "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
             # Most tests post forms directly; tests/web/test_csrf.py turns CSRF back on.
             "WTF_CSRF_ENABLED": False,
@@ -51,9 +53,14 @@ def _wipe(session) -> None:
         names = ", ".join(t.name for t in tables)
         session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # The access log refuses deletes; tests lift the triggers while wiping.
+        session.execute(text("DROP TRIGGER IF EXISTS access_events_no_update"))
+        session.execute(text("DROP TRIGGER IF EXISTS access_events_no_delete"))
         session.execute(text("PRAGMA defer_foreign_keys=ON"))
         for table in tables:
             session.execute(table.delete())
+        for statement in SQLITE_TRIGGERS:
+            session.execute(text(statement))
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import get_query_for_ids
@@ -28,9 +37,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
-from services import access, approvals
+from services import access, approvals, audit
 from services.approval_policy import deletion_is_gated, policy_for
 from views import gating
+from views.audit_context import current_actor, log_in_own_transaction
 from views.labels import COMMON_LABELS
 
 log = logging.getLogger(__name__)
@@ -42,6 +52,14 @@ class PanelForm(BaseForm):
     class Meta(FlaskForm.Meta):
         pass
 
+
+# Endpoint function name -> access-log action written after it showed customer data.
+READ_EVENTS = {
+    "index_view": "list",
+    "details_view": "details",
+    "edit_view": "details",
+    "export": "export",
+}
 
 # Endpoint function name -> right it needs. Anything not listed is refused.
 ENDPOINT_RIGHTS = {
@@ -152,6 +170,56 @@ class SecureModelView(ModelView):
             abort(403)
         return None
 
+    # --- access log -----------------------------------------------------------------------
+    def _run_view(self, fn, *args, **kwargs):
+        g.audit_ids = []
+        response = super()._run_view(fn, *args, **kwargs)
+        action = READ_EVENTS.get(fn.__name__)
+        if action and request.method == "GET":
+            self._log_read(action)
+        return response
+
+    def _log_read(self, action: str) -> None:
+        term = request.args.get("search", "").strip() or None
+        if action == "list" and term:
+            action = "search"
+        record_id = None
+        if action == "details":
+            try:
+                record_id = int(request.args.get("id", ""))
+            except ValueError:
+                record_id = None
+        log_in_own_transaction(
+            action,
+            fail_closed=True,
+            record_type=self.access_key,
+            record_id=record_id,
+            record_ids=g.get("audit_ids", []),
+            term=term,
+        )
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, rows = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
+        )
+        if execute and has_request_context():
+            g.audit_ids = [row.id for row in rows]
+        return count, rows
+
+    def _log_change(self, action: str, model) -> None:
+        """An event in the same transaction as the change it describes."""
+        audit.record(
+            db.session,
+            current_actor(),
+            action,
+            record_type=self.access_key,
+            record_id=model.id,
+            path=request.path,
+        )
+
+    def on_model_delete(self, model):
+        self._log_change("delete", model)
+
     def is_action_allowed(self, name: str) -> bool:
         if name == "delete" and self.is_gated:
             return False  # deletions of customer records are requests, one at a time
@@ -174,8 +242,9 @@ class SecureModelView(ModelView):
 
     def _on_model_change(self, form, model, is_created):
         super()._on_model_change(form, model, is_created)
+        db.session.flush()
+        self._log_change("create" if is_created else "update", model)
         if is_created and self.is_gated:
-            db.session.flush()
             approvals.record_direct_change(
                 db.session,
                 user=current_user._get_current_object(),
@@ -215,6 +284,15 @@ class SecureModelView(ModelView):
         return self.render(
             "admin/model/request_delete.html", model=model, form=form, return_url=details_url
         )
+
+    #: Roles that see "who looked at this record" on details pages.
+    access_panel_roles = frozenset({"supervisor", "admin"})
+
+    def access_panel(self, model):
+        """Latest access-log events about this record, for supervisors and admins."""
+        if current_role() not in self.access_panel_roles:
+            return None
+        return audit.events_for_record(db.session, self.access_key, model.id)
 
     def record_panel(self, model) -> dict:
         """Pending requests and change history shown on a gated record's details page."""

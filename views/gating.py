@@ -23,14 +23,14 @@ from extensions import db
 from services import approvals
 from services.approval_policy import gated_fields
 
-REASON_FIELD = "change_reason"
+REASON_FIELD = "approval_reason"
 
 
 def add_reason_field(form_class):
     """The edit form of a gated record type, with the reason the approver will read."""
 
     class GatedEditForm(form_class):
-        change_reason = TextAreaField(
+        approval_reason = TextAreaField(
             _l("Reason for the change"),
             description=_l("Changes to customer data go to a supervisor for approval."),
             validators=[Optional(), Length(max=1000)],

@@ -54,7 +54,7 @@ def _requests(app):
 def test_clerk_correction_becomes_a_request_and_supervisor_approves(app, client):
     pid = _prospect(app, name="周杰", mobile="13800000001")
     _sign_in(client, app, "clerk", "clerk_a")
-    form = _edit_form(app, pid, mobile="13900000009", change_reason="客户换号")
+    form = _edit_form(app, pid, mobile="13900000009", approval_reason="客户换号")
     response = client.post(f"/admin/prospect/edit/?id={pid}", data=form)
     assert response.status_code == 302
     assert "/details/" in response.headers["Location"]
@@ -98,10 +98,10 @@ def test_no_reason_no_request(app, client):
 def test_second_request_on_the_same_field_is_refused_with_a_pointer(app, client):
     pid = _prospect(app, mobile="13800000001")
     _sign_in(client, app, "clerk", "clerk_a")
-    data = _edit_form(app, pid, mobile="13900000009", change_reason="换号")
+    data = _edit_form(app, pid, mobile="13900000009", approval_reason="换号")
     client.post(f"/admin/prospect/edit/?id={pid}", data=data)
     (first,) = _requests(app)
-    data = _edit_form(app, pid, mobile="13700000007", change_reason="又换号")
+    data = _edit_form(app, pid, mobile="13700000007", approval_reason="又换号")
     response = client.post(f"/admin/prospect/edit/?id={pid}", data=data, follow_redirects=True)
     assert f"#{first.id}" in response.get_data(as_text=True)
     assert len(_requests(app)) == 1
@@ -113,7 +113,7 @@ def test_supervisor_edits_directly_but_downgrades_go_to_approval(app, client):
     client.post(f"/admin/prospect/edit/?id={pid}", data=_edit_form(app, pid, grade="B"))
     with app.app_context():
         assert db.session.get(Prospect, pid).grade == "B"  # upgrade: direct
-    data = _edit_form(app, pid, grade="D", notes="直接修改", change_reason="多次联系无意向")
+    data = _edit_form(app, pid, grade="D", notes="直接修改", approval_reason="多次联系无意向")
     client.post(f"/admin/prospect/edit/?id={pid}", data=data)
     with app.app_context():
         prospect = db.session.get(Prospect, pid)
@@ -140,7 +140,7 @@ def test_reject_needs_a_comment(app, client):
     _sign_in(client, app, "clerk", "clerk_a")
     client.post(
         f"/admin/prospect/edit/?id={pid}",
-        data=_edit_form(app, pid, mobile="13900000009", change_reason="换号"),
+        data=_edit_form(app, pid, mobile="13900000009", approval_reason="换号"),
     )
     (request,) = _requests(app)
     _sign_in(client, app, "admin", "admin_a")
@@ -196,7 +196,7 @@ def test_navbar_badge_counts_pending_for_approvers(app, client):
     _sign_in(client, app, "clerk", "clerk_a")
     client.post(
         f"/admin/prospect/edit/?id={pid}",
-        data=_edit_form(app, pid, mobile="13900000009", change_reason="换号"),
+        data=_edit_form(app, pid, mobile="13900000009", approval_reason="换号"),
     )
     assert 'id="approvals-badge"' not in client.get("/admin/").get_data(as_text=True)
     _sign_in(client, app, "supervisor", "sup_a")
