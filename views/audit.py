@@ -80,7 +80,7 @@ class AuditView(SecureModelView):
         "record_ids": _l("Records"),
         "term_hmac": _l("Search term (keyed hash)"),
         "outcome": _l("Outcome"),
-        "ip": _l("Address"),
+        "ip": _l("Client address"),
         "request_id": _l("Request id"),
         "path": _l("Page"),
         "prev_hash": _l("Previous hash"),
@@ -97,7 +97,7 @@ class AuditView(SecureModelView):
             _l("Outcome"),
             options=[("ok", _l("ok")), ("denied", _l("refused")), ("failed", _l("failed"))],
         ),
-        FilterLike(AccessEvent.ip, _l("Address")),
+        FilterLike(AccessEvent.ip, _l("Client address")),
         DateTimeBetweenFilter(AccessEvent.at, _l("When (UTC)")),
     )
     column_searchable_list = ("username", "ip", "request_id")
