@@ -1,6 +1,9 @@
-"""A realistic demo office: accounts for every role, regions, projects and prospects.
+"""A realistic demo office: accounts for every role, regions, projects, owners and units,
+dealers, paper files and prospects (``flask --app app seed-demo [--prospects N]``).
 
-Prospects go in with bulk inserts so that a million load in well under two minutes.
+This module holds the accounts and the order of the areas; each area is seeded by its own
+module: demo_property (owners, units, households, cards, parking, leases, transfers),
+demo_dealers, demo_prospects (the bulk load), demo_archives. See docs/demo-data.md.
 """
 
 from __future__ import annotations
@@ -8,16 +11,28 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.base import utcnow
+from models.archives import ArchiveFile
+from models.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
 from models.people import User
+from models.property import (
+    HouseholdMember,
+    Lease,
+    Owner,
+    Ownership,
+    ParkingSpace,
+    ResidentCard,
+    Tenant,
+    Unit,
+    VehicleCard,
+)
 from models.prospects import Prospect, Visit
 from models.reference import ReferenceItem, ReferenceList
+from models.transfers import Transfer, TransferItem
 from services.accounts import create_user
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -68,13 +83,35 @@ DEMO_ACCOUNTS = [
     ("custodian1", "孙秀兰", "custodian", None),
     ("admin1", "刘建华", "admin", None),
 ]
-GRADE_WEIGHTS = (("A", 1), ("B", 3), ("C", 4), ("D", 2))
+GRADE_WEIGHTS = (("A", 1), ("B", 3), ("C", 4), ("D", 2), (None, 1))
+PROGRESS_WEIGHTS = (("follow_up", 6), ("viewed", 3), ("signed", 1))
 OBSERVATIONS = (
     "首次来访，关注学区和交通。",
     "电话咨询，预算有限，想看小户型。",
     "网络留言，询问开盘时间和优惠。",
     "带父母看房，关心电梯和医院。",
     "改善型需求，现住老小区，想换三房。",
+)
+#: (label, model) for the per-area counts of DemoResult.describe.
+AREA_COUNTS = (
+    ("owners", Owner),
+    ("units", Unit),
+    ("ownerships", Ownership),
+    ("household members", HouseholdMember),
+    ("resident cards", ResidentCard),
+    ("vehicle cards", VehicleCard),
+    ("parking spaces", ParkingSpace),
+    ("tenants", Tenant),
+    ("leases", Lease),
+    ("transfers", Transfer),
+    ("transfer items", TransferItem),
+    ("dealers", Dealer),
+    ("dealer data cards", DealerDataCard),
+    ("potential-dealer files", PotentialDealerFile),
+    ("dealer visits", DealerVisit),
+    ("archive files", ArchiveFile),
+    ("prospects", Prospect),
+    ("prospect visits", Visit),
 )
 
 
@@ -87,9 +124,12 @@ class DemoResult:
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
     prospects: int = 0
     accounts_file: str = ""
+    #: Rows per area after seeding, in AREA_COUNTS order.
+    counts: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
-        lines = [f"demo data loaded: {self.prospects} prospects"]
+        lines = [f"demo data loaded: {self.prospects:,} prospects"]
+        lines += [f"  {label:<24} {count:>9,}" for label, count in self.counts.items()]
         if self.accounts:
             lines.append(f"demo accounts (also written to {self.accounts_file}):")
             lines += [f"  {name:<14} {role:<15} {pw}" for name, role, pw in self.accounts]
@@ -104,10 +144,12 @@ def random_mobile(rng: random.Random) -> str:
     return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
 
 
-def _list_items(session: Session, code: str) -> list[ReferenceItem]:
-    return list(
-        session.scalars(select(ReferenceItem).join(ReferenceList).where(ReferenceList.code == code))
-    )
+def reference_items(session: Session, list_code: str) -> dict[str, ReferenceItem]:
+    """The items of a reference list by item code; DemoDataError when the list is missing."""
+    ref_list = session.scalar(select(ReferenceList).where(ReferenceList.code == list_code))
+    if ref_list is None:
+        raise DemoDataError(f"reference list {list_code!r} is missing: run the migrations first")
+    return {item.code: item for item in ref_list.items}
 
 
 def _ensure_items(session: Session, code: str, entries) -> dict[str, ReferenceItem]:
@@ -139,7 +181,12 @@ def seed_demo(
         if skip_if_not_empty:
             return None
         raise DemoDataError("the database already holds accounts; demo data goes into an empty one")
+    # Imported here: the area modules import this one's helpers and constants.
+    from services import demo_archives, demo_property, demo_prospects
+
     rng = random.Random(seed)
+    # One generator per area, split off first, so the office is the same for any N.
+    property_rng, prospect_rng, archive_rng = (random.Random(rng.getrandbits(64)) for _ in range(3))
     result = DemoResult(accounts_file=accounts_file or "")
 
     regions = _ensure_items(session, "region", REGIONS)
@@ -161,111 +208,25 @@ def seed_demo(
         users[username].superior = users["supervisor1"]
     session.flush()
 
-    from services import demo_property
-
-    demo_property.seed(session, rng, users=users, regions=regions, projects=projects)
-
-    result.prospects = _bulk_prospects(session, rng, prospect_count, users, projects)
+    demo_property.seed(session, property_rng, users=users, regions=regions, projects=projects)
+    prospect_ids = demo_prospects.bulk_prospects(
+        session, prospect_rng, prospect_count, users, projects
+    )
+    demo_archives.seed(session, archive_rng, users=users, prospect_ids=prospect_ids)
+    result.prospects = len(prospect_ids)
+    result.counts = {
+        label: session.scalar(select(func.count()).select_from(model))
+        for label, model in AREA_COUNTS
+    }
     session.commit()
 
     if accounts_file:
         path = Path(accounts_file)
+        # Created owner-only before the passwords go in, so they are never world-readable.
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
         path.write_text(
             "".join(f"{name}\t{role}\t{pw}\n" for name, role, pw in result.accounts),
             encoding="utf-8",
         )
-        path.chmod(0o600)
     return result
-
-
-def _bulk_prospects(session, rng, count, users, projects) -> int:
-    consultants = [users["clerk1"].id, users["clerk2"].id]
-    ref = {
-        code: [i.id for i in _list_items(session, code)]
-        for code in (
-            "source_channel",
-            "purpose",
-            "timeframe",
-            "age_band",
-            "housing",
-            "awareness",
-            "area_band",
-            "price_band",
-            "customer_type",
-            "need",
-            "district",
-            "contact_channel",
-        )
-    }
-    project_ids = [p.id for p in projects.values()]
-    grades = [g for g, w in GRADE_WEIGHTS for _ in range(w)]
-    today = date.today()
-    now = utcnow()
-    # Visits only for the first cards: a million cards with visits would be a different demo.
-    with_visits = min(count, 20_000)
-    batch: list[dict] = []
-    visits: list[dict] = []
-    batch_size = 20_000
-    for n in range(count):
-        first = today - timedelta(days=rng.randrange(0, 365))
-        row = {
-            "name": random_name(rng),
-            "mobile": random_mobile(rng),
-            "source_id": rng.choice(ref["source_channel"]),
-            "project_id": rng.choice(project_ids),
-            "purpose_id": rng.choice(ref["purpose"]),
-            "timeframe_id": rng.choice(ref["timeframe"]),
-            "age_band_id": rng.choice(ref["age_band"]),
-            "housing_id": rng.choice(ref["housing"]),
-            "awareness_id": rng.choice(ref["awareness"]),
-            "area_band_id": rng.choice(ref["area_band"]),
-            "price_band_id": rng.choice(ref["price_band"]),
-            "customer_type_id": rng.choice(ref["customer_type"]),
-            "need_id": rng.choice(ref["need"]),
-            "district_id": rng.choice(ref["district"]),
-            "grade": rng.choice(grades),
-            "progress": rng.choice(("follow_up", "follow_up", "viewed", "signed")),
-            "is_scout": rng.random() < 0.01,
-            "consultant_id": rng.choice(consultants),
-            "first_visit_on": first,
-            "last_contact_on": first,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
-        batch.append(row)
-        if n < with_visits:
-            for seq in range(1, rng.choice((1, 1, 2, 3)) + 1):
-                visited = first + timedelta(days=(seq - 1) * rng.randrange(3, 6))
-                row["last_contact_on"] = visited
-                visits.append(
-                    {
-                        "prospect_index": len(batch) - 1,
-                        "seq": seq,
-                        "visited_on": visited,
-                        "channel_id": rng.choice(ref["contact_channel"]),
-                        "consultant_id": row["consultant_id"],
-                        "summary": rng.choice(OBSERVATIONS),
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-        if len(batch) >= batch_size:
-            _flush_batch(session, batch, visits)
-    _flush_batch(session, batch, visits)
-    return count
-
-
-def _flush_batch(session, batch, visits) -> None:
-    if not batch:
-        return
-    # RETURNING in parameter order gives each card its id so its visits can point to it.
-    ids = session.scalars(
-        insert(Prospect).returning(Prospect.id, sort_by_parameter_order=True), batch
-    ).all()
-    batch.clear()
-    if visits:
-        for visit in visits:
-            visit["prospect_id"] = ids[visit.pop("prospect_index")]
-        session.execute(insert(Visit), visits)
-        visits.clear()

@@ -1,11 +1,363 @@
-"""Demo owners, units, households, leases, transfers, dealers and archive files.
+"""Demo owners, units and what hangs off a unit: ownerships with their history, household
+members, resident smart cards, vehicle IC cards and parking spaces. Tenants, leases and
+transfers follow in demo_tenancy, dealers in demo_dealers.
 
-Filled in area by area; each area's seeding lives in its own function here.
+Everything is drawn from the rng handed in, so the same seed gives the same office.
 """
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
-def seed(session, rng, *, users, regions, projects) -> None:
-    """Seed the non-prospect areas of the demo office."""
-    return None
+from sqlalchemy.orm import Session
+from stdnum.cn import ric
+
+from models.base import utcnow
+from models.people import User
+from models.property import (
+    HouseholdMember,
+    Owner,
+    Ownership,
+    ParkingSpace,
+    ResidentCard,
+    Unit,
+    VehicleCard,
+)
+from models.reference import ReferenceItem
+from services import demo_dealers
+from services.demo_data import DemoDataError, random_mobile, random_name, reference_items
+
+#: Birth-place codes of resident ID numbers with the first birth year they are valid for:
+#: mostly the office's city (Shenzhen), then the places its buyers come from. People born
+#: before a district existed carry a city-level code.
+AREA_CODES = (
+    *(("440303", 1983), ("440304", 1983), ("440305", 1983), ("440306", 1992)) * 3,
+    *(("440307", 1992), ("440300", 0)) * 3,
+    ("440106", 1985),
+    ("441900", 1988),
+    ("430102", 1983),
+    ("420106", 1983),
+    ("360102", 1983),
+    ("510107", 1990),
+    ("110105", 0),
+    ("310104", 0),
+    ("440100", 0),
+    ("440500", 0),
+    ("440600", 0),
+    ("440800", 0),
+    ("430100", 0),
+    ("420100", 0),
+    ("360100", 0),
+    ("510100", 0),
+)
+#: Plates: mostly the city's own (粤B), some from the province and further away.
+PLATE_PREFIXES = ("粤B",) * 8 + ("粤A", "粤S", "湘A", "赣A")
+PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # I and O are not used on plates
+#: project code: (buildings, entrances per building, top floor, flat areas m², delivery year)
+PROJECT_LAYOUT = {
+    "cuihu": (("1栋", "2栋", "3栋", "5栋"), 2, 7, ("78.56", "89.20", "112.63"), 2012),
+    "jinxiu": (("A座", "B座"), 2, 18, ("89.62", "118.35", "136.80"), 2016),
+    "yangguang": (("6栋", "7栋", "8栋"), 3, 26, ("76.40", "95.12", "128.77"), 2019),
+    "binjiang": (("1号楼", "2号楼"), 1, 33, ("143.20", "168.55", "210.08"), 2022),
+}
+UNITS_PER_PROJECT = 30
+#: Units with a transfer: five open, one completed, one cancelled.
+UNITS_FOR_SALE = 7
+#: Units let: fifteen now (some after an earlier tenant), four let before and no more.
+UNITS_LET = 19
+PARKING_LEVELS = (("B1", 60), ("B2", 40))
+
+
+@dataclass
+class Person:
+    name: str
+    mobile: str
+    id_number: str
+    born: date
+
+
+@dataclass
+class Home:
+    """A unit with its current owner and what the seeding gave them."""
+
+    unit: Unit
+    owner: Owner
+    owner_born: date
+    since: date
+    members: list[HouseholdMember] = field(default_factory=list)
+    resident_cards: list[ResidentCard] = field(default_factory=list)
+    vehicle_cards: list[VehicleCard] = field(default_factory=list)
+    parking: ParkingSpace | None = None
+    #: Let to a tenant: the owner lives elsewhere.
+    let: bool = False
+
+
+@dataclass
+class Office:
+    """What every area's seeding shares: the session, the rng, the day and the lists."""
+
+    session: Session
+    rng: random.Random
+    users: dict[str, User]
+    today: date = field(default_factory=date.today)
+    refs: dict[str, dict[str, ReferenceItem]] = field(default_factory=dict)
+    next_card: int = 0
+    plates: set[str] = field(default_factory=set)
+
+    def ref(self, list_code: str, code: str) -> ReferenceItem:
+        """The item ``code`` of the reference list ``list_code``."""
+        return self._list(list_code)[code]
+
+    def items(self, list_code: str) -> list[ReferenceItem]:
+        """The active items of a list, in the admin's order."""
+        return [item for item in self._list(list_code).values() if item.active]
+
+    def _list(self, list_code: str) -> dict[str, ReferenceItem]:
+        if list_code not in self.refs:
+            self.refs[list_code] = reference_items(self.session, list_code)
+        return self.refs[list_code]
+
+    def day_between(self, start: date, end: date) -> date:
+        return start + timedelta(days=self.rng.randrange(max(1, (end - start).days + 1)))
+
+    def moment_on(self, day: date) -> datetime:
+        """An office-hours moment of ``day`` as naive UTC, never in the future."""
+        local = datetime.combine(day, time(self.rng.randrange(9, 18), self.rng.randrange(60)))
+        return min(utcnow(), local - timedelta(hours=8))
+
+    def card_no(self, prefix: str) -> str:
+        self.next_card += 1
+        return f"{prefix}{self.next_card:07d}"
+
+    def clerk(self) -> User:
+        return self.users[self.rng.choice(("clerk1", "clerk2"))]
+
+
+def birth_date(rng: random.Random, first_year: int, last_year: int) -> date:
+    return date(rng.randint(first_year, last_year), rng.randint(1, 12), rng.randint(1, 28))
+
+
+def resident_id(rng: random.Random, born: date) -> str:
+    """A resident ID number that passes stdnum's checks: a birth-place code in use at the
+    birth, the birth date, a sequence number and the check character."""
+    area = rng.choice([code for code, since in AREA_CODES if since <= born.year])
+    body = f"{area}{born:%Y%m%d}{rng.randrange(1000):03d}"
+    # calc_check_digit reads the first 17 characters of an 18-character number.
+    number = body + ric.calc_check_digit(body + "0")
+    if not ric.is_valid(number):
+        raise DemoDataError(f"AREA_CODES: {area} is not valid for a birth in {born.year}")
+    return number
+
+
+def person(rng: random.Random, first_year: int, last_year: int) -> Person:
+    born = birth_date(rng, first_year, last_year)
+    return Person(random_name(rng), random_mobile(rng), resident_id(rng, born), born)
+
+
+def licence_plate(office: Office) -> str:
+    """A plate such as 粤B12345 (stored without the dot of 粤B·12345), unique in the office."""
+    rng = office.rng
+    while True:
+        prefix = rng.choice(PLATE_PREFIXES)
+        if rng.random() < 0.15:  # new-energy plates: D or F and five digits
+            plate = prefix + rng.choice("DF") + f"{rng.randrange(10**5):05d}"
+        else:
+            chars = [rng.choice("0123456789") for _ in range(5)]
+            if rng.random() < 0.5:
+                chars[rng.randrange(2)] = rng.choice(PLATE_LETTERS)
+            plate = prefix + "".join(chars)
+        if plate not in office.plates:
+            office.plates.add(plate)
+            return plate
+
+
+def seed(session: Session, rng: random.Random, *, users, regions, projects) -> None:
+    """Seed the non-prospect areas of the demo office (the archive files come after the
+    prospects, from demo_archives)."""
+    # Imported here: it builds on this module (Office, Home, person).
+    from services import demo_tenancy
+
+    office = Office(session, rng, users)
+    homes = seed_homes(office, projects)
+    plan = rng.sample(homes, len(homes))
+    # Units for sale and let units are chosen first: their owners' households differ.
+    for_sale, let = plan[:UNITS_FOR_SALE], plan[UNITS_FOR_SALE : UNITS_FOR_SALE + UNITS_LET]
+    for home in let:
+        home.let = True
+    for home in plan:
+        if not home.let:
+            seed_household(office, home)
+        seed_cards(office, home)
+    seed_parking(office, homes)
+    session.flush()
+    demo_tenancy.seed_leases(office, let)
+    demo_tenancy.seed_transfers(office, for_sale)
+    demo_dealers.seed(session, rng, users=users, regions=regions)
+
+
+def seed_homes(office: Office, projects: dict[str, ReferenceItem]) -> list[Home]:
+    """About 120 units across the projects, each with its current owner; some resold."""
+    rng, homes = office.rng, []
+    owners: list[tuple[Owner, date]] = []
+    for code, (buildings, entrances, top, areas, delivered) in PROJECT_LAYOUT.items():
+        rooms: set[tuple[str, int, int, int]] = set()
+        while len(rooms) < UNITS_PER_PROJECT:
+            floor, flat = rng.randint(2, top), rng.randrange(len(areas))
+            rooms.add((rng.choice(buildings), rng.randint(1, entrances), floor, flat))
+        for building, entrance, floor, flat in sorted(rooms):
+            unit = Unit(
+                project_id=projects[code].id,
+                building=building,
+                room=f"{entrance}-{floor}{flat + 1:02d}",
+                floor=floor,
+                area_m2=Decimal(areas[flat]),
+            )
+            moved_in = office.day_between(date(delivered, 6, 1), date(delivered + 1, 6, 30))
+            if rng.random() < 0.15 and moved_in < office.today - timedelta(days=800):
+                # Resold before: the first owner's record stays as history.
+                resold = office.day_between(moved_in + timedelta(days=365), office.today)
+                resold = min(resold, office.today - timedelta(days=400))
+                first_owner, _ = _owner(office, 1955, 1985)
+                office.session.add(
+                    Ownership(unit=unit, owner=first_owner, started_on=moved_in, ended_on=resold)
+                )
+                moved_in = resold
+            if owners and rng.random() < 0.04:
+                # An investor buying a second unit.
+                owner, born = rng.choice(owners)
+            else:
+                owner, born = _owner(office, 1955, 1995)
+                owners.append((owner, born))
+            office.session.add(Ownership(unit=unit, owner=owner, started_on=moved_in))
+            homes.append(Home(unit, owner, born, moved_in))
+    office.session.flush()
+    return homes
+
+
+def _owner(office: Office, first_year: int, last_year: int) -> tuple[Owner, date]:
+    p = person(office.rng, first_year, last_year)
+    owner = Owner(name=p.name, mobile=p.mobile, id_number=p.id_number)
+    office.session.add(owner)
+    return owner, p.born
+
+
+def seed_household(office: Office, home: Home) -> None:
+    """Spouse, children and sometimes a parent; a few joined later or have moved out."""
+    rng, today = office.rng, office.today
+    born = home.owner_born
+    if rng.random() < 0.7:
+        spouse = birth_date(rng, born.year - 4, min(born.year + 5, today.year - 22))
+        joined = home.since if rng.random() < 0.85 else office.day_between(home.since, today)
+        reason = None if joined == home.since else "marriage"
+        _member(office, home, "spouse", spouse, joined, reason)
+    for _ in range(rng.choice((0, 0, 1, 1, 1, 2))):
+        first = born.year + 22
+        last = min(born.year + 42, today.year - 1)
+        if first > last:
+            break
+        child = birth_date(rng, first, last)
+        joined = max(home.since, child)
+        _member(office, home, "child", child, joined, "birth" if child > home.since else None)
+    if rng.random() < 0.2 and born.year >= 1956:  # owners whose parents may well be alive
+        parent = birth_date(rng, born.year - 32, born.year - 24)
+        joined = office.day_between(home.since, today)
+        _member(office, home, "parent", parent, joined, "moved_in")
+    for member in home.members:
+        adult = (today - member.joined_on).days > 400 and _age(member, today) >= 18
+        if adult and member.relation.code in ("child", "parent") and rng.random() < 0.25:
+            member.left_on = office.day_between(member.joined_on, today - timedelta(days=7))
+            member.change_reason = office.ref(
+                "household_change_reason",
+                "marriage" if member.relation.code == "child" else "moved_out",
+            )
+
+
+def _age(member: HouseholdMember, today: date) -> int:
+    born = ric.get_birth_date(member.id_number)
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _member(
+    office: Office, home: Home, relation: str, born: date, joined: date, reason: str | None
+) -> None:
+    rng = office.rng
+    adult = (office.today - born).days >= 18 * 365
+    name = random_name(rng)
+    if relation == "child":
+        name = home.owner.name[0] + name[1:]  # the family name, a given name of their own
+    member = HouseholdMember(
+        unit=home.unit,
+        name=name,
+        relation=office.ref("relation", relation),
+        id_number=resident_id(rng, born),
+        mobile=random_mobile(rng) if adult else None,
+        joined_on=joined,
+        change_reason=office.ref("household_change_reason", reason) if reason else None,
+    )
+    office.session.add(member)
+    home.members.append(member)
+
+
+def seed_cards(office: Office, home: Home) -> None:
+    """Resident cards for the owner's household (tenants get theirs with the lease) and
+    vehicle cards for about two households in three."""
+    rng, today = office.rng, office.today
+    if not home.let:
+        holders = [(home.owner.name, home.since, None)]
+        for member in home.members:
+            if member.mobile:  # adults carry a card
+                holders.append((member.name, member.joined_on, member.left_on))
+        for name, issued, left in holders:
+            card = _resident_card(office, home, name, issued)
+            if left:
+                card.status, card.returned_on = "returned", left
+            elif rng.random() < 0.05:
+                # Reported lost: deactivated, and a new card issued.
+                card.status = "deactivated"
+                _resident_card(office, home, name, office.day_between(issued, today))
+    cars = 0 if home.let else rng.choices((0, 1, 2), (33, 55, 12))[0]
+    drivers = [home.owner.name] + [m.name for m in home.members if m.relation.code == "spouse"]
+    for n in range(cars):
+        card = VehicleCard(
+            unit=home.unit,
+            card_no=office.card_no("VC"),
+            plate_no=licence_plate(office),
+            holder_name=drivers[n % len(drivers)],
+            issued_on=office.day_between(home.since, min(today, home.since + timedelta(400))),
+        )
+        office.session.add(card)
+        home.vehicle_cards.append(card)
+
+
+def _resident_card(office: Office, home: Home, name: str, issued: date) -> ResidentCard:
+    card = ResidentCard(
+        unit=home.unit, card_no=office.card_no("RC"), holder_name=name, issued_on=issued
+    )
+    office.session.add(card)
+    home.resident_cards.append(card)
+    return card
+
+
+def seed_parking(office: Office, homes: list[Home]) -> None:
+    """Underground spaces: most car owners bought or rent one, the rest are free."""
+    rng, today = office.rng, office.today
+    codes = [f"{level}-{n:03d}" for level, count in PARKING_LEVELS for n in range(1, count + 1)]
+    spaces = [ParkingSpace(code=code, tenure="free") for code in codes]
+    office.session.add_all(spaces)
+    free = rng.sample(spaces, len(spaces))
+    for home in homes:
+        if not home.vehicle_cards or not free:
+            continue
+        tenure = rng.choices(("bought", "rented", None), (45, 35, 20))[0]
+        if tenure is None:
+            continue
+        space = free.pop()
+        space.tenure, space.unit, space.owner = tenure, home.unit, home.owner
+        # Fees mostly paid to the end of a month around now; some are behind.
+        months = rng.choice((-3, -1, 0, 0, 1, 2, 5, 11))
+        month_end = date(today.year, today.month, 1) + timedelta(days=31 * (months + 1))
+        space.fees_paid_until = month_end.replace(day=1) - timedelta(days=1)
+        home.parking = space
