@@ -70,6 +70,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_request_ids(app)
     register_error_pages(app)
 
+    from views.security import init_security
+
+    init_security(app)
+
     import cli
 
     cli.register(app)

@@ -87,3 +87,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
+    from views.sales import register_cli as register_sales_cli  # noqa: PLC0415
+
+    register_sales_cli(app)

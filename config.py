@@ -68,6 +68,8 @@ class DefaultConfig:
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
     FLASK_ADMIN_SWATCH = "default"
 
+    #: Prospects not contacted for this many days are listed for a call.
+    STALE_CONTACT_DAYS = 30
     #: Rows a single export may hold.
     EXPORT_MAX_ROWS = 100_000
     #: Page sizes a user may choose in lists.

@@ -1,6 +1,8 @@
 """Extensions, created unbound here and bound to the app in create_app()."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -14,3 +16,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
+# Counts failed sign-ins (views/security.py); storage and strategy come from RATELIMIT_*.
+limiter = Limiter(get_remote_address)

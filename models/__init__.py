@@ -5,14 +5,17 @@ Importing this package registers every table on ``Base.metadata``.
 
 from models import (  # noqa: F401  (imported for their tables)
     approvals,
+    archive_desk,
     archives,
     audit,
     calendar,
     dealers,
+    moves,
     people,
     property,
     prospects,
     reference,
+    sales,
     transfers,
 )
 from models.base import Base

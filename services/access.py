@@ -73,6 +73,44 @@ PAGES: dict[str, frozenset[str]] = {
     "approvals.reject": _APPROVERS,
     # everyone sees the outcome of their own requests
     "my_requests.index": frozenset(ROLES),
+    # the archive desk (views/archive_desk.py): custodians decide and hand out
+    **{
+        f"archive_desk.{n}": frozenset({"custodian"})
+        for n in ("index", "find", "file", "destroy", "approve", "refuse", "hand_out", "take_back")
+    },
+    "archive_lookup.index": frozenset({"clerk", "supervisor"}),
+    "archive_copies.index": frozenset({"supervisor"}),
+    "archive_copies.approve": frozenset({"supervisor"}),
+    "archive_copies.refuse": frozenset({"supervisor"}),
+    "archive_register.index": frozenset({"supervisor", "custodian", "admin"}),
+    "archive_register.export": frozenset({"supervisor", "custodian", "admin"}),
+    # property changes at the desk (views/moves.py); the timeline is also read by the custodian
+    **{
+        f"transfer_desk.{name}": frozenset({"clerk", "supervisor"})
+        for name in (
+            "index",
+            "detail",
+            "tick",
+            "untick",
+            "complete",
+            "cancel",
+            "open_transfer",
+            "end_lease",
+            "household",
+        )
+    },
+    "unit_timeline.index": frozenset({"clerk", "supervisor", "custodian", "admin"}),
+    "unit_timeline.unit": frozenset({"clerk", "supervisor", "custodian", "admin"}),
+    # sales rules (views/sales.py)
+    "followups.index": frozenset({"clerk", "supervisor"}),
+    "followups.stale": frozenset({"clerk", "supervisor"}),
+    "day_cards.index": frozenset({"supervisor"}),
+    "day_cards.report": frozenset({"supervisor"}),
+    "weekly_count.index": frozenset({"supervisor"}),
+    "weekly_count.snapshot": frozenset({"supervisor"}),
+    "dealer_deadlines.index": frozenset({"region_manager", "supervisor"}),
+    "identity_checks.index": frozenset({"clerk", "supervisor"}),
+    "identity_checks.record": frozenset({"clerk", "supervisor"}),
 }
 
 

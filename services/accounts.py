@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.people import Role, User
+from services import passwords
 
 _hasher = PasswordHasher()
 # Verified against when the user is unknown, so both failures cost the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
 class AccountError(ValueError):
@@ -25,9 +27,12 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+def check_password_rules(password: str, username: str | None = None) -> None:
+    """Raise AccountError, with a message in the reader's language, when ``password`` breaks
+    a rule of services/passwords.py (length, common, the username, one character repeated)."""
+    problem = passwords.password_problem(password, username)
+    if problem is not None:
+        raise AccountError(problem)
 
 
 def create_user(
@@ -44,13 +49,13 @@ def create_user(
     """Create an account; raises AccountError on an unknown role, a taken name or a weak password."""
     username = username.strip()
     if not username:
-        raise AccountError("username is required")
+        raise AccountError(_l("A username is required."))
     role = session.scalar(select(Role).where(Role.code == role_code))
     if role is None:
-        raise AccountError(f"unknown role {role_code!r}")
+        raise AccountError(_l("Unknown role %(code)s.", code=role_code))
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"username {username!r} is taken")
-    check_password_rules(password)
+        raise AccountError(_l("This username is taken; choose another."))
+    check_password_rules(password, username=username)
     user = User(
         username=username,
         full_name=full_name or username,
@@ -80,3 +85,27 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` this password (the first one, or an admin's reset); raises AccountError
+    when it breaks the rules. Nothing is flushed: the caller's transaction carries it."""
+    check_password_rules(password, username=user.username)
+    user.password_hash = hash_password(password)
+
+
+def sees_own_region_only(user: User) -> bool:
+    """Region managers see and edit only the dealers of their own region; every other role
+    that holds a right on dealers sees all regions."""
+    return user.role_code == "region_manager"
+
+
+def needs_region(role_code: str) -> bool:
+    """An account of this role must name its region (a region manager without one would
+    see no dealer at all)."""
+    return role_code == "region_manager"
+
+
+def may_deactivate(actor: User, user: User) -> bool:
+    """Nobody deactivates their own account: the last admin could lock everyone out."""
+    return actor.id != user.id

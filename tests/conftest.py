@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
-from extensions import db
+from extensions import db, limiter
 from models.audit import SQLITE_TRIGGERS
 from services.standard_data import install_standard_data
 from tests.factories import login_as as _login_as
@@ -65,7 +65,9 @@ def _wipe(session) -> None:
 
 @pytest.fixture(autouse=True)
 def clean_db(app):
-    """Every test starts from the standard data alone (roles and reference lists)."""
+    """Every test starts from the standard data alone (roles and reference lists), with no
+    failed sign-ins counted against the test client's address."""
+    limiter.reset()
     with app.app_context():
         _wipe(db.session)
         install_standard_data(db.session)

@@ -32,15 +32,42 @@ def load_dicts() -> dict[str, str]:
 def main() -> int:
     pybabel = str(Path(sys.executable).with_name("pybabel"))
     subprocess.run(
-        [pybabel, "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "_",
-         "-o", "translations/messages.pot", "--ignore-dirs=.venv migrations tests bench .git",
-         "--no-location", "--omit-header", "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            pybabel,
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "_",
+            "-o",
+            "translations/messages.pot",
+            "--ignore-dirs=.venv migrations tests bench .git",
+            "--no-location",
+            "--omit-header",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     subprocess.run(
-        [pybabel, "update", "-i", "translations/messages.pot", "-d", "translations",
-         "--no-fuzzy-matching", "--ignore-obsolete"],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            pybabel,
+            "update",
+            "-i",
+            "translations/messages.pot",
+            "-d",
+            "translations",
+            "--no-fuzzy-matching",
+            "--ignore-obsolete",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     mapping = load_dicts()
     path = HERE / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"

@@ -10,11 +10,35 @@ from flask_login import current_user
 
 from extensions import db
 from views import admin as admin_area
-from views import approvals, archives, audit, dealers, gating, property, prospects, transfers
+from views import (
+    approvals,
+    archive_desk,
+    archives,
+    audit,
+    dealers,
+    gating,
+    moves,
+    property,
+    prospects,
+    sales,
+    transfers,
+)
 from views.home import HomeView
 
 # Each area module exposes register(admin, db); the order is the menu order.
-AREAS = (prospects, property, transfers, dealers, archives, approvals, admin_area, audit)
+AREAS = (
+    prospects,
+    sales,
+    property,
+    transfers,
+    moves,
+    dealers,
+    archives,
+    archive_desk,
+    approvals,
+    admin_area,
+    audit,
+)
 
 
 def init_admin(app: Flask) -> Admin:

@@ -12,6 +12,7 @@ from extensions import db, login_manager
 from forms.auth import LoginForm
 from models.people import User
 from services.accounts import authenticate
+from views.security import begin_session, throttle_sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -38,6 +39,7 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle_sign_in
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
@@ -48,9 +50,11 @@ def login():
             db.session.commit()
             session.clear()  # a fresh session at sign-in
             login_user(user)
+            begin_session()
             return redirect(safe_next(request.args.get("next")))
         db.session.rollback()
-        # One answer for a wrong password and an unknown account.
+        # One answer for a wrong password and an unknown account; every 401 here counts as
+        # a failed sign-in (views/security.py).
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form), (200 if request.method == "GET" else 401)
 

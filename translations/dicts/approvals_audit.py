@@ -89,7 +89,7 @@ ZH = {
     "ok": "成功",
     "failed": "失败",
     "Access log": "访问日志",
-    "Deleting customer data needs approval: use \"Request deletion\".": "删除客户资料须经审批：请使用“申请删除”。",
+    'Deleting customer data needs approval: use "Request deletion".': "删除客户资料须经审批：请使用“申请删除”。",
     "A deletion of this record is already waiting (request #%(id)s).": "该记录已有待审批的删除申请（#%(id)s）。",
     "Deletion submitted for approval (request #%(id)s).": "删除申请已提交审批（#%(id)s）。",
     "Reason for the change": "修改原因",
