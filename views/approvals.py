@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,6 +21,7 @@ from models.base import utcnow
 from models.people import User
 from services import access, approvals
 from services.approval_policy import POLICIES
+from views.base import SecurePageView
 from views.errors_util import deny
 
 
@@ -42,26 +43,7 @@ def record_type_label(code: str) -> str:
     return str(RECORD_TYPE_LABELS.get(code, code))
 
 
-class _PageView(BaseView):
-    """A custom page open to the roles of its entry in services/access.PAGES."""
-
-    page_key = ""
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_user.role_code in access.PAGES.get(
-            f"{self.endpoint}.index", frozenset()
-        )
-
-    def _handle_view(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        allowed = access.PAGES.get(f"{self.endpoint}.{name}")
-        if allowed is None or current_user.role_code not in allowed:
-            deny()
-        return None
-
-
-class ApprovalsView(_PageView):
+class ApprovalsView(SecurePageView):
     @expose("/")
     def index(self):
         query = select(ChangeRequest).where(ChangeRequest.status == "pending")
@@ -168,7 +150,7 @@ class ApprovalsView(_PageView):
         return redirect(url_for(".index"))
 
 
-class MyRequestsView(_PageView):
+class MyRequestsView(SecurePageView):
     @expose("/")
     def index(self):
         mine = db.session.scalars(

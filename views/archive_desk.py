@@ -23,9 +23,9 @@ from models.archives import ArchiveFile
 from models.people import Role, User
 from services import archive_desk as desk
 from services import archive_register
-from views.approvals import _PageView
 from views.archives import STATE_CHOICES
 from views.audit_context import current_actor
+from views.base import SecurePageView
 from views.errors_util import deny
 
 MODE_LABELS = {
@@ -112,7 +112,7 @@ class LookupForm(FlaskForm):
     reason = TextAreaField(_l("Reason (for work)"), validators=[DataRequired(), Length(max=1000)])
 
 
-class _DeskPage(_PageView):
+class _DeskPage(SecurePageView):
     def render(self, template, **kwargs):
         kwargs.setdefault("mode_label", mode_label)
         kwargs.setdefault("status_label", status_label)

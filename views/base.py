@@ -26,7 +26,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_admin import expose
+from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.form import BaseForm
@@ -366,3 +366,21 @@ class SecureModelView(ModelView):
         # The exception type only: its text can carry personal data from the row.
         log.error("%s on %s.%s", type(exc).__name__, self.access_key, request.endpoint)
         return True
+
+
+class SecurePageView(BaseView):
+    """Base of every custom (non-model) page: open to the roles of its endpoint's entry in
+    services/access.PAGES; anonymous users go to /login, others without the right get 403."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.role_code in access.PAGES.get(
+            f"{self.endpoint}.index", frozenset()
+        )
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        allowed = access.PAGES.get(f"{self.endpoint}.{name}")
+        if allowed is None or current_user.role_code not in allowed:
+            abort(403)
+        return None

@@ -22,8 +22,8 @@ from models.reference import ReferenceItem, ReferenceList
 from models.transfers import Transfer, TransferItem
 from services import household, leases, timeline, transfers
 from services.archive_desk import office_today
-from views.approvals import _PageView
 from views.audit_context import log_in_own_transaction
+from views.base import SecurePageView
 
 STATUS_LABELS = {
     "open": _l("open"),
@@ -83,7 +83,7 @@ def _refused(exc) -> None:
     flash(str(exc.message), "error")
 
 
-class TransferDeskView(_PageView):
+class TransferDeskView(SecurePageView):
     @expose("/")
     def index(self):
         open_transfers = db.session.scalars(
@@ -294,7 +294,7 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-class UnitTimelineView(_PageView):
+class UnitTimelineView(SecurePageView):
     @expose("/")
     def index(self):
         unit_id = request.args.get("unit_id", type=int)

@@ -24,8 +24,8 @@ from extensions import db
 from models.people import Role, User
 from models.prospects import Prospect
 from services import audit, dealer_deadlines, followups, sales_records, weekly_count
-from views.approvals import _PageView
 from views.audit_context import current_actor, log_in_own_transaction
+from views.base import SecurePageView
 from views.sales_chart import trend_svg
 
 CATEGORY = _l("Sales")
@@ -70,7 +70,7 @@ def _log_list(ids, **fields) -> None:
     )
 
 
-class FollowUpsView(_PageView):
+class FollowUpsView(SecurePageView):
     @expose("/")
     def index(self):
         today = followups.office_today()
@@ -131,7 +131,7 @@ class DayReportForm(FlaskForm):
     )
 
 
-class DayCardsView(_PageView):
+class DayCardsView(SecurePageView):
     @expose("/")
     def index(self):
         consultants = _consultants()
@@ -184,7 +184,7 @@ class SnapshotForm(FlaskForm):
     force = BooleanField(_l("Replace the stored figures of that week"))
 
 
-class WeeklyCountView(_PageView):
+class WeeklyCountView(SecurePageView):
     @expose("/")
     def index(self):
         today = followups.office_today()
@@ -241,7 +241,7 @@ class WeeklyCountView(_PageView):
         return redirect(url_for(".index", week=saturday.isoformat()))
 
 
-class DealerDeadlinesView(_PageView):
+class DealerDeadlinesView(SecurePageView):
     @expose("/")
     def index(self):
         today = followups.office_today()
@@ -263,7 +263,7 @@ class IdentityForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
 
-class IdentityChecksView(_PageView):
+class IdentityChecksView(SecurePageView):
     def is_visible(self) -> bool:
         return False  # reached from a welcome card, not from the menu
 
