@@ -33,6 +33,7 @@ from flask_admin.form import BaseForm
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import Unicode, and_, cast, false, or_
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -313,6 +314,58 @@ class SecureModelView(ModelView):
                     item["options"] = flt.get_options(self) or None
         return groups
 
+    # --- search -------------------------------------------------------------------------
+    #: Longest search term accepted; longer input is cut, never an error.
+    search_max_length = 100
+
+    def search_conditions(self, term: str) -> list:
+        """SQL conditions, any one of which makes a row match the whole search ``term``.
+
+        Two kinds, so each can grow on its own: exact identity matches (a full phone or ID
+        number through its blind index) and text matches (names and other plain columns).
+        """
+        return [*self.exact_search_conditions(term), *self.text_search_conditions(term)]
+
+    def exact_search_conditions(self, term: str) -> list:
+        """Exact matches on encrypted columns through their keyed index. None by default."""
+        return []
+
+    def text_search_conditions(self, term: str) -> list:
+        """Default: every word must appear (case-insensitively) in one of the view's
+        ``column_searchable_list`` columns; a related column ("owner.name") matches through
+        EXISTS, so the list query needs no join."""
+        words = [w for w in term.split() if w]
+        if not words or not self.column_searchable_list:
+            return []
+        per_word = [
+            or_(*(self._word_matches(path, word) for path in self.column_searchable_list))
+            for word in words
+        ]
+        return [and_(*per_word)]
+
+    def _word_matches(self, path, word: str):
+        pattern = f"%{_escape_like(word)}%"
+        if not isinstance(path, str):
+            return cast(path, Unicode).ilike(pattern, escape="\\")
+        head, _dot, rest = path.partition(".")
+        attr = getattr(self.model, head)
+        if not rest:
+            return cast(attr, Unicode).ilike(pattern, escape="\\")
+        target = getattr(attr.property.mapper.class_, rest)
+        inner = cast(target, Unicode).ilike(pattern, escape="\\")
+        return attr.any(inner) if attr.property.uselist else attr.has(inner)
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        term = (search or "").strip()[: self.search_max_length]
+        if not term:
+            return query, count_query, joins, count_joins
+        conditions = self.search_conditions(term) or [false()]
+        condition = or_(*conditions)
+        query = query.filter(condition)
+        if count_query is not None:
+            count_query = count_query.filter(condition)
+        return query, count_query, joins, count_joins
+
     # --- scoping ------------------------------------------------------------------------
     def scope_query(self, query):
         """Restrict rows to what the current user may see. Default: everything."""
@@ -366,6 +419,10 @@ class SecureModelView(ModelView):
         # The exception type only: its text can carry personal data from the row.
         log.error("%s on %s.%s", type(exc).__name__, self.access_key, request.endpoint)
         return True
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class SecurePageView(BaseView):
