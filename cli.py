@@ -83,8 +83,22 @@ def audit_verify_command():
     )
 
 
+archive_group = AppGroup("archive", help="The paper archive desk.")
+
+
+@archive_group.command("expire-unclaimed")
+def archive_expire_unclaimed_command():
+    """Expire approved lookups nobody collected in time (safe to run again; run it daily)."""
+    from services import archive_desk
+
+    count = archive_desk.expire_unclaimed(db.session)
+    db.session.commit()
+    click.echo(f"{count} unclaimed lookup(s) expired")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users)
+    app.cli.add_command(archive_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
     from views.sales import register_cli as register_sales_cli  # noqa: PLC0415

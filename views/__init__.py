@@ -60,6 +60,9 @@ def init_admin(app: Flask) -> Admin:
 
     @app.context_processor
     def navbar_badges():
-        return {"pending_approvals": approvals.pending_count_for(current_user)}
+        return {
+            "pending_approvals": approvals.pending_count_for(current_user),
+            "overdue_files": archive_desk.overdue_count_for(current_user),
+        }
 
     return admin

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from models.audit import AccessEvent
 from models.people import User
 from services import archive_desk as desk
 from services import archive_register
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 
 @pytest.fixture
@@ -324,3 +324,31 @@ def test_two_custodians_handing_the_same_file_to_two_people_at_once(app, people,
         )
         assert statuses == ["approved", "handed_out"]
         assert db.session.get(ArchiveFile, people["file"]).state == "lent_out"
+
+
+def test_the_expiry_command_expires_old_unclaimed_lookups_once(app, people):
+    request_id = _approved(app, people)
+    with app.app_context():
+        db.session.get(LookupRequest, request_id).decided_at = datetime(2020, 1, 2, 3, 0)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["archive", "expire-unclaimed"])
+    assert first.exit_code == 0 and "1 unclaimed" in first.output, first.output
+    again = runner.invoke(args=["archive", "expire-unclaimed"])
+    assert again.exit_code == 0 and "0 unclaimed" in again.output, again.output
+    assert _state(app, people, request_id) == ("expired", "in_room")
+
+
+def test_custodians_see_overdue_files_in_the_navbar_and_clerks_do_not(app, people, client):
+    request_id = _approved(app, people, days=3)
+    _step(app, desk.hand_out, people, "custodian", request_id, today=date(2025, 9, 30))
+    with app.app_context():
+        custodian = db.session.get(User, people["custodian"]).username
+        clerk = db.session.get(User, people["clerk"]).username
+    client.post("/login", data={"username": custodian, "password": PASSWORD})
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'id="overdue-badge"' in page
+    assert '<span class="badge badge-danger">1</span>' in page
+    client.post("/logout")
+    client.post("/login", data={"username": clerk, "password": PASSWORD})
+    assert 'id="overdue-badge"' not in client.get("/admin/").get_data(as_text=True)

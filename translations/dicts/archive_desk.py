@@ -78,4 +78,5 @@ ZH = {
     "Destroyed on %(day)s, approved by %(name)s: %(reason)s": "已于 %(day)s 销毁，批准人 %(name)s：%(reason)s",
     "Record the destruction of this file": "登记销毁此档案",
     "Record the destruction": "登记销毁",
+    "Files overdue": "逾期档案",
 }
