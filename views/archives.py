@@ -50,6 +50,12 @@ def custodian_choices() -> list[User]:
 class ArchiveFileView(SecureModelView):
     access_key = "archive_file"
 
+    def related_links(self, model):
+        return [
+            (_l("Lookups of this file"), "archive_desk.file", {"file_id": model.id}),
+            (_l("Ask to look up this file"), "archive_lookup.index", {"code": model.code}),
+        ]
+
     column_list = (
         "code",
         "title",

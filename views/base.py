@@ -286,6 +286,19 @@ class SecureModelView(ModelView):
             "admin/model/request_delete.html", model=model, form=form, return_url=details_url
         )
 
+    def related_links(self, model) -> list[tuple[str, str, dict]]:
+        """Pages about this record, as (label, endpoint, url arguments); the details page
+        shows those the current role may open. Subclasses add theirs."""
+        return []
+
+    def allowed_related_links(self, model) -> list[tuple[str, str]]:
+        role = current_role()
+        return [
+            (label, url_for(endpoint, **args))
+            for label, endpoint, args in self.related_links(model)
+            if role in access.PAGES.get(endpoint, frozenset())
+        ]
+
     #: Roles that see "who looked at this record" on details pages.
     access_panel_roles = frozenset({"supervisor", "admin"})
 

@@ -145,6 +145,18 @@ class VehicleCardInline(InlineFormAdmin):
 
 class UnitView(PropertyView):
     access_key = "unit"
+
+    def related_links(self, model):
+        return [
+            (_l("Unit timeline"), "unit_timeline.unit", {"unit_id": model.id}),
+            (
+                _l("Open a transfer at the desk"),
+                "transfer_desk.open_transfer",
+                {"unit_id": model.id},
+            ),
+            (_l("Household changes"), "transfer_desk.household", {"unit_id": model.id}),
+        ]
+
     eager = (selectinload(Unit.ownerships).joinedload(Ownership.owner),)
     column_list = ("project", "building", "room", "floor", "area_m2", "current_owner")
     column_details_list = (
@@ -263,6 +275,13 @@ LEASE_CHECKS = ("contract_seen", "contract_copy_kept", "move_in_form_done", "fee
 
 class LeaseView(PropertyView):
     access_key = "lease"
+
+    def related_links(self, model):
+        links = [(_l("Unit timeline"), "unit_timeline.unit", {"unit_id": model.unit_id})]
+        if model.status == "active":
+            links.append((_l("End this lease"), "transfer_desk.end_lease", {"lease_id": model.id}))
+        return links
+
     eager = (joinedload(Lease.unit).joinedload(Unit.project),)
     column_list = ("unit", "tenant", "starts_on", "ends_on", "status", "moved_out_on")
     column_details_list = (

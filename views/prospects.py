@@ -80,6 +80,9 @@ class VisitInline(InlineFormAdmin):
 class ProspectView(SecureModelView):
     access_key = "prospect"
 
+    def related_links(self, model):
+        return [(_l("Identity checks"), "identity_checks.index", {"prospect": model.id})]
+
     column_list = (
         "name",
         "mobile",

@@ -79,4 +79,6 @@ ZH = {
     "Record the destruction of this file": "登记销毁此档案",
     "Record the destruction": "登记销毁",
     "Files overdue": "逾期档案",
+    "Lookups of this file": "此档案的调阅记录",
+    "Ask to look up this file": "申请调阅此档案",
 }

@@ -99,4 +99,7 @@ ZH = {
     "current": "至今",
     "ended": "已结束",
     "open": "办理中",
+    "Open a transfer at the desk": "在过户窗口办理过户",
+    "Household changes": "户内人员变更",
+    "End this lease": "结束此租约",
 }
