@@ -7,12 +7,14 @@ show only errors that are plain strings.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms.validators import ValidationError
+
+from services.clock import office_today
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 # Area code 3-4 digits starting with 0, then a 7-8 digit number, optional extension.
@@ -99,7 +101,7 @@ class DateInRange:
         value = field.data
         if value is None:
             return
-        today = date.today()
+        today = office_today()
         earliest = today.replace(year=today.year - self.years_back, day=1)
         latest = today + timedelta(days=self.days_ahead)
         if value < earliest or value > latest:

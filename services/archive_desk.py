@@ -11,7 +11,7 @@ rolls back.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -22,9 +22,9 @@ from models.archives import ArchiveFile
 from models.base import utcnow
 from models.people import User
 from services import audit
+from services.clock import OFFICE_TZ, office_today  # noqa: F401  (re-exported for callers)
 from services.workdays import WorkdayCalendar
 
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 REQUESTER_ROLES = frozenset({"clerk", "supervisor"})
 SUPERIOR_ROLES = frozenset({"supervisor"})
 CUSTODIAN_ROLES = frozenset({"custodian"})
@@ -73,11 +73,6 @@ class InvalidTransition(DeskError):
 
 class FileNotAvailable(InvalidTransition):
     code = "file_not_available"
-
-
-def office_today() -> date:
-    """Today in the office's time zone (due dates and overdue are counted in it)."""
-    return datetime.now(OFFICE_TZ).date()
 
 
 def _actor(user: User, actor: audit.Actor | None) -> audit.Actor:

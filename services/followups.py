@@ -8,14 +8,14 @@ contacted for a long time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.people import User
 from models.prospects import Prospect, Visit
+from services.clock import OFFICE_TZ, office_today  # noqa: F401  (re-exported for callers)
 
 #: The first follow-up is due from this many days after the first visit...
 FIRST_DUE_FROM_DAYS = 3
@@ -27,13 +27,6 @@ SOON_DAYS = 3
 DEFAULT_STALE_DAYS = 30
 #: At most this many rows per list; the rest waits for the next day.
 MAX_ROWS = 500
-
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def office_today() -> date:
-    """Today in the office's time zone."""
-    return datetime.now(OFFICE_TZ).date()
 
 
 @dataclass(frozen=True)
