@@ -97,6 +97,9 @@ PAGES: dict[str, frozenset[str]] = {
             "open_transfer",
             "end_lease",
             "household",
+            "move_in",
+            "move_in_item",
+            "move_in_finish",
         )
     },
     "unit_timeline.index": frozenset({"clerk", "supervisor", "custodian", "admin"}),

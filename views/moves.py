@@ -17,12 +17,13 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from extensions import db
+from models.moves import MoveIn
 from models.property import HouseholdMember, Lease, Owner, Unit
 from models.reference import ReferenceItem, ReferenceList
 from models.transfers import Transfer, TransferItem
-from services import household, leases, timeline, transfers
+from services import household, leases, move_ins, timeline, transfers
 from services.archive_desk import office_today
-from views.audit_context import log_in_own_transaction
+from views.audit_context import current_actor, log_in_own_transaction
 from views.base import SecurePageView
 
 STATUS_LABELS = {
@@ -31,6 +32,7 @@ STATUS_LABELS = {
     "cancelled": _l("cancelled"),
     "active": _l("active"),
     "ended": _l("ended"),
+    "done": _l("done"),
 }
 
 
@@ -92,7 +94,61 @@ class TransferDeskView(SecurePageView):
             .order_by(Transfer.opened_on)
             .limit(500)
         ).all()
-        return self.render("admin/moves/index.html", transfers=open_transfers)
+        return self.render(
+            "admin/moves/index.html",
+            transfers=open_transfers,
+            move_ins=move_ins.open_move_ins(db.session),
+        )
+
+    # --- the new owner's move-in checklist ------------------------------------------------
+    def _move_in(self, move_in_id: int) -> MoveIn:
+        return db.session.get(MoveIn, move_in_id) or abort(404)
+
+    @expose("/move-in/<int:move_in_id>/")
+    def move_in(self, move_in_id: int):
+        record = self._move_in(move_in_id)
+        _log_read("move_in", record.id)
+        return self.render(
+            "admin/moves/move_in.html",
+            move_in=record,
+            items=move_ins.ITEMS,
+            form=FlaskForm(),
+            status_label=status_label,
+        )
+
+    def _move_in_step(self, move_in_id: int, step, done_message):
+        record = self._move_in(move_in_id)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        try:
+            step(current_user._get_current_object(), record)
+            db.session.commit()
+        except move_ins.MoveInError as exc:
+            _refused(exc)
+        else:
+            flash(str(done_message), "success")
+        return redirect(url_for(".move_in", move_in_id=move_in_id))
+
+    @expose("/move-in/<int:move_in_id>/items/<item>", methods=("POST",))
+    def move_in_item(self, move_in_id: int, item: str):
+        if item not in move_ins.ITEMS:
+            abort(404)
+        value = request.form.get("value") == "1"
+        return self._move_in_step(
+            move_in_id,
+            lambda user, m: move_ins.set_item(
+                db.session, user, m, item, value, actor=current_actor()
+            ),
+            _l("Item ticked.") if value else _l("Item reopened."),
+        )
+
+    @expose("/move-in/<int:move_in_id>/finish", methods=("POST",))
+    def move_in_finish(self, move_in_id: int):
+        return self._move_in_step(
+            move_in_id,
+            lambda user, m: move_ins.finish(db.session, user, m, actor=current_actor()),
+            _l("Move-in finished."),
+        )
 
     def _transfer(self, transfer_id: int) -> Transfer:
         return db.session.scalar(

@@ -156,6 +156,13 @@ PAGE_CALLS = {
     "transfer_desk.open_transfer": ("GET", "/admin/transfer-desk/open/1/", None),
     "transfer_desk.end_lease": ("GET", "/admin/transfer-desk/lease/1/end", None),
     "transfer_desk.household": ("GET", "/admin/transfer-desk/household/1/", None),
+    "transfer_desk.move_in": ("GET", "/admin/transfer-desk/move-in/1/", None),
+    "transfer_desk.move_in_item": (
+        "POST",
+        "/admin/transfer-desk/move-in/1/items/form_done",
+        {"value": "1"},
+    ),
+    "transfer_desk.move_in_finish": ("POST", "/admin/transfer-desk/move-in/1/finish", {}),
     "unit_timeline.index": ("GET", "/admin/unit-timeline/", None),
     "unit_timeline.unit": ("GET", "/admin/unit-timeline/1/", None),
     "followups.index": ("GET", "/admin/sales/followups/", None),
