@@ -239,10 +239,15 @@ class SecureModelView(ModelView):
     def update_model(self, form, model):
         if self.is_gated:
             return gating.gated_update(self, form, model)
-        return super().update_model(form, model)
+        # No autoflush while the form is copied in, so every inline change is still pending
+        # when _on_model_change looks for gated children changed inline.
+        with db.session.no_autoflush:
+            return super().update_model(form, model)
 
     def _on_model_change(self, form, model, is_created):
         super()._on_model_change(form, model, is_created)
+        if not is_created:
+            gating.refuse_gated_inline_changes(db.session, current_role(), model)
         db.session.flush()
         self._log_change("create" if is_created else "update", model)
         if is_created and self.is_gated:
@@ -416,6 +421,9 @@ class SecureModelView(ModelView):
     def handle_view_exception(self, exc: Exception) -> bool:
         if current_app.config.get("FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION"):
             raise exc
+        if isinstance(exc, gating.GatedInlineChange):
+            flash(exc.message, "error")
+            return True
         if isinstance(exc, StaleDataError):
             flash(
                 _("Someone else changed this record meanwhile. Reload it and try again."), "error"

@@ -198,3 +198,42 @@ HISTORY_EVENT_LABELS = {
 
 def history_event_label(event: str) -> str:
     return str(HISTORY_EVENT_LABELS.get(event, event))
+
+
+class GatedInlineChange(Exception):
+    """An edit form changed or removed a gated child record inline (a household member in
+    its unit's form): that must be a change request on the child's own page."""
+
+    def __init__(self, label: str):
+        super().__init__(label)
+        self.label = label
+
+    @property
+    def message(self) -> str:
+        return _(
+            "%(what)s cannot be changed or removed from this form: open it on its own page, "
+            "where the change goes for approval. Nothing was saved.",
+            what=self.label,
+        )
+
+
+def refuse_gated_inline_changes(session, role: str | None, parent) -> None:
+    """Raise GatedInlineChange when the pending flush would change or delete a gated record
+    other than ``parent`` in a way ``role`` may not do directly. Adding one stays direct."""
+    types = {model: key for key, model in approvals.RECORD_MODELS.items()}
+    for instance in [*session.dirty, *session.deleted]:
+        key = types.get(type(instance))
+        if key is None or instance is parent:
+            continue
+        state = inspect(instance)
+        if state.deleted or instance in session.deleted:
+            raise GatedInlineChange(_label(instance) or key)
+        changes = {}
+        for attr in state.mapper.column_attrs:
+            history = state.attrs[attr.key].history
+            if history.has_changes() and history.deleted:
+                old, new = history.deleted[0], (history.added or [None])[0]
+                if not _same(old, new):
+                    changes[attr.key] = (old, new)
+        if changes and gated_fields(key, role or "", changes):
+            raise GatedInlineChange(_label(instance) or key)

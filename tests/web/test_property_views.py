@@ -640,8 +640,7 @@ def test_every_export_renders_for_the_supervisor(app, client, login_as, key):
     assert valid_id() not in client.get(f"/admin/{key}/export/csv/").get_data(as_text=True)
 
 
-def test_unit_edit_updates_its_inline_rows(app, client, login_as):
-    ids = _seed(app, make_everything)
+def _unit_edit_data(app, ids) -> dict:
     with app.app_context():
         member = db.session.get(HouseholdMember, ids["household_member"])
         unit = member.unit
@@ -657,15 +656,55 @@ def test_unit_edit_updates_its_inline_rows(app, client, login_as):
                         data[f"{prefix}-{i}-{column}"] = str(getattr(row, column))
                 if hasattr(row, "issued_on"):
                     data[f"{prefix}-{i}-issued_on"] = row.issued_on.isoformat()
+    return data
+
+
+def test_supervisor_updates_household_members_inline(app, client, login_as):
+    ids = _seed(app, make_everything)
+    data = _unit_edit_data(app, ids)
     data["household_members-0-name"] = "陈大明"
     data["household_members-0-left_on"] = TODAY.isoformat()
-    login_as("clerk")
+    login_as("supervisor")
     response = client.post(f"/admin/unit/edit/?id={ids['unit']}", data=data)
     assert response.status_code == 302
     with app.app_context():
         member = db.session.get(HouseholdMember, ids["household_member"])
         assert (member.name, member.left_on) == ("陈大明", TODAY)
         assert member.version == 2
+
+
+@pytest.mark.parametrize("change", ["rename", "remove"])
+def test_a_clerk_cannot_bypass_approval_through_the_units_inline_rows(
+    app, client, login_as, change
+):
+    ids = _seed(app, make_everything)
+    data = _unit_edit_data(app, ids)
+    data["building"] = "9栋"  # the unit's own change must not be saved either
+    if change == "rename":
+        data["household_members-0-name"] = "陈大明"
+    else:
+        data["del-household_members-0"] = "y"
+    login_as("clerk")
+    response = client.post(f"/admin/unit/edit/?id={ids['unit']}", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "own page" in page or "单独页面" in page
+    assert 'value="9栋"' in page  # the form keeps what was typed
+    with app.app_context():
+        member = db.session.get(HouseholdMember, ids["household_member"])
+        assert member is not None and member.name == "陈小明" and member.version == 1
+        assert db.session.get(Unit, ids["unit"]).building != "9栋"
+
+
+def test_a_clerk_still_adds_a_household_member_inline(app, client, login_as):
+    ids = _seed(app, make_everything)
+    data = _unit_edit_data(app, ids)
+    data["household_members-1-name"] = "陈小红"
+    login_as("clerk")
+    assert client.post(f"/admin/unit/edit/?id={ids['unit']}", data=data).status_code == 302
+    with app.app_context():
+        names = {m.name for m in db.session.get(Unit, ids["unit"]).household_members}
+    assert names == {"陈小明", "陈小红"}
 
 
 def test_supervisor_edits_a_household_member(app, client, login_as):

@@ -108,4 +108,5 @@ ZH = {
     "deletion approved": "批准删除",
     "Role": "角色",
     "Client address": "客户端地址",
+    "%(what)s cannot be changed or removed from this form: open it on its own page, where the change goes for approval. Nothing was saved.": "不能在此表单中修改或删除%(what)s：请在其单独页面修改，修改将提交审批。未保存任何内容。",
 }
