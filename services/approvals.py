@@ -37,6 +37,14 @@ RECORD_MODELS = {
 }
 
 
+def _after_apply(session: Session, request: ChangeRequest, record) -> None:
+    """Follow-up writes some record types need once an approved change is applied."""
+    if request.record_type == "household_member":
+        from services import household  # household files requests here: import late
+
+        household.after_approved_change(session, request, record)
+
+
 class ApprovalError(Exception):
     """A rule was broken; ``code`` says which, the message is for logs (no personal data)."""
 
@@ -308,6 +316,8 @@ def approve(
     else:
         for column, change in request.changes.items():
             setattr(record, column, from_json(model, column, change["new"]))
+        session.flush()
+        _after_apply(session, request, record)
         event = "approved"
     _release_fields(session, request_id)
     _history(

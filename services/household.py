@@ -13,7 +13,8 @@ from models.moves import HouseholdChange
 from models.people import User
 from models.property import HouseholdMember, Unit
 from models.reference import ReferenceItem, ReferenceList
-from services import audit
+from services import approvals, audit
+from services.approval_policy import gated_fields
 
 
 class HouseholdError(Exception):
@@ -110,29 +111,70 @@ def remove_member(
     *,
     reason_id: int | None,
     effective_on: date,
-) -> HouseholdChange:
-    """``member`` leaves the household on ``effective_on``; the member row stays as history."""
+) -> HouseholdChange | approvals.ChangeRequest:
+    """``member`` leaves the household on ``effective_on``; the member row stays as history.
+    For a role whose changes need approval, returns the change request filed instead."""
     reason = _reason(session, reason_id)
     if member.left_on is not None:
         raise AlreadyLeft()
     if member.joined_on is not None and effective_on < member.joined_on:
         raise BeforeJoining()
+    plain = {
+        "left_on": (None, effective_on),
+        "change_reason_id": (member.change_reason_id, reason.id),
+    }
+    if gated_fields("household_member", user.role_code, plain):
+        # A removal changes a customer record: roles that must ask file a change request;
+        # the household change is written when it is approved (after_approved_change).
+        return approvals.file_update(
+            session,
+            user=user,
+            record_type="household_member",
+            record=member,
+            changes={
+                "left_on": {
+                    "old": None,
+                    "new": effective_on,
+                    "old_label": None,
+                    "new_label": effective_on.isoformat(),
+                },
+                "change_reason_id": {
+                    "old": member.change_reason_id,
+                    "new": reason.id,
+                    "old_label": str(member.change_reason) if member.change_reason else None,
+                    "new_label": str(reason),
+                },
+            },
+            reason=str(_l("Leaves the household: %(reason)s", reason=str(reason))),
+        )
     member.left_on = effective_on
     member.change_reason = reason
-    change = HouseholdChange(
+    change = _removal(member, reason, effective_on, user.id)
+    session.add(change)
+    session.flush()
+    _log(session, user, "household_remove", member)
+    return change
+
+
+def _removal(member: HouseholdMember, reason, effective_on: date, by_id: int) -> HouseholdChange:
+    return HouseholdChange(
         unit_id=member.unit_id,
         member=member,
         member_name=member.name,
         kind="removed",
         reason=reason,
         effective_on=effective_on,
-        recorded_by_id=user.id,
-        created_by_id=user.id,
+        recorded_by_id=by_id,
+        created_by_id=by_id,
     )
-    session.add(change)
-    session.flush()
-    _log(session, user, "household_remove", member)
-    return change
+
+
+def after_approved_change(session: Session, request, member: HouseholdMember) -> None:
+    """An approved request that ends a membership writes the household change the desk
+    would have written, recorded by the requester, so the unit's timeline stays whole."""
+    left = (request.changes or {}).get("left_on")
+    if left and left.get("old") is None and member.left_on is not None:
+        session.add(_removal(member, member.change_reason, member.left_on, request.requested_by_id))
 
 
 def members_on(session: Session, unit_id: int, on: date) -> list[HouseholdMember]:

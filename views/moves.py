@@ -17,11 +17,12 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from extensions import db
+from models.approvals import ChangeRequest
 from models.moves import MoveIn
 from models.property import HouseholdMember, Lease, Owner, Unit
 from models.reference import ReferenceItem, ReferenceList
 from models.transfers import Transfer, TransferItem
-from services import household, leases, move_ins, timeline, transfers
+from services import approvals, household, leases, move_ins, timeline, transfers
 from services.archive_desk import office_today
 from views.audit_context import current_actor, log_in_own_transaction
 from views.base import SecurePageView
@@ -298,18 +299,24 @@ class TransferDeskView(SecurePageView):
         if form.validate_on_submit():
             user = current_user._get_current_object()
             member_id = request.form.get("member_id", type=int)
+            done_message = _l("Household change recorded.")
             try:
                 if member_id:
                     member = db.session.get(HouseholdMember, member_id)
                     if member is None or member.unit_id != unit.id:
                         abort(404)
-                    household.remove_member(
+                    outcome = household.remove_member(
                         db.session,
                         user,
                         member,
                         reason_id=form.reason_id.data,
                         effective_on=form.effective_on.data,
                     )
+                    if isinstance(outcome, ChangeRequest):
+                        done_message = _l(
+                            "The removal was submitted for approval (request #%(id)s).",
+                            id=outcome.id,
+                        )
                 else:
                     household.add_member(
                         db.session,
@@ -322,8 +329,19 @@ class TransferDeskView(SecurePageView):
                 db.session.commit()
             except household.HouseholdError as exc:
                 _refused(exc)
+            except approvals.DuplicatePending as exc:
+                db.session.rollback()
+                flash(
+                    str(
+                        _l(
+                            "A change of this member is already waiting (request #%(id)s).",
+                            id=exc.request_id,
+                        )
+                    ),
+                    "error",
+                )
             else:
-                flash(str(_l("Household change recorded.")), "success")
+                flash(str(done_message), "success")
                 return redirect(url_for(".household", unit_id=unit.id))
         on = _date_arg("on") or office_today()
         _log_read("unit", unit.id)

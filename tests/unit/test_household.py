@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 
 from extensions import db
+from models.approvals import ChangeRequest
 from models.property import Lease, ResidentCard, Tenant
-from services import household, leases, timeline
+from services import approvals, household, leases, timeline
 from tests.factories import make_user, ref_item
 from tests.unit.test_transfers_service import make_unit_with_owner
 
@@ -33,8 +34,9 @@ def test_members_on_a_past_date(s):
     household.add_member(
         s, clerk, unit, name="张小宝", reason_id=_reason(s, "birth"), effective_on=date(2022, 3, 1)
     )
+    supervisor = make_user(s, "supervisor")  # removes directly; a clerk's removal is a request
     household.remove_member(
-        s, clerk, wife, reason_id=_reason(s, "moved_out"), effective_on=date(2023, 7, 1)
+        s, supervisor, wife, reason_id=_reason(s, "moved_out"), effective_on=date(2023, 7, 1)
     )
 
     def names(on):
@@ -74,13 +76,42 @@ def test_household_refusals(s):
         household.remove_member(
             s, clerk, member, reason_id=_reason(s, "death"), effective_on=date(2020, 1, 1)
         )
+    supervisor = make_user(s, "supervisor")
     household.remove_member(
-        s, clerk, member, reason_id=_reason(s, "death"), effective_on=date(2024, 1, 1)
+        s, supervisor, member, reason_id=_reason(s, "death"), effective_on=date(2024, 1, 1)
     )
     with pytest.raises(household.AlreadyLeft):
         household.remove_member(
             s, clerk, member, reason_id=_reason(s, "death"), effective_on=date(2024, 2, 1)
         )
+
+
+def test_a_clerks_removal_waits_for_approval_then_reaches_the_timeline(s):
+    clerk = make_user(s, "clerk")
+    supervisor = make_user(s, "supervisor")
+    unit, _ = make_unit_with_owner(s)
+    member = household.add_member(
+        s, clerk, unit, name="李梅", reason_id=_reason(s, "marriage"), effective_on=date(2020, 5, 1)
+    ).member
+    filed = household.remove_member(
+        s, clerk, member, reason_id=_reason(s, "moved_out"), effective_on=date(2023, 7, 1)
+    )
+    assert isinstance(filed, ChangeRequest) and filed.status == "pending"
+    s.refresh(member)
+    assert member.left_on is None  # nothing changed yet
+    assert [m.name for m in household.members_on(s, unit.id, date(2024, 1, 1))] == ["李梅"]
+    with pytest.raises(approvals.DuplicatePending):
+        household.remove_member(
+            s, clerk, member, reason_id=_reason(s, "death"), effective_on=date(2023, 8, 1)
+        )
+    with pytest.raises(approvals.SelfDecision):
+        approvals.approve(s, user=clerk, request_id=filed.id)
+    assert approvals.approve(s, user=supervisor, request_id=filed.id).status == "approved"
+    s.refresh(member)
+    assert member.left_on == date(2023, 7, 1)
+    assert household.members_on(s, unit.id, date(2024, 1, 1)) == []
+    removed = [e for e in timeline.unit_timeline(s, unit.id) if e.kind == "household_removed"]
+    assert len(removed) == 1 and removed[0].on == date(2023, 7, 1)
 
 
 def make_lease(s, unit):

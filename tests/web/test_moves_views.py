@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models.property import Lease, Owner, ResidentCard, Tenant
+from models.approvals import ChangeRequest
+from models.property import HouseholdMember, Lease, Owner, ResidentCard, Tenant, Unit
 from models.transfers import Transfer, TransferItem
 from tests.factories import ref_item
 from tests.unit.test_transfers_service import add_cards, make_unit_with_owner
@@ -208,3 +209,23 @@ def test_timeline_view_is_in_the_access_log(app, client, login_as, unit_id):
             select(AccessEvent).where(AccessEvent.record_type == "unit").order_by(AccessEvent.seq)
         )
         assert (event.action, event.record_id, event.role) == ("details", unit_id, "custodian")
+
+
+def test_a_clerks_removal_at_the_desk_is_submitted_for_approval(app, client, login_as, unit_id):
+    with app.app_context():
+        moved = ref_item(db.session, "household_change_reason", "moved_out").id
+        unit = db.session.get(Unit, unit_id)
+        member = HouseholdMember(unit=unit, name="张小宝", joined_on=date(2020, 1, 1))
+        db.session.add(member)
+        db.session.commit()
+        member_id = member.id
+    login_as("clerk")
+    page = client.post(
+        f"/admin/transfer-desk/household/{unit_id}/",
+        data={"member_id": str(member_id), "reason_id": str(moved), "effective_on": "2024-01-01"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "submitted for approval" in page or "提交审批" in page
+    with app.app_context():
+        assert db.session.get(HouseholdMember, member_id).left_on is None
+        assert db.session.scalar(select(ChangeRequest.status)) == "pending"
