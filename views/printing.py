@@ -22,6 +22,7 @@ from services.transfers import item_label
 from views.archive_register import REGISTER_COLUMNS, _period, register_row
 from views.audit_context import log_in_own_transaction
 from views.base import SecurePageView
+from views.prospects import PROGRESS_CHOICES
 
 try:  # the privacy work's masking rules, when present
     from services.masking import mask_id_number, mask_phone  # type: ignore[import-not-found]
@@ -100,6 +101,7 @@ class PrintView(SecurePageView):
             "print/card.html",
             prospect=prospect,
             front=front,
+            progress=str(dict(PROGRESS_CHOICES).get(prospect.progress, prospect.progress)),
             mobile=mask_phone(prospect.mobile),
             landline=mask_phone(prospect.landline),
             blank_rows=range(BLANK_FOLLOWUP_ROWS),
