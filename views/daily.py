@@ -227,7 +227,10 @@ def register(admin, db) -> None:
     )
     admin.add_view(
         AccessAlertsView(
-            name=_l("Access alerts"), endpoint="access_alerts", url="/admin/access-alerts"
+            name=_l("Access alerts"),
+            endpoint="access_alerts",
+            url="/admin/access-alerts",
+            category=_l("Administration"),
         )
     )
 

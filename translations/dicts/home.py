@@ -113,4 +113,7 @@ ZH = {
     "Source channel": "来源渠道",
     "Budget (10,000 yuan)": "购房预算（万元）",
     "Unit nature": "单位性质",
+    "print": "打印",
+    "unusual-access alert": "异常访问告警",
+    "alert acknowledged": "告警已处理",
 }
