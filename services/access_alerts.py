@@ -284,27 +284,46 @@ def scan(
     before, so a day's exports are counted whole); returns the new ones."""
     now = now or utcnow()
     since = office_midnight_utc(to_office(now - timedelta(hours=hours)).date())
-    raised = []
-    for finding in find(session, since, now):
-        exists = session.scalar(
-            select(AccessAlert.id).where(
-                AccessAlert.rule_code == finding.rule_code,
-                AccessAlert.user_id == finding.user_id,
-                AccessAlert.window_start == finding.window_start,
-            )
+    raised = [_raise(session, finding) for finding in find(session, since, now)]
+    return [alert for alert in raised if alert is not None]
+
+
+def _raise(session: Session, finding: Finding) -> AccessAlert | None:
+    """Store one finding as an alert unless raised already; log it. None when it existed."""
+    exists = session.scalar(
+        select(AccessAlert.id).where(
+            AccessAlert.rule_code == finding.rule_code,
+            AccessAlert.user_id == finding.user_id,
+            AccessAlert.window_start == finding.window_start,
         )
-        if exists:
-            continue
-        alert = AccessAlert(**finding.__dict__, raised_at=utcnow())
-        try:
-            with session.begin_nested():
-                session.add(alert)
-                session.flush()
-        except IntegrityError:
-            continue  # a concurrent scan raised it first
-        audit.record(session, audit.SYSTEM, "alert", record_type="access_alert", record_id=alert.id)
-        raised.append(alert)
-    return raised
+    )
+    if exists:
+        return None
+    alert = AccessAlert(**finding.__dict__, raised_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:
+        return None  # a concurrent scan raised it first
+    audit.record(session, audit.SYSTEM, "alert", record_type="access_alert", record_id=alert.id)
+    return alert
+
+
+def check_sign_in(
+    session: Session, user_id: int, username: str | None, at: datetime
+) -> AccessAlert | None:
+    """Evaluate the off-hours rule for one sign-in as it happens (the scan would find it
+    later anyway; this only makes the alert immediate)."""
+    settings = rules(session)["off_hours"]
+    if not settings.enabled:
+        return None
+    local = to_office(at)
+    if not is_off_hours(local, settings, WorkdayCalendar.from_session(session)):
+        return None
+    day = local.date()
+    start, end = office_midnight_utc(day), office_midnight_utc(day + timedelta(days=1))
+    return _raise(session, Finding("off_hours", user_id, username, start, end, 1))
 
 
 def acknowledge(

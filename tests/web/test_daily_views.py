@@ -141,3 +141,25 @@ def test_unknown_prints_are_404(client, login_as):
     login_as("supervisor")
     assert client.get("/admin/print/card/999/").status_code == 404
     assert client.get("/admin/print/transfer/999/").status_code == 404
+
+
+def test_a_sign_in_outside_office_hours_raises_its_alert_at_once(app, client, monkeypatch):
+    from datetime import datetime
+
+    from models.daily import AccessAlert
+    from tests.factories import PASSWORD, make_user
+
+    with app.app_context():
+        make_user(db.session, "clerk", username="night.owl")
+        db.session.commit()
+    # 22:15 on a Wednesday in Shanghai
+    monkeypatch.setattr("models.base.utcnow", lambda: datetime(2026, 11, 18, 14, 15))
+    monkeypatch.setitem(app.config, "ALERTS_ON_SIGN_IN", True)
+    client.post("/login", data={"username": "night.owl", "password": PASSWORD})
+    with app.app_context():
+        alert = db.session.scalars(select(AccessAlert)).one()
+        assert (alert.rule_code, alert.username, alert.window_start) == (
+            "off_hours",
+            "night.owl",
+            datetime(2026, 11, 17, 16, 0),
+        )
