@@ -18,6 +18,7 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAre
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from extensions import db
+from models.daily import SpotCheck
 from services import access_alerts, spot_checks
 from services.followups import office_today
 from views.audit_context import current_actor, log_in_own_transaction
@@ -107,8 +108,6 @@ class SpotChecksView(SecurePageView):
 
     @expose("/<int:check_id>/")
     def week(self, check_id: int):
-        from models.daily import SpotCheck
-
         check = db.session.get(SpotCheck, check_id)
         if check is None:
             abort(404)
