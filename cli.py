@@ -104,3 +104,6 @@ def register(app: Flask) -> None:
     from views.sales import register_cli as register_sales_cli  # noqa: PLC0415
 
     register_sales_cli(app)
+    from views.daily import register_cli as register_daily_cli  # noqa: PLC0415
+
+    register_daily_cli(app)

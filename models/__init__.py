@@ -9,6 +9,7 @@ from models import (  # noqa: F401  (imported for their tables)
     archives,
     audit,
     calendar,
+    daily,
     dealers,
     moves,
     people,

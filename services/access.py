@@ -114,6 +114,14 @@ PAGES: dict[str, frozenset[str]] = {
     "dealer_deadlines.index": frozenset({"region_manager", "supervisor"}),
     "identity_checks.index": frozenset({"clerk", "supervisor"}),
     "identity_checks.record": frozenset({"clerk", "supervisor"}),
+    # daily work (views/daily.py, views/printing.py): spot checks, access alerts, print views
+    **{f"spot_checks.{n}": frozenset({"supervisor"}) for n in ("index", "draw", "week", "check")},
+    **{f"access_alerts.{n}": frozenset({"admin"}) for n in ("index", "ack", "rule")},
+    # a print is a read like the page it comes from: prospect details, register, transfer desk
+    "print_view.index": frozenset(ROLES),
+    "print_view.card": frozenset({"clerk", "supervisor", "custodian", "admin"}),
+    "print_view.register": frozenset({"supervisor", "custodian", "admin"}),
+    "print_view.transfer": frozenset({"clerk", "supervisor"}),
 }
 
 

@@ -15,9 +15,11 @@ from views import (
     archive_desk,
     archives,
     audit,
+    daily,
     dealers,
     gating,
     moves,
+    printing,
     property,
     prospects,
     sales,
@@ -38,6 +40,8 @@ AREAS = (
     approvals,
     admin_area,
     audit,
+    daily,
+    printing,
 )
 
 

@@ -30,6 +30,9 @@ ACTION_LABELS = [
     ("logout", _l("sign-out")),
     ("denied", _l("refused")),
     ("not_found", _l("not found / out of scope")),
+    ("print", _l("print")),
+    ("alert", _l("unusual-access alert")),
+    ("alert_ack", _l("alert acknowledged")),
 ]
 
 

@@ -63,3 +63,23 @@ def log_in_own_transaction(
         if fail_closed:
             raise
         log.exception("could not write the access-log event %s", action)
+
+
+def raise_sign_in_alert(user) -> None:
+    """The off-hours alert of a sign-in, in a transaction of its own; a failure never stops
+    the sign-in (the scheduled ``flask alerts scan`` finds it later)."""
+    from flask import current_app
+
+    from models.base import utcnow
+    from services import access_alerts
+
+    # Off under TESTING unless asked for, so that a test run at night or on a weekend
+    # behaves like one in office hours.
+    if not current_app.config.get("ALERTS_ON_SIGN_IN", not current_app.testing):
+        return
+    try:
+        with Session(bind=db.engine) as session:
+            access_alerts.check_sign_in(session, user.id, user.username, utcnow())
+            session.commit()
+    except Exception:
+        log.exception("could not evaluate the sign-in alert")

@@ -12,6 +12,7 @@ from extensions import db, login_manager
 from forms.auth import LoginForm
 from models.people import User
 from services.accounts import authenticate
+from views.audit_context import log_in_own_transaction, raise_sign_in_alert
 from views.security import begin_session, throttle_sign_in
 
 bp = Blueprint("auth", __name__)
@@ -51,6 +52,9 @@ def login():
             session.clear()  # a fresh session at sign-in
             login_user(user)
             begin_session()
+            # sign-ins are on the record; one outside office hours raises its alert now
+            log_in_own_transaction("login", user=user)
+            raise_sign_in_alert(user)
             return redirect(safe_next(request.args.get("next")))
         db.session.rollback()
         # One answer for a wrong password and an unknown account; every 401 here counts as

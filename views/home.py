@@ -1,12 +1,81 @@
-"""The home page at /admin/, behind sign-in."""
+"""The home page at /admin/, behind sign-in: the day's numbers of the signed-in role, each
+linking to the page behind it (services/home_stats.py counts, views/home_charts.py draws)."""
 
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from services import access
+from extensions import db
+from services import access, access_alerts, dealer_deadlines, home_stats, weekly_count
+from services.followups import office_today
+from views.audit_context import log_in_own_transaction
+from views.daily import AckForm, rule_label
+from views.home_charts import day_cards_svg
+from views.sales_chart import trend_svg
+
+
+def _clerk(user, today) -> dict:
+    return {"clerk": home_stats.clerk_home(db.session, user, today)}
+
+
+def _supervisor(user, today) -> dict:
+    days = home_stats.day_cards_by_consultant(db.session, today)
+    points = weekly_count.trend(db.session)
+    labels = {"entered": _("Entered"), "reported": _("Reported")}
+    return {
+        "requests_waiting": home_stats.requests_waiting(db.session, user),
+        "copies_waiting": home_stats.copies_waiting(db.session),
+        "day_rows": days,
+        "day_chart": day_cards_svg(days, title=_("Day's cards per consultant"), labels=labels)
+        if days
+        else None,
+        "points": points,
+        "trend_chart": trend_svg(points, title=_("Weekly B/C count"), labels={"b": "B", "c": "C"})
+        if points
+        else None,
+        "deadlines": home_stats.deadline_counts(db.session, user, today),
+    }
+
+
+def _custodian(user, today) -> dict:
+    return {"desk": home_stats.desk_counts(db.session, today)}
+
+
+def _region_manager(user, today) -> dict:
+    rows = dealer_deadlines.missing_cards(db.session, user, today)
+    if rows:
+        # dealer names are the region's customer data: their look is logged, or not shown
+        log_in_own_transaction(
+            "list", fail_closed=True, record_type="dealer", record_ids=[r.dealer_id for r in rows]
+        )
+    return {
+        "dealer_rows": rows[:20],
+        "deadlines": {
+            "due": sum(r.status == "due" for r in rows),
+            "late": sum(r.status == "late" for r in rows),
+        },
+    }
+
+
+def _admin(user, today) -> dict:
+    return {
+        "admin": home_stats.admin_counts(db.session),
+        "open_alerts": access_alerts.latest(db.session, open_only=True, limit=10),
+        "ack_form": AckForm(),
+        "rule_label": rule_label,
+    }
+
+
+SECTIONS = {
+    "clerk": _clerk,
+    "supervisor": _supervisor,
+    "custodian": _custodian,
+    "region_manager": _region_manager,
+    "admin": _admin,
+}
 
 
 class HomeView(AdminIndexView):
@@ -22,4 +91,13 @@ class HomeView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/home.html", role_label=access.role_label(current_user.role_code))
+        user = current_user._get_current_object()
+        today = office_today()
+        section = SECTIONS.get(user.role_code)
+        return self.render(
+            "admin/home.html",
+            role_label=access.role_label(current_user.role_code),
+            role=user.role_code,
+            today=today,
+            **(section(user, today) if section else {}),
+        )

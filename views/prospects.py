@@ -79,6 +79,7 @@ class VisitInline(InlineFormAdmin):
 
 class ProspectView(SecureModelView):
     access_key = "prospect"
+    details_template = "admin/model/prospect_details.html"
 
     def related_links(self, model):
         return [(_l("Identity checks"), "identity_checks.index", {"prospect": model.id})]

@@ -12,6 +12,8 @@ from services.weekly_count import TrendPoint
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
 SERIES = (("b", "#1f77b4"), ("c", "#ff7f0e"))
+#: Chinese-capable fonts first, so labels read in Chinese (Noto Sans CJK ships with Debian).
+FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
 
 
 def _nice_max(value: int) -> int:
@@ -83,6 +85,6 @@ def trend_svg(points: Sequence[TrendPoint], *, title: str, labels: dict[str, str
             ).format(x=lx, y=HEIGHT - 16, c=colour, tx=lx + 16, ty=HEIGHT - 6, name=labels[key])
         )
     return Markup(
-        '<svg xmlns="http://www.w3.org/2000/svg" id="weekly-chart" role="img" '
+        '<svg xmlns="http://www.w3.org/2000/svg" id="weekly-chart" role="img" font-family="{f}" '
         'viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMinYMin meet">{body}</svg>'
-    ).format(w=WIDTH, h=HEIGHT, body=Markup("").join(parts))
+    ).format(f=FONT, w=WIDTH, h=HEIGHT, body=Markup("").join(parts))

@@ -182,6 +182,22 @@ PAGE_CALLS = {
         "/admin/sales/identity/record",
         {"prospect": "1", "method": "on_site"},
     ),
+    # daily work: spot checks, access alerts, print views
+    "spot_checks.index": ("GET", "/admin/spot-checks/", None),
+    "spot_checks.draw": ("POST", "/admin/spot-checks/draw", {"size": "5", "unit": "cards"}),
+    "spot_checks.week": ("GET", "/admin/spot-checks/999/", None),
+    "spot_checks.check": ("POST", "/admin/spot-checks/999/items/999", {"result": "match"}),
+    "access_alerts.index": ("GET", "/admin/access-alerts/", None),
+    "access_alerts.ack": ("POST", "/admin/access-alerts/999/ack", {"note": "x"}),
+    "access_alerts.rule": (
+        "POST",
+        "/admin/access-alerts/rules/records_per_hour",
+        {"records_per_hour-threshold": "60", "records_per_hour-enabled": "y"},
+    ),
+    "print_view.index": ("GET", "/admin/print/", None),
+    "print_view.card": ("GET", "/admin/print/card/1/", None),
+    "print_view.register": ("GET", "/admin/print/register/", None),
+    "print_view.transfer": ("GET", "/admin/print/transfer/999/", None),
 }
 
 

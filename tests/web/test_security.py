@@ -501,6 +501,14 @@ READ_ONLY_ENDPOINTS = {
     "unit_timeline.index",
     "unit_timeline.unit",
     "weekly_count.index",
+    # daily work: the spot-check pages, the alerts page and the print views only read
+    "spot_checks.index",
+    "spot_checks.week",
+    "access_alerts.index",
+    "print_view.index",
+    "print_view.card",
+    "print_view.register",
+    "print_view.transfer",
 }
 
 

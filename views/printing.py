@@ -1,0 +1,158 @@
+"""Print views of the paper forms the office still keeps (clean A4, no navigation):
+the welcome card (front: basic data; back: follow-ups), the lookup register for a period
+and a transfer's checklist for both parties to sign.
+
+A print view is a read of customer data like the page it comes from: the same roles, one
+access-log event (fail closed), phones and ID numbers masked as in the lists.
+"""
+
+from __future__ import annotations
+
+from flask import abort, redirect, url_for
+from flask_admin import expose
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from extensions import db
+from models.prospects import Prospect
+from models.transfers import Transfer
+from services import archive_register
+from services.followups import office_today
+from services.transfers import item_label
+from views.archive_register import REGISTER_COLUMNS, _period, register_row
+from views.audit_context import log_in_own_transaction
+from views.base import SecurePageView
+from views.prospects import PROGRESS_CHOICES
+
+try:  # the privacy work's masking rules, when present
+    from services.masking import mask_id_number, mask_phone  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on which branches are merged
+
+    def mask_phone(value: str | None) -> str:
+        """Keep the first 3 and last 4 digits of a mobile, the last 4 of a landline."""
+        if not value:
+            return ""
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if len(digits) == 11 and digits.startswith("1"):
+            return f"{digits[:3]}****{digits[-4:]}"
+        return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+    def mask_id_number(value: str | None) -> str:
+        """Keep the first 6 (region) and last 4 characters of an ID number."""
+        if not value:
+            return ""
+        return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:]
+
+
+CARD_FRONT = (
+    (_l("Source channel"), "source"),
+    (_l("Intended project"), "project"),
+    (_l("Budget (10,000 yuan)"), "budget_wan"),
+    (_l("Purpose"), "purpose"),
+    (_l("Purchase timeframe"), "timeframe"),
+    (_l("Unit nature"), "unit_nature"),
+    (_l("Age band"), "age_band"),
+    (_l("Current housing"), "housing"),
+    (_l("Awareness channel"), "awareness"),
+    (_l("Intended area"), "area_band"),
+    (_l("Accepted price"), "price_band"),
+    (_l("Household monthly income"), "income_band"),
+    (_l("Customer type"), "customer_type"),
+    (_l("Need"), "need"),
+    (_l("Intended district"), "district"),
+    (_l("Grade"), "grade"),
+    (_l("Consultant"), "consultant"),
+    (_l("First visit"), "first_visit_on"),
+)
+#: Empty lines on the back of the card for follow-ups written by hand.
+BLANK_FOLLOWUP_ROWS = 4
+
+
+def _value(prospect: Prospect, attribute: str) -> str:
+    value = getattr(prospect, attribute)
+    if value is None:
+        return ""
+    if attribute == "consultant":
+        return value.full_name
+    return str(value)
+
+
+class PrintView(SecurePageView):
+    """/admin/print/...: not in the menu; linked from the pages each print comes from."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self):
+        # Flask-Admin wants a default page; prints are opened from their pages.
+        return redirect(url_for("admin.index"))
+
+    def _render(self, template: str, **context):
+        return self.render(template, printed_on=office_today(), **context)
+
+    @expose("/card/<int:prospect_id>/")
+    def card(self, prospect_id: int):
+        prospect = db.session.get(Prospect, prospect_id, options=[selectinload(Prospect.visits)])
+        if prospect is None:
+            abort(404)
+        front = [(label, _value(prospect, attr)) for label, attr in CARD_FRONT]
+        page = self._render(
+            "print/card.html",
+            prospect=prospect,
+            front=front,
+            progress=str(dict(PROGRESS_CHOICES).get(prospect.progress, prospect.progress)),
+            mobile=mask_phone(prospect.mobile),
+            landline=mask_phone(prospect.landline),
+            blank_rows=range(BLANK_FOLLOWUP_ROWS),
+        )
+        log_in_own_transaction(
+            "print", fail_closed=True, record_type="prospect", record_id=prospect.id
+        )
+        return page
+
+    @expose("/register/")
+    def register(self):
+        start, end = _period()
+        lookups = archive_register.register_rows(db.session, start=start, end=end)
+        page = self._render(
+            "print/register.html",
+            columns=REGISTER_COLUMNS,
+            rows=[register_row(r) for r in lookups],
+            start=start,
+            end=end,
+        )
+        log_in_own_transaction(
+            "print",
+            fail_closed=True,
+            record_type="lookup_request",
+            record_ids=[r.id for r in lookups],
+        )
+        return page
+
+    @expose("/transfer/<int:transfer_id>/")
+    def transfer(self, transfer_id: int):
+        transfer = db.session.get(Transfer, transfer_id)
+        if transfer is None:
+            abort(404)
+        parties = [
+            (_l("Seller"), transfer.seller),
+            (_l("Buyer"), transfer.buyer),
+        ]
+        page = self._render(
+            "print/transfer.html",
+            transfer=transfer,
+            items=[(item_label(i), i) for i in transfer.items],
+            parties=[
+                (role, owner.name, mask_phone(owner.mobile), mask_id_number(owner.id_number))
+                for role, owner in parties
+            ],
+        )
+        log_in_own_transaction(
+            "print", fail_closed=True, record_type="transfer", record_id=transfer.id
+        )
+        return page
+
+
+def register(admin, db) -> None:
+    admin.add_view(PrintView(name=_l("Print"), endpoint="print_view", url="/admin/print"))
