@@ -498,6 +498,7 @@ READ_ONLY_ENDPOINTS = {
     "transfer_desk.open_transfer",
     "transfer_desk.end_lease",
     "transfer_desk.household",
+    "transfer_desk.move_in",
     "unit_timeline.index",
     "unit_timeline.unit",
     "weekly_count.index",
