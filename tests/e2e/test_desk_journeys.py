@@ -1,0 +1,211 @@
+"""Journeys across accounts in the browser: a correction approved by the superior, a paper
+file looked up and returned, a transfer completed at the desk, a follow-up falling due."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from extensions import db
+from models.approvals import ChangeRequest
+from models.archives import ArchiveFile
+from models.people import User
+from services.clock import office_today
+from tests.e2e.conftest import ACTION_TIMEOUT_MS
+from tests.e2e.helpers import choose_select2, create_account, sign_in
+from tests.factories import make_prospect, make_visit
+from tests.unit.test_transfers_service import add_cards, make_unit_with_owner
+
+pytestmark = pytest.mark.e2e
+
+
+@contextmanager
+def second_person(browser: Browser, live_server: str) -> Iterator[Page]:
+    """Another person's browser: own cookies, same office settings."""
+    context = browser.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@contextmanager
+def office_date(app, day: date) -> Iterator[None]:
+    """Move the office's today for the live server (honoured only by a testing app)."""
+    app.config["FAKE_TODAY"] = day.isoformat()
+    try:
+        yield
+    finally:
+        app.config.pop("FAKE_TODAY", None)
+
+
+def _flash(page: Page):
+    return page.locator(".alert")
+
+
+# --- issue 3: a correction goes to the superior ------------------------------------------
+def test_clerk_corrects_a_phone_and_the_supervisor_approves(app, page, browser, live_server):
+    clerk_id = create_account(app, "clerk", "wang.clerk", "王文员")
+    create_account(app, "supervisor", "zhao.sup", "赵主管")
+    with app.app_context():
+        db.session.get(User, clerk_id).superior_id = db.session.scalar(
+            select(User.id).where(User.username == "zhao.sup")
+        )
+        prospect_id = make_prospect(
+            db.session, name="周杰", mobile="13800000001", consultant_id=clerk_id
+        ).id
+        db.session.commit()
+
+    sign_in(page, "wang.clerk")
+    page.goto(f"/admin/prospect/edit/?id={prospect_id}")
+    page.locator("#mobile").fill("13900000009")
+    page.locator("#approval_reason").fill("客户更换了手机号")
+    page.locator("form.admin-form input[type=submit]").first.click()
+    expect(_flash(page).first).to_be_visible()
+    # nothing changed yet: the record shows a pending change, the old number stays
+    page.goto(f"/admin/prospect/details/?id={prospect_id}")
+    expect(page.locator("#pending-changes")).to_be_visible()
+    page.goto(f"/admin/prospect/edit/?id={prospect_id}")
+    expect(page.locator("#mobile")).to_have_value("13800000001")
+
+    with second_person(browser, live_server) as supervisor:
+        sign_in(supervisor, "zhao.sup")
+        expect(supervisor.locator("#approvals-badge .badge")).to_have_text("1")
+        supervisor.goto("/admin/approvals/")
+        supervisor.locator("td a", has_text=re.compile(r"^#\d+$")).first.click()
+        # the diff shows the new number (masked or not, its last digits are there)
+        expect(supervisor.locator("#diff")).to_contain_text("0009")
+        supervisor.locator("#approve").click()
+        expect(supervisor.locator("#approvals-badge .badge")).to_have_text("0")
+
+    page.goto(f"/admin/prospect/edit/?id={prospect_id}")
+    expect(page.locator("#mobile")).to_have_value("13900000009")
+    page.goto(f"/admin/prospect/details/?id={prospect_id}")
+    expect(page.locator("#change-history")).to_contain_text("赵主管")
+
+
+def test_nobody_approves_their_own_request(app, page):
+    supervisor_id = create_account(app, "supervisor", "qian.sup", "钱主管")
+    with app.app_context():
+        prospect_id = make_prospect(db.session, name="吴磊", grade="A").id
+        db.session.commit()
+    sign_in(page, "qian.sup")
+    # even a supervisor's downgrade of a grade is a request...
+    page.goto(f"/admin/prospect/edit/?id={prospect_id}")
+    choose_select2(page, "grade", "B", exact=False)
+    page.locator("#approval_reason").fill("客户意向降低")
+    page.locator("form.admin-form input[type=submit]").first.click()
+    with app.app_context():
+        request = db.session.scalar(select(ChangeRequest))
+        assert request is not None and request.requested_by_id == supervisor_id
+        request_id = request.id
+    # ...which the same supervisor cannot approve
+    page.goto(f"/admin/approvals/{request_id}/")
+    page.locator("#approve").click()
+    expect(page.locator("body")).to_contain_text(re.compile("403|无权|not allowed|Forbidden"))
+    with app.app_context():
+        assert db.session.get(ChangeRequest, request_id).status == "pending"
+
+
+# --- issue 4: a paper file looked up, handed out, overdue, taken back -----------------------
+def test_a_paper_file_is_looked_up_handed_out_and_taken_back(app, page, browser, live_server):
+    create_account(app, "clerk", "sun.clerk", "孙文员")
+    create_account(app, "custodian", "li.keeper", "李档案")
+    with app.app_context():
+        db.session.add(ArchiveFile(code="DA-0777", title="周杰 购房档案", room="一号档案室"))
+        db.session.commit()
+
+    sign_in(page, "sun.clerk")
+    page.goto("/admin/archive-lookup/?code=DA-0777")
+    page.locator("#mode").select_option("take_out")
+    page.locator("#days").fill("3")
+    page.locator("#reason").fill("核对产权资料")
+    page.locator("#lookup-form button[type=submit]").click()
+    expect(page.locator("#my-lookups")).to_contain_text("DA-0777")
+
+    with second_person(browser, live_server) as keeper:
+        sign_in(keeper, "li.keeper")
+        keeper.goto("/admin/archive-desk/")
+        keeper.locator("#to-decide tr", has_text="DA-0777").locator("button.btn-success").click()
+        keeper.locator("#to-hand-out tr", has_text="DA-0777").locator("button").click()
+        expect(keeper.locator("#overdue-badge .badge")).to_have_text("0")
+        # a week later the file is late: the custodian sees it at once
+        with office_date(app, office_today() + timedelta(days=14)):
+            keeper.goto("/admin/archive-desk/")
+            expect(keeper.locator("#overdue-badge .badge")).to_have_text("1")
+            row = keeper.locator("#overdue tr", has_text="DA-0777")
+            row.locator("input[name=condition]").fill("完好")
+            row.locator("button").click()
+            expect(keeper.locator("#overdue-badge .badge")).to_have_text("0")
+    page.reload()
+    expect(page.locator("#my-lookups")).to_contain_text("DA-0777")
+
+
+# --- issue 5: a transfer over two sittings, completed, on the timeline --------------------
+def test_clerk_completes_a_transfer_over_two_sittings(app, page):
+    create_account(app, "clerk", "zhou.clerk", "周文员")
+    with app.app_context():
+        unit, seller = make_unit_with_owner(db.session)
+        add_cards(db.session, unit, parking_owner=seller)
+        db.session.commit()
+        unit_id, seller_name = unit.id, seller.name
+
+    sign_in(page, "zhou.clerk")
+    page.goto(f"/admin/unit/details/?id={unit_id}")
+    page.locator("#related-links a[href*='/transfer-desk/open/']").click()
+    expect(page.locator("#seller")).to_have_text(seller_name)
+    page.locator("#buyer_name").fill("李四")
+    page.locator("#open-transfer button[type=submit]").click()
+    expect(page.locator("#checklist")).to_be_visible()
+    transfer_url = page.url
+
+    def tick(count: int) -> None:
+        for _ in range(count):
+            page.locator("#checklist form.form-inline button").first.click()
+            page.wait_for_load_state()
+
+    tick(5)  # first sitting
+    page.goto("/admin/transfer-desk/")
+    page.goto(transfer_url)  # second sitting
+    remaining = page.locator("#checklist form.form-inline button").count()
+    assert remaining > 0
+    expect(page.locator("#complete")).to_be_disabled()
+    tick(remaining)
+    expect(page.locator("#complete")).to_be_enabled()
+    page.locator("#complete").click()
+    expect(page.locator("#transfer-status")).not_to_have_text("open")
+    page.goto(f"/admin/unit-timeline/{unit_id}/")
+    expect(page.locator("body")).to_contain_text("李四")
+    expect(page.locator("body")).to_contain_text(seller_name)
+
+
+# --- issue 6: a first follow-up falls due, then overdue ---------------------------------
+def test_a_first_follow_up_falls_due_then_overdue(app, page):
+    clerk_id = create_account(app, "clerk", "he.clerk", "何顾问")
+    first_visit = office_today()
+    with app.app_context():
+        prospect = make_prospect(
+            db.session,
+            name="冯媛",
+            consultant_id=clerk_id,
+            first_visit_on=first_visit,
+            last_contact_on=first_visit,
+        )
+        make_visit(db.session, prospect, visited_on=first_visit)
+        db.session.commit()
+    sign_in(page, "he.clerk")
+    page.goto("/admin/sales/followups/")
+    expect(page.locator("#followups-overdue")).not_to_contain_text("冯媛")
+    with office_date(app, first_visit + timedelta(days=4)):
+        page.goto("/admin/sales/followups/")
+        expect(page.locator("#followups-due")).to_contain_text("冯媛")
+    with office_date(app, first_visit + timedelta(days=6)):
+        page.goto("/admin/sales/followups/")
+        expect(page.locator("#followups-overdue")).to_contain_text("冯媛")
