@@ -47,6 +47,20 @@ def custodian_choices() -> list[User]:
     )
 
 
+def paper_file_links(column, value: int, limit: int = 20) -> list[tuple[str, str, dict]]:
+    """Links to the paper files kept for a customer or unit (``column == value``)."""
+    rows = db.session.execute(
+        select(ArchiveFile.id, ArchiveFile.code)
+        .where(column == value)
+        .order_by(ArchiveFile.code)
+        .limit(limit)
+    ).all()
+    return [
+        (_l("Paper file %(code)s", code=code), "archive_file.details_view", {"id": file_id})
+        for file_id, code in rows
+    ]
+
+
 class ArchiveFileView(SecureModelView):
     access_key = "archive_file"
 

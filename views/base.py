@@ -301,7 +301,7 @@ class SecureModelView(ModelView):
         return [
             (label, url_for(endpoint, **args))
             for label, endpoint, args in self.related_links(model)
-            if role in access.PAGES.get(endpoint, frozenset())
+            if _may_open(role, endpoint)
         ]
 
     #: Roles that see "who looked at this record" on details pages.
@@ -440,6 +440,16 @@ class SecureModelView(ModelView):
         # The exception type only: its text can carry personal data from the row.
         log.error("%s on %s.%s", type(exc).__name__, self.access_key, request.endpoint)
         return True
+
+
+def _may_open(role: str | None, endpoint: str) -> bool:
+    """Whether ``role`` may open ``endpoint``: a custom page of access.PAGES, or a model
+    view's list or details page by its rights."""
+    if endpoint in access.PAGES:
+        return role in access.PAGES[endpoint]
+    view, _dot, function = endpoint.partition(".")
+    needed = {"index_view": access.LIST, "details_view": access.DETAILS}.get(function)
+    return needed is not None and access.can(role, view, needed)
 
 
 def _escape_like(word: str) -> str:

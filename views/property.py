@@ -30,6 +30,7 @@ from forms.property import (
 from forms.property import LEASE_STATUS_CHOICES as LEASE_CHOICES
 from forms.reference import reference_filter, reference_form_args
 from forms.validators import DateInRange, Landline
+from models.archives import ArchiveFile
 from models.property import (
     HouseholdMember,
     Lease,
@@ -41,6 +42,7 @@ from models.property import (
     Unit,
     VehicleCard,
 )
+from views.archives import paper_file_links
 from views.base import SecureModelView
 from views.formatters import child_table
 from views.labels import COMMON_LABELS
@@ -93,6 +95,10 @@ class PropertyView(SecureModelView):
 
 class OwnerView(PropertyView):
     access_key = "owner"
+
+    def related_links(self, model):
+        return paper_file_links(ArchiveFile.owner_id, model.id)
+
     eager = (selectinload(Owner.ownerships).joinedload(Ownership.unit).joinedload(Unit.project),)
     column_list = ("name", "mobile", "landline", "current_units", "created_at")
     column_details_list = (
@@ -155,6 +161,7 @@ class UnitView(PropertyView):
                 {"unit_id": model.id},
             ),
             (_l("Household changes"), "transfer_desk.household", {"unit_id": model.id}),
+            *paper_file_links(ArchiveFile.unit_id, model.id),
         ]
 
     eager = (selectinload(Unit.ownerships).joinedload(Ownership.owner),)

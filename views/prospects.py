@@ -10,8 +10,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from forms.reference import reference_filter, reference_form_args
 from forms.validators import DateInRange, Landline, MainlandMobile
+from models.archives import ArchiveFile
 from models.prospects import Prospect, Visit
 from services.prospects import assign_default_consultant, number_visits
+from views.archives import paper_file_links
 from views.base import SecureModelView
 from views.formatters import child_table
 
@@ -82,7 +84,10 @@ class ProspectView(SecureModelView):
     details_template = "admin/model/prospect_details.html"
 
     def related_links(self, model):
-        return [(_l("Identity checks"), "identity_checks.index", {"prospect": model.id})]
+        return [
+            (_l("Identity checks"), "identity_checks.index", {"prospect": model.id}),
+            *paper_file_links(ArchiveFile.prospect_id, model.id),
+        ]
 
     column_list = (
         "name",

@@ -115,20 +115,28 @@ def test_nobody_approves_their_own_request(app, page):
 
 
 # --- issue 4: a paper file looked up, handed out, overdue, taken back -----------------------
-def test_a_paper_file_is_looked_up_handed_out_and_taken_back(app, page, browser, live_server):
-    create_account(app, "clerk", "sun.clerk", "孙文员")
+def test_a_copy_is_approved_handed_out_overdue_and_taken_back(app, page, browser, live_server):
+    clerk_id = create_account(app, "clerk", "sun.clerk", "孙文员")
+    supervisor_id = create_account(app, "supervisor", "zhou.sup", "周主管")
     create_account(app, "custodian", "li.keeper", "李档案")
     with app.app_context():
+        db.session.get(User, clerk_id).superior_id = supervisor_id
         db.session.add(ArchiveFile(code="DA-0777", title="周杰 购房档案", room="一号档案室"))
         db.session.commit()
 
     sign_in(page, "sun.clerk")
     page.goto("/admin/archive-lookup/?code=DA-0777")
-    page.locator("#mode").select_option("take_out")
+    page.locator("#mode").select_option("copy")
     page.locator("#days").fill("3")
-    page.locator("#reason").fill("核对产权资料")
+    page.locator("#reason").fill("复印产权证明")
     page.locator("#lookup-form button[type=submit]").click()
     expect(page.locator("#my-lookups")).to_contain_text("DA-0777")
+
+    with second_person(browser, live_server) as supervisor:
+        sign_in(supervisor, "zhou.sup")
+        supervisor.goto("/admin/archive-copies/")
+        supervisor.locator("tr", has_text="DA-0777").locator("button.btn-success").click()
+        expect(supervisor.locator("tr", has_text="DA-0777")).to_have_count(0)
 
     with second_person(browser, live_server) as keeper:
         sign_in(keeper, "li.keeper")
@@ -136,7 +144,7 @@ def test_a_paper_file_is_looked_up_handed_out_and_taken_back(app, page, browser,
         keeper.locator("#to-decide tr", has_text="DA-0777").locator("button.btn-success").click()
         keeper.locator("#to-hand-out tr", has_text="DA-0777").locator("button").click()
         expect(keeper.locator("#overdue-badge .badge")).to_have_text("0")
-        # a week later the file is late: the custodian sees it at once
+        # two weeks later the copy is late: the custodian sees it at once
         with office_date(app, office_today() + timedelta(days=14)):
             keeper.goto("/admin/archive-desk/")
             expect(keeper.locator("#overdue-badge .badge")).to_have_text("1")
@@ -144,8 +152,14 @@ def test_a_paper_file_is_looked_up_handed_out_and_taken_back(app, page, browser,
             row.locator("input[name=condition]").fill("完好")
             row.locator("button").click()
             expect(keeper.locator("#overdue-badge .badge")).to_have_text("0")
-    page.reload()
-    expect(page.locator("#my-lookups")).to_contain_text("DA-0777")
+
+    with second_person(browser, live_server) as supervisor:
+        sign_in(supervisor, "zhou.sup")
+        supervisor.goto("/admin/archive-register/")
+        row = supervisor.locator("#register tr", has_text="DA-0777")
+        expect(row).to_contain_text("孙文员")
+        expect(row).to_contain_text("周主管")
+        expect(row).to_contain_text("李档案")
 
 
 # --- issue 5: a transfer over two sittings, completed, on the timeline --------------------

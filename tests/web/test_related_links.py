@@ -6,6 +6,7 @@ import pytest
 
 from extensions import db
 from models.archives import ArchiveFile
+from models.property import Unit
 from tests.factories import make_prospect
 from tests.web.test_property_views import make_everything
 
@@ -77,3 +78,21 @@ def test_a_paper_file_links_to_its_lookups(app, client, login_as, role, expect, 
     links = _links(client, f"/admin/archive_file/details/?id={file_id}")
     assert expect in links, links
     assert refuse not in links
+
+
+def test_customer_and_unit_pages_link_to_their_paper_files(app, client, login_as):
+    login_as("clerk")
+    with app.app_context():
+        ids = make_everything(db.session)
+        owner_id = db.session.get(Unit, ids["unit"]).ownerships[0].owner_id
+        owner_file = ArchiveFile(code="DA-0401", title="业主档案", room="一号", owner_id=owner_id)
+        unit_file = ArchiveFile(code="DA-0402", title="房屋档案", room="一号", unit_id=ids["unit"])
+        db.session.add_all([owner_file, unit_file])
+        db.session.commit()
+        owner_file_id, unit_file_id = owner_file.id, unit_file.id
+    owner_links = _links(client, f"/admin/owner/details/?id={owner_id}")
+    assert f"/admin/archive_file/details/?id={owner_file_id}" in owner_links
+    assert "DA-0402" not in owner_links
+    unit_links = _links(client, f"/admin/unit/details/?id={ids['unit']}")
+    assert f"/admin/archive_file/details/?id={unit_file_id}" in unit_links
+    assert client.get(f"/admin/archive_file/details/?id={unit_file_id}").status_code == 200

@@ -81,4 +81,5 @@ ZH = {
     "Files overdue": "逾期档案",
     "Lookups of this file": "此档案的调阅记录",
     "Ask to look up this file": "申请调阅此档案",
+    "Paper file %(code)s": "纸质档案 %(code)s",
 }
