@@ -16,9 +16,10 @@ from extensions import db
 from models.approvals import ChangeRequest
 from models.archives import ArchiveFile
 from models.people import User
+from models.prospects import Prospect
 from services.clock import office_today
 from tests.e2e.conftest import ACTION_TIMEOUT_MS
-from tests.e2e.helpers import choose_select2, create_account, sign_in
+from tests.e2e.helpers import choose_select2, create_account, pick_date, sign_in
 from tests.factories import make_prospect, make_visit
 from tests.unit.test_transfers_service import add_cards, make_unit_with_owner
 
@@ -201,25 +202,52 @@ def test_clerk_completes_a_transfer_over_two_sittings(app, page):
 
 
 # --- issue 6: a first follow-up falls due, then overdue ---------------------------------
-def test_a_first_follow_up_falls_due_then_overdue(app, page):
+def test_a_first_follow_up_falls_due_is_recorded_and_the_supervisor_sees_the_week(
+    app, page, browser, live_server
+):
     clerk_id = create_account(app, "clerk", "he.clerk", "何顾问")
+    create_account(app, "supervisor", "lin.sup", "林主管")
     first_visit = office_today()
     with app.app_context():
         prospect = make_prospect(
             db.session,
             name="冯媛",
+            grade="B",
             consultant_id=clerk_id,
             first_visit_on=first_visit,
             last_contact_on=first_visit,
         )
         make_visit(db.session, prospect, visited_on=first_visit)
         db.session.commit()
+        prospect_id = prospect.id
     sign_in(page, "he.clerk")
     page.goto("/admin/sales/followups/")
+    expect(page.locator("#followups-due")).not_to_contain_text("冯媛")
     expect(page.locator("#followups-overdue")).not_to_contain_text("冯媛")
-    with office_date(app, first_visit + timedelta(days=4)):
+    follow_up_day = first_visit + timedelta(days=3)
+    with office_date(app, follow_up_day):
         page.goto("/admin/sales/followups/")
         expect(page.locator("#followups-due")).to_contain_text("冯媛")
+        # the consultant calls and records the follow-up on the card
+        page.locator("#followups-due a", has_text="冯媛").click()
+        page.goto(f"/admin/prospect/edit/?id={prospect_id}")
+        page.locator("#visits-button").click()
+        pick_date(page, "visits-1-visited_on", follow_up_day)
+        page.locator("#visits-1-summary").fill("电话回访，约周末看房。")
+        page.locator("form.admin-form input[type=submit]").first.click()
+        expect(page.locator(".alert-success").first).to_be_visible()
+        page.goto("/admin/sales/followups/")
+        expect(page.locator("#followups-due")).not_to_contain_text("冯媛")
     with office_date(app, first_visit + timedelta(days=6)):
         page.goto("/admin/sales/followups/")
-        expect(page.locator("#followups-overdue")).to_contain_text("冯媛")
+        expect(page.locator("#followups-overdue")).not_to_contain_text("冯媛")
+    with app.app_context():
+        visits = db.session.get(Prospect, prospect_id).visits
+        assert [(v.seq, v.visited_on) for v in visits] == [(1, first_visit), (2, follow_up_day)]
+
+    with second_person(browser, live_server) as supervisor:
+        sign_in(supervisor, "lin.sup")
+        supervisor.goto("/admin/sales/weekly/")
+        supervisor.locator("#snapshot-form button[type=submit]").click()
+        expect(supervisor.locator("#weekly-trend svg")).to_be_visible()
+        expect(supervisor.locator("#weekly-numbers")).to_contain_text("1")
