@@ -33,12 +33,13 @@ from flask_admin.form import BaseForm
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from jinja2 import pass_context
 from sqlalchemy import Unicode, and_, cast, false, or_
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
-from services import access, approvals, audit
+from services import access, approvals, audit, masking
 from services.approval_policy import deletion_is_gated, policy_for
 from views import gating
 from views.audit_context import current_actor, log_in_own_transaction
@@ -74,6 +75,8 @@ ENDPOINT_RIGHTS = {
     "ajax_lookup": access.LIST,
     # Asking for a deletion is part of correcting a record: it needs the edit right.
     "request_delete_view": access.EDIT,
+    # Showing full numbers: reaching it needs details; reveal_view checks can_reveal itself.
+    "reveal_view": access.DETAILS,
     # action_view is checked per action, below.
 }
 
@@ -331,6 +334,55 @@ class SecureModelView(ModelView):
                 if getattr(flt, "live_options", False):
                     item["options"] = flt.get_options(self) or None
         return groups
+
+    # --- masking and reveal -----------------------------------------------------------------
+    #: Roles with this right on the view may reveal full numbers on its details page.
+    reveal_right = access.EDIT
+
+    @property
+    def can_reveal(self) -> bool:
+        return has_request_context() and self.reveal_right in self.rights
+
+    @property
+    def revealing(self) -> bool:
+        """True while rendering the details page a reveal asked for (one response only)."""
+        return has_request_context() and g.get("reveal", False)
+
+    @property
+    def has_masked_details(self) -> bool:
+        """Whether the details page hides a number (its own columns or a child table's)."""
+        formatters = self.column_formatters_detail or {}
+        return any(
+            masking.kind_of(column) or getattr(formatters.get(column), "masked", False)
+            for column, _label in self._details_columns
+        )
+
+    @pass_context
+    def get_list_value(self, context, model, name):
+        return masking.mask(name, super().get_list_value(context, model, name))
+
+    @pass_context
+    def get_detail_value(self, context, model, name):
+        value = super().get_detail_value(context, model, name)
+        return value if self.revealing else masking.mask(name, value)
+
+    def get_export_value(self, model, name):
+        """The one function every export cell goes through: masked and formula-safe."""
+        return masking.export_cell(name, super().get_export_value(model, name))
+
+    @expose("/reveal/", methods=("POST",))
+    def reveal_view(self):
+        """The details page once more, with full numbers, after a deliberate click; logged."""
+        if not self.can_reveal:
+            abort(403)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        model = self.get_one(request.args.get("id"))
+        log_in_own_transaction(
+            "reveal", fail_closed=True, record_type=self.access_key, record_id=model.id
+        )
+        g.reveal = True
+        return self.details_view()
 
     # --- search -------------------------------------------------------------------------
     #: Longest search term accepted; longer input is cut, never an error.

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
+from services import masking
+
 
 def child_table(attribute: str, columns: Sequence[tuple[str, object]]) -> Callable[..., Markup]:
     """A details-page formatter that shows a child collection as a small table.
@@ -21,7 +23,8 @@ def child_table(attribute: str, columns: Sequence[tuple[str, object]]) -> Callab
         body = Markup("").join(
             Markup("<tr>{}</tr>").format(
                 Markup("").join(
-                    Markup("<td>{}</td>").format(_display(getattr(row, key))) for key, _ in columns
+                    Markup("<td>{}</td>").format(_display(_shown(view, key, getattr(row, key))))
+                    for key, _ in columns
                 )
             )
             for row in rows
@@ -31,7 +34,14 @@ def child_table(attribute: str, columns: Sequence[tuple[str, object]]) -> Callab
             "<tbody>{}</tbody></table>"
         ).format(head, body)
 
+    # Tells the details page to offer its "show full numbers" button for these rows too.
+    formatter.masked = any(masking.kind_of(key) for key, _ in columns)
     return formatter
+
+
+def _shown(view, key: str, value):
+    # Child rows carry numbers too: masked unless the page is a deliberate reveal.
+    return value if getattr(view, "revealing", False) else masking.mask(key, value)
 
 
 def _display(value) -> object:

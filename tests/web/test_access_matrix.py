@@ -34,6 +34,8 @@ MODEL_ENDPOINTS = {
     "ajax_update": ("POST", access.EDIT, {"list_form_pk": "999999"}),
     "ajax_lookup": ("GET", access.LIST, None),
     "request_delete_view": ("GET", access.EDIT, None),
+    # full numbers are shown to roles that work the record (edit right), never on GET
+    "reveal_view": ("POST", access.EDIT, {}),
 }
 
 
@@ -58,6 +60,7 @@ def _url_for(rule, view_key, function):
         "details_view": "?id=1",
         "edit_view": "?id=1",
         "request_delete_view": "?id=1",
+        "reveal_view": "?id=1",
         "ajax_lookup": "?name=x&query=a",
     }.get(function, "")
     return path + query

@@ -15,4 +15,8 @@ ZH = {
     "Too many failed sign-ins. Try again in %(minutes)d minutes.": "登录失败次数过多，请 %(minutes)d 分钟后再试。",
     "Your session has ended. Please sign in again.": "您的登录已失效，请重新登录。",
     "You were signed out after %(minutes)d minutes without activity.": "您已连续 %(minutes)d 分钟无操作，系统已自动退出登录。",
+    "Full numbers shown; this look is in the access log.": "已显示完整号码；本次查看已记入访问日志。",
+    "Show full numbers": "显示完整号码",
+    "Phone and ID numbers are masked; showing them is logged.": "电话和身份证号已打码；显示完整号码会记入访问日志。",
+    "Phone and ID numbers are masked.": "电话和身份证号已打码。",
 }
