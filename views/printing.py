@@ -18,31 +18,12 @@ from models.prospects import Prospect
 from models.transfers import Transfer
 from services import archive_register
 from services.followups import office_today
+from services.masking import mask_id_number, mask_phone
 from services.transfers import item_label
 from views.archive_register import REGISTER_COLUMNS, _period, register_row
 from views.audit_context import log_in_own_transaction
 from views.base import SecurePageView
 from views.prospects import PROGRESS_CHOICES
-
-try:  # the privacy work's masking rules, when present
-    from services.masking import mask_id_number, mask_phone  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on which branches are merged
-
-    def mask_phone(value: str | None) -> str:
-        """Keep the first 3 and last 4 digits of a mobile, the last 4 of a landline."""
-        if not value:
-            return ""
-        digits = "".join(ch for ch in value if ch.isdigit())
-        if len(digits) == 11 and digits.startswith("1"):
-            return f"{digits[:3]}****{digits[-4:]}"
-        return "*" * max(len(digits) - 4, 0) + digits[-4:]
-
-    def mask_id_number(value: str | None) -> str:
-        """Keep the first 6 (region) and last 4 characters of an ID number."""
-        if not value:
-            return ""
-        return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:]
-
 
 CARD_FRONT = (
     (_l("Source channel"), "source"),
