@@ -72,5 +72,9 @@ class DefaultConfig:
     STALE_CONTACT_DAYS = 30
     #: Rows a single export may hold.
     EXPORT_MAX_ROWS = 100_000
+    #: Largest Excel file the import page accepts, and where uploads wait between steps
+    #: (default: instance/imports).
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    IMPORT_FOLDER: str | None = None
     #: Page sizes a user may choose in lists.
     PAGE_SIZES = (20, 50, 100)

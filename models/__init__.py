@@ -11,6 +11,7 @@ from models import (  # noqa: F401  (imported for their tables)
     calendar,
     daily,
     dealers,
+    imports,
     moves,
     people,
     property,

@@ -114,6 +114,11 @@ PAGES: dict[str, frozenset[str]] = {
     "dealer_deadlines.index": frozenset({"region_manager", "supervisor"}),
     "identity_checks.index": frozenset({"clerk", "supervisor"}),
     "identity_checks.record": frozenset({"clerk", "supervisor"}),
+    # Excel import of welcome cards (views/imports.py): who enters cards
+    **{
+        f"imports.{name}": frozenset({"clerk", "supervisor"})
+        for name in ("index", "mapping", "preview", "run", "rejected", "progress")
+    },
     # daily work (views/daily.py, views/printing.py): spot checks, access alerts, print views
     **{f"spot_checks.{n}": frozenset({"supervisor"}) for n in ("index", "draw", "week", "check")},
     **{f"access_alerts.{n}": frozenset({"admin"}) for n in ("index", "ack", "rule")},

@@ -36,6 +36,7 @@ def app(tmp_path_factory):
             # Most tests post forms directly; tests/web/test_csrf.py turns CSRF back on.
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": None,
+            "IMPORT_FOLDER": str(tmp_path_factory.mktemp("imports")),
         }
     )
     with app.app_context():

@@ -19,6 +19,7 @@ from views import (
     daily,
     dealers,
     gating,
+    imports,
     moves,
     printing,
     property,
@@ -32,6 +33,7 @@ from views.home import HomeView
 AREAS = (
     prospects,
     sales,
+    imports,
     property,
     transfers,
     moves,

@@ -180,6 +180,16 @@ PAGE_CALLS = {
     "weekly_count.snapshot": ("POST", "/admin/sales/weekly/snapshot", {"week": "2026-03-14"}),
     "dealer_deadlines.index": ("GET", "/admin/sales/dealer-deadlines/", None),
     "identity_checks.index": ("GET", "/admin/sales/identity/?prospect=1", None),
+    "imports.index": ("GET", "/admin/import/", None),
+    "imports.mapping": ("GET", "/admin/import/00000000000000000000000000000000/map", None),
+    "imports.preview": ("GET", "/admin/import/00000000000000000000000000000000/preview", None),
+    "imports.run": ("POST", "/admin/import/00000000000000000000000000000000/run", {}),
+    "imports.rejected": (
+        "GET",
+        "/admin/import/00000000000000000000000000000000/rejected.xlsx",
+        None,
+    ),
+    "imports.progress": ("GET", "/admin/import/00000000000000000000000000000000/progress", None),
     "identity_checks.record": (
         "POST",
         "/admin/sales/identity/record",

@@ -492,6 +492,11 @@ READ_ONLY_ENDPOINTS = {
     "followups.index",
     "followups.stale",
     "identity_checks.index",
+    "imports.index",
+    "imports.mapping",
+    "imports.preview",
+    "imports.rejected",
+    "imports.progress",
     "transfer_desk.index",
     "transfer_desk.detail",
     # GET shows the form; only a POST (validate_on_submit) changes anything.
