@@ -49,8 +49,11 @@ def one_size(rows: int) -> None:
 
         install_standard_data(db.session)
         user = create_user(
-            db.session, username="bench", full_name="bench", role_code="clerk",
-            password="bench-password-123",
+            db.session,
+            username="bench",
+            full_name="bench",
+            role_code="clerk",
+            password="bench-password-123",  # noqa: S106 (a throw-away bench account)
         )
         db.session.commit()
         user = db.session.get(User, user.id)
@@ -77,7 +80,7 @@ def main() -> None:
         return
     sizes = [int(a) for a in sys.argv[1:]] or [10_000, 50_000]
     for rows in sizes:
-        subprocess.run([sys.executable, __file__, "--one", str(rows)], check=True)
+        subprocess.run([sys.executable, __file__, "--one", str(rows)], check=True)  # noqa: S603
 
 
 if __name__ == "__main__":
