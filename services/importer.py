@@ -1,4 +1,5 @@
-"""Excel import of welcome cards: map the columns, check every row, import all or nothing.
+"""Excel import of welcome cards and owner lists: map the columns, check every row, import
+all or nothing.
 
 Offices keep years of welcome cards in Excel. A file is read row by row (openpyxl read-only
 mode: the sheet is never held in memory) twice: once to check every row and count what is
@@ -23,9 +24,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
 
 from forms.validators import LANDLINE_RE, is_mobile, normalise_phone
 from models.people import User
+from models.property import Owner
 from models.prospects import GRADES, Prospect
 from models.reference import ReferenceItem, ReferenceList
 from services import audit
@@ -35,20 +39,77 @@ CHUNK = 1000
 #: Characters kept of a free-text cell.
 NOTES_MAX = 2000
 
-#: Target fields of a welcome card and the headers offices use for them.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "name": ("姓名", "客户姓名", "客户", "name", "customer"),
-    "mobile": ("手机", "手机号", "手机号码", "移动电话", "mobile", "cell"),
-    "landline": ("座机", "固定电话", "电话", "landline", "phone"),
-    "grade": ("等级", "客户等级", "意向等级", "grade"),
-    "source": ("来源", "来源渠道", "获知途径", "source", "channel"),
-    "project": ("意向项目", "项目", "楼盘", "project"),
-    "first_visit_on": ("来访日期", "首次来访", "日期", "first visit", "date"),
-    "notes": ("备注", "说明", "notes", "remarks"),
+
+@dataclass(frozen=True)
+class Kind:
+    """What one import kind makes: its model, fields with the titles offices use for them,
+    each field's check, the reference list of reference fields, and fixed values."""
+
+    model: type
+    record_type: str
+    fields: dict[str, tuple[str, ...]]
+    checks: dict[str, str]
+    references: dict[str, str]
+    fixed: dict
+    #: Fields whose value may be on one record only (duplicate check).
+    unique: tuple[str, ...]
+
+
+KINDS: dict[str, Kind] = {
+    "prospect": Kind(
+        model=Prospect,
+        record_type="prospect",
+        fields={
+            "name": ("姓名", "客户姓名", "客户", "name", "customer"),
+            "mobile": ("手机", "手机号", "手机号码", "移动电话", "mobile", "cell"),
+            "landline": ("座机", "固定电话", "电话", "landline", "phone"),
+            "grade": ("等级", "客户等级", "意向等级", "grade"),
+            "source": ("来源", "来源渠道", "获知途径", "source", "channel"),
+            "project": ("意向项目", "项目", "楼盘", "project"),
+            "first_visit_on": ("来访日期", "首次来访", "日期", "first visit", "date"),
+            "notes": ("备注", "说明", "notes", "remarks"),
+        },
+        checks={
+            "name": "name",
+            "mobile": "mobile",
+            "landline": "landline",
+            "grade": "grade",
+            "source": "reference",
+            "project": "reference",
+            "first_visit_on": "visit_date",
+            "notes": "text",
+        },
+        references={"source": "source_channel", "project": "project"},
+        fixed={"progress": "follow_up", "is_scout": False},
+        unique=("mobile",),
+    ),
+    "owner": Kind(
+        model=Owner,
+        record_type="owner",
+        fields={
+            "name": ("姓名", "业主姓名", "业主", "name", "owner"),
+            "mobile": ("手机", "手机号", "手机号码", "移动电话", "mobile", "cell"),
+            "landline": ("座机", "固定电话", "电话", "landline", "phone"),
+            "id_number": ("身份证号", "身份证号码", "身份证", "证件号码", "id number", "id"),
+            "address": ("地址", "联系地址", "通讯地址", "address"),
+            "notes": ("备注", "说明", "notes", "remarks"),
+        },
+        checks={
+            "name": "name",
+            "mobile": "mobile",
+            "landline": "landline",
+            "id_number": "id_number",
+            "address": "text200",
+            "notes": "text",
+        },
+        references={},
+        fixed={},
+        unique=("mobile", "id_number"),
+    ),
 }
+#: The welcome-card fields (kept for callers that import cards only).
+FIELDS = KINDS["prospect"].fields
 REQUIRED = ("name",)
-#: Reference list of each reference field.
-REFERENCE_LISTS = {"source": "source_channel", "project": "project"}
 
 
 class ImportFileError(Exception):
@@ -112,11 +173,11 @@ def open_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple]]]:
     return headers, body()
 
 
-def guess_mapping(headers: list[str]) -> dict[str, int]:
-    """{field: column index} from the titles, by the aliases of FIELDS (exact, then prefix)."""
+def guess_mapping(headers: list[str], kind: str = "prospect") -> dict[str, int]:
+    """{field: column index} from the titles, by the aliases of the kind's fields."""
     mapping: dict[str, int] = {}
     normalised = [h.strip().lower() for h in headers]
-    for target, aliases in FIELDS.items():
+    for target, aliases in KINDS[kind].fields.items():
         for alias in aliases:
             if alias.lower() in normalised:
                 index = normalised.index(alias.lower())
@@ -128,15 +189,17 @@ def guess_mapping(headers: list[str]) -> dict[str, int]:
 
 # --- checking ---------------------------------------------------------------------------
 class RowChecker:
-    """Checks rows one by one; keeps the phones seen so far to find duplicates in the file."""
+    """Checks rows one by one; keeps the unique values seen so far to find duplicates in the
+    file itself."""
 
-    def __init__(self, session: Session, mapping: dict[str, int]):
+    def __init__(self, session: Session, mapping: dict[str, int], kind: str = "prospect"):
         self.session = session
         self.mapping = mapping
+        self.kind = KINDS[kind]
         self.references = {
-            name: _reference_index(session, code) for name, code in REFERENCE_LISTS.items()
+            name: _reference_index(session, code) for name, code in self.kind.references.items()
         }
-        self.seen_phones: dict[str, int] = {}
+        self.seen: dict[tuple[str, str], int] = {}
 
     def _cell(self, values: tuple, target: str):
         index = self.mapping.get(target)
@@ -149,89 +212,137 @@ class RowChecker:
 
     def check(self, row_number: int, values: tuple) -> RowResult:
         result = RowResult(row_number, values)
-        errors = result.errors
         record: dict = {}
-        name = self._cell(values, "name")
-        if name is None:
-            errors.append(_("Name is missing."))
-        elif len(str(name)) > 50:
-            errors.append(_("Name is longer than 50 characters."))
-        else:
-            record["name"] = str(name)
-        for target, check in (("mobile", is_mobile), ("landline", LANDLINE_RE.fullmatch)):
+        for target, check in self.kind.checks.items():
             raw = self._cell(values, target)
             if raw is None:
+                if check == "name":
+                    result.errors.append(_("Name is missing."))
                 continue
-            phone = normalise_phone(str(raw).split(".")[0] if isinstance(raw, float) else str(raw))
-            if phone is None or not check(phone):
-                errors.append(
-                    _("Bad mobile number: %(value)s", value=raw)
-                    if target == "mobile"
-                    else _("Bad landline: %(value)s", value=raw)
-                )
-            else:
-                record[target] = phone
-        grade = self._cell(values, "grade")
-        if grade is not None:
-            grade = str(grade).upper()
-            if grade not in GRADES:
-                errors.append(_("Grade must be A, B, C or D, not %(value)s.", value=grade))
-            else:
-                record["grade"] = grade
-        for target in REFERENCE_LISTS:
-            raw = self._cell(values, target)
-            if raw is None:
+            error = getattr(self, f"_check_{check}")(target, raw, record)
+            if error:
+                result.errors.append(error)
+        for target in self.kind.unique:
+            value = record.get(target)
+            if not value:
                 continue
-            item_id = self.references[target].get(str(raw).strip().lower())
-            if item_id is None:
-                errors.append(
-                    _("Unknown %(what)s: %(value)s", what=_field_label(target), value=raw)
-                )
-            else:
-                record[f"{target}_id"] = item_id
-        visit = self._cell(values, "first_visit_on")
-        if visit is not None:
-            day = _as_date(visit)
-            if day is None:
-                errors.append(_("Bad date: %(value)s (use 2026-03-01)", value=visit))
-            else:
-                record["first_visit_on"] = day
-                record["last_contact_on"] = day
-        notes = self._cell(values, "notes")
-        if notes is not None:
-            record["notes"] = str(notes)[:NOTES_MAX]
-        phone = record.get("mobile")
-        if phone:
-            earlier = self.seen_phones.get(phone)
+            earlier = self.seen.get((target, value))
             if earlier is not None:
-                errors.append(_("Same mobile as row %(row)s of this file.", row=earlier))
+                result.errors.append(
+                    _(
+                        "Same %(what)s as row %(row)s of this file.",
+                        what=_field_label(target),
+                        row=earlier,
+                    )
+                )
             else:
-                self.seen_phones[phone] = row_number
-        result.record = None if errors else record
+                self.seen[(target, value)] = row_number
+        result.record = None if result.errors else record
         return result
 
+    # Each check stores the clean value in ``record`` or returns the message of what is wrong.
+    def _check_name(self, target, raw, record):
+        if len(str(raw)) > 50:
+            return _("Name is longer than 50 characters.")
+        record[target] = str(raw)
+        return None
+
+    def _check_mobile(self, target, raw, record):
+        phone = normalise_phone(_text_of_number(raw))
+        if phone is None or not is_mobile(phone):
+            return _("Bad mobile number: %(value)s", value=raw)
+        record[target] = phone
+        return None
+
+    def _check_landline(self, target, raw, record):
+        phone = normalise_phone(_text_of_number(raw))
+        if phone is None or not LANDLINE_RE.fullmatch(phone):
+            return _("Bad landline: %(value)s", value=raw)
+        record[target] = phone
+        return None
+
+    def _check_id_number(self, target, raw, record):
+        try:
+            record[target] = ric.validate(_text_of_number(raw).strip().upper())
+        except StdnumError:
+            return _(
+                "Bad ID number (check the digits and the last character): %(value)s", value=raw
+            )
+        return None
+
+    def _check_grade(self, target, raw, record):
+        grade = str(raw).upper()
+        if grade not in GRADES:
+            return _("Grade must be A, B, C or D, not %(value)s.", value=grade)
+        record[target] = grade
+        return None
+
+    def _check_reference(self, target, raw, record):
+        item_id = self.references[target].get(str(raw).strip().lower())
+        if item_id is None:
+            return _("Unknown %(what)s: %(value)s", what=_field_label(target), value=raw)
+        record[f"{target}_id"] = item_id
+        return None
+
+    def _check_visit_date(self, target, raw, record):
+        day = _as_date(raw)
+        if day is None:
+            return _("Bad date: %(value)s (use 2026-03-01)", value=raw)
+        record[target] = day
+        record["last_contact_on"] = day
+        return None
+
+    def _check_text(self, target, raw, record):
+        record[target] = str(raw)[:NOTES_MAX]
+        return None
+
+    def _check_text200(self, target, raw, record):
+        if len(str(raw)) > 200:
+            return _("%(what)s is longer than 200 characters.", what=_field_label(target))
+        record[target] = str(raw)
+        return None
+
     def mark_existing(self, results: list[RowResult]) -> None:
-        """Reject rows whose mobile is already on a card in the database (one query)."""
-        phones = {r.record["mobile"] for r in results if r.record and r.record.get("mobile")}
-        for phone in existing_phones(self.session, phones):
-            for r in results:
-                if r.record and r.record.get("mobile") == phone:
-                    r.errors.append(
-                        _("A customer with mobile %(value)s already exists.", value=phone)
-                    )
-                    r.record = None
+        """Reject rows whose unique values are already on a record (one query per field)."""
+        for target in self.kind.unique:
+            values = {r.record[target] for r in results if r.record and r.record.get(target)}
+            for value in existing_values(self.session, self.kind, target, values):
+                for r in results:
+                    if r.record and r.record.get(target) == value:
+                        r.errors.append(
+                            _(
+                                "A customer with %(what)s %(value)s already exists.",
+                                what=_field_label(target),
+                                value=value,
+                            )
+                        )
+                        r.record = None
+
+
+def existing_values(session: Session, kind: Kind, target: str, values: set[str]) -> set[str]:
+    """The values of ``values`` already stored in ``target`` of the kind's table. The one
+    place the import looks a phone or ID number up, so it follows however they are stored."""
+    if not values:
+        return set()
+    column = getattr(kind.model, target)
+    return set(session.scalars(select(column).where(column.in_(values))))
 
 
 def existing_phones(session: Session, phones: set[str]) -> set[str]:
-    """The phones of ``phones`` already on a welcome card. The one place the import looks a
-    phone up, so it follows however phones are stored."""
-    if not phones:
-        return set()
-    return set(session.scalars(select(Prospect.mobile).where(Prospect.mobile.in_(phones))))
+    return existing_values(session, KINDS["prospect"], "mobile", phones)
 
 
-def _chunks(session: Session, mapping: dict[str, int], rows) -> Iterator[list[RowResult]]:
-    checker = RowChecker(session, mapping)
+def _text_of_number(raw) -> str:
+    # Excel stores a typed phone as a number: 13812345678.0 must read 13812345678.
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def _chunks(
+    session: Session, mapping: dict[str, int], rows, kind: str
+) -> Iterator[list[RowResult]]:
+    checker = RowChecker(session, mapping, kind)
     chunk: list[RowResult] = []
     for number, values in rows:
         chunk.append(checker.check(number, values))
@@ -251,6 +362,7 @@ def check_file(
     *,
     keep_rejected: int = 10_000,
     progress: Callable[[int], None] | None = None,
+    kind: str = "prospect",
 ) -> Report:
     """Check every row; the report keeps up to ``keep_rejected`` rejected rows."""
     missing = [f for f in REQUIRED if f not in mapping]
@@ -258,7 +370,7 @@ def check_file(
         raise ImportFileError(_("Choose the column that holds the customer's name."))
     headers, rows = open_rows(path)
     report = Report(headers)
-    for chunk in _chunks(session, mapping, rows):
+    for chunk in _chunks(session, mapping, rows, kind):
         for result in chunk:
             report.total += 1
             if result.record is None:
@@ -290,14 +402,19 @@ def import_file(
     skip_rejected: bool,
     actor: audit.Actor | None = None,
     progress: Callable[[int], None] | None = None,
+    kind: str = "prospect",
 ) -> Outcome:
     """Insert the valid rows in the caller's transaction; refuse the whole file when a row is
     wrong and ``skip_rejected`` is not chosen. The caller commits (or rolls back) once."""
     _headers, rows = open_rows(path)
+    spec = KINDS[kind]
     actor = actor or audit.Actor(user.id, user.username, user.role_code)
-    consultant_id = user.id if user.has_role("clerk") else None
+    empty = {column: None for column in _stored_columns(spec)}
+    owner_of_card = {}
+    if spec.model is Prospect:
+        owner_of_card = {"consultant_id": user.id if user.has_role("clerk") else None}
     inserted = skipped = seen = 0
-    for chunk in _chunks(session, mapping, rows):
+    for chunk in _chunks(session, mapping, rows, kind):
         records = []
         for result in chunk:
             if result.record is None:
@@ -308,27 +425,12 @@ def import_file(
                 skipped += 1
                 continue
             records.append(
-                {
-                    "name": None,
-                    "mobile": None,
-                    "landline": None,
-                    "grade": None,
-                    "source_id": None,
-                    "project_id": None,
-                    "first_visit_on": None,
-                    "last_contact_on": None,
-                    "notes": None,
-                    **result.record,
-                    "progress": "follow_up",
-                    "is_scout": False,
-                    "consultant_id": consultant_id,
-                    "created_by_id": user.id,
-                }
+                {**empty, **result.record, **spec.fixed, **owner_of_card, "created_by_id": user.id}
             )
         if records:
-            ids = list(session.scalars(insert(Prospect).returning(Prospect.id), records))
+            ids = list(session.scalars(insert(spec.model).returning(spec.model.id), records))
             inserted += len(ids)
-            audit.record(session, actor, "import", record_type="prospect", record_ids=ids)
+            audit.record(session, actor, "import", record_type=spec.record_type, record_ids=ids)
         seen += len(chunk)
         if progress:
             progress(seen)
@@ -375,12 +477,31 @@ def _as_date(value) -> date | None:
         return None
 
 
+def _stored_columns(spec: Kind) -> list[str]:
+    """Model columns every inserted row names (a multi-row INSERT needs the same keys)."""
+    columns = []
+    for target, check in spec.checks.items():
+        if check == "reference":
+            columns.append(f"{target}_id")
+        else:
+            columns.append(target)
+        if check == "visit_date":
+            columns.append("last_contact_on")
+    return columns
+
+
 def _field_label(target: str) -> str:
-    return {"source": _("source channel"), "project": _("project")}.get(target, target)
-
-
-def field_labels() -> dict[str, str]:
     return {
+        "source": _("source channel"),
+        "project": _("project"),
+        "mobile": _("mobile"),
+        "id_number": _("ID number"),
+        "address": _("Address"),
+    }.get(target, target)
+
+
+def field_labels(kind: str = "prospect") -> dict[str, str]:
+    labels = {
         "name": _("Name"),
         "mobile": _("Mobile"),
         "landline": _("Landline"),
@@ -388,5 +509,8 @@ def field_labels() -> dict[str, str]:
         "source": _("Source channel"),
         "project": _("Intended project"),
         "first_visit_on": _("First visit date"),
+        "id_number": _("ID number"),
+        "address": _("Address"),
         "notes": _("Notes"),
     }
+    return {target: labels[target] for target in KINDS[kind].fields}

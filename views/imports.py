@@ -22,7 +22,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import BooleanField
+from wtforms import BooleanField, SelectField
 
 from extensions import db
 from models.imports import ImportMapping
@@ -31,7 +31,8 @@ from views import sales
 from views.audit_context import current_actor, log_in_own_transaction
 from views.base import SecurePageView
 
-KIND = "prospect"
+#: What a file may hold, with the label of the choice.
+KIND_CHOICES = [("prospect", _l("Welcome cards")), ("owner", _l("Owner list"))]
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 #: Rows shown in the preview; all rejected rows are in the download.
 PREVIEW_ROWS = 200
@@ -41,6 +42,7 @@ _progress_lock = threading.Lock()
 
 
 class UploadForm(FlaskForm):
+    kind = SelectField(_l("The file holds"), choices=KIND_CHOICES, default="prospect")
     file = FileField(_l("Excel file (.xlsx)"), validators=[FileRequired()])
 
 
@@ -81,28 +83,28 @@ def _set_progress(token: str, rows: int) -> None:
         _progress[token] = rows
 
 
-def _remembered(headers: list[str]) -> dict[str, int]:
+def _remembered(headers: list[str], kind: str) -> dict[str, int]:
     saved = db.session.scalar(
         select(ImportMapping.columns).where(
-            ImportMapping.user_id == current_user.id, ImportMapping.kind == KIND
+            ImportMapping.user_id == current_user.id, ImportMapping.kind == kind
         )
     )
-    mapping = importer.guess_mapping(headers)
+    mapping = importer.guess_mapping(headers, kind)
     for target, title in (saved or {}).items():
         if title in headers:
             mapping[target] = headers.index(title)
     return mapping
 
 
-def _remember(headers: list[str], mapping: dict[str, int]) -> None:
+def _remember(headers: list[str], mapping: dict[str, int], kind: str) -> None:
     columns = {target: headers[index] for target, index in mapping.items()}
     row = db.session.scalar(
         select(ImportMapping).where(
-            ImportMapping.user_id == current_user.id, ImportMapping.kind == KIND
+            ImportMapping.user_id == current_user.id, ImportMapping.kind == kind
         )
     )
     if row is None:
-        db.session.add(ImportMapping(user_id=current_user.id, kind=KIND, columns=columns))
+        db.session.add(ImportMapping(user_id=current_user.id, kind=kind, columns=columns))
     else:
         row.columns = columns
     db.session.commit()
@@ -134,6 +136,7 @@ class ImportView(SecurePageView):
                     "user_id": current_user.id,
                     "filename": form.file.data.filename,
                     "headers": headers,
+                    "kind": form.kind.data,
                 },
             )
             return redirect(url_for(".mapping", token=token))
@@ -143,11 +146,12 @@ class ImportView(SecurePageView):
     def mapping(self, token: str):
         state = _state(token)
         headers = state["headers"]
+        kind = state.get("kind", "prospect")
         if request.method == "POST":
             if not FlaskForm().validate_on_submit():
                 abort(400)
             mapping = {}
-            for target in importer.FIELDS:
+            for target in importer.KINDS[kind].fields:
                 raw = request.form.get(f"col_{target}", "")
                 if raw.isdigit() and int(raw) < len(headers):
                     mapping[target] = int(raw)
@@ -156,20 +160,20 @@ class ImportView(SecurePageView):
             elif "name" not in mapping:
                 flash(_("Choose the column that holds the customer's name."), "error")
             else:
-                _remember(headers, mapping)
+                _remember(headers, mapping, kind)
                 state["mapping"] = mapping
                 _save_state(token, state)
                 return redirect(url_for(".preview", token=token))
             chosen = {t: int(i) for t, i in mapping.items()}
         else:
-            chosen = state.get("mapping") or _remembered(headers)
+            chosen = state.get("mapping") or _remembered(headers, kind)
         return self.render(
             "admin/imports/mapping.html",
             token=token,
             state=state,
             headers=headers,
             chosen=chosen,
-            labels=importer.field_labels(),
+            labels=importer.field_labels(kind),
             form=FlaskForm(),
         )
 
@@ -182,7 +186,11 @@ class ImportView(SecurePageView):
         mapping = {t: int(i) for t, i in state["mapping"].items()}
         try:
             report = importer.check_file(
-                db.session, upload, mapping, progress=lambda n: _set_progress(token, n)
+                db.session,
+                upload,
+                mapping,
+                progress=lambda n: _set_progress(token, n),
+                kind=state.get("kind", "prospect"),
             )
         except importer.ImportFileError as exc:
             flash(exc.message, "error")
@@ -192,7 +200,7 @@ class ImportView(SecurePageView):
         importer.rejected_workbook(report, rejected_path)
         state.update(total=report.total, valid=report.valid, rejected=report.rejected_count)
         _save_state(token, state)
-        log_in_own_transaction("import_check", record_type="prospect")
+        log_in_own_transaction("import_check", record_type=state.get("kind", "prospect"))
         return self.render(
             "admin/imports/preview.html",
             token=token,
@@ -219,6 +227,7 @@ class ImportView(SecurePageView):
                 skip_rejected=form.skip_rejected.data,
                 actor=current_actor(),
                 progress=lambda n: _set_progress(token, n),
+                kind=state.get("kind", "prospect"),
             )
             db.session.commit()
         except importer.ImportFileError as exc:
@@ -252,7 +261,7 @@ class ImportView(SecurePageView):
 def register(admin, db) -> None:
     admin.add_view(
         ImportView(
-            name=_l("Import welcome cards"),
+            name=_l("Import from Excel"),
             endpoint="imports",
             url="/admin/import",
             category=sales.CATEGORY,

@@ -120,3 +120,36 @@ def test_a_sheet_without_titles_is_refused(s, tmp_path):
     path = write_xlsx(tmp_path / "empty.xlsx", [], headers=[None, None])
     with pytest.raises(importer.ImportFileError):
         importer.open_rows(path)
+
+
+def _id_number(n: int) -> str:
+    body = f"11010519800101{n:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
+def test_owner_lists_check_id_numbers_and_duplicates(s, tmp_path):
+    from models.property import Owner
+
+    user = make_user(s, "clerk")
+    s.add(Owner(name="老业主", id_number=_id_number(9)))
+    s.commit()
+    headers = ["业主姓名", "手机", "身份证号", "联系地址"]
+    rows = [
+        ["甲", "13900000001", _id_number(1), "一区1栋"],
+        ["乙", "13900000002", _id_number(2)[:-1] + "0", "一区2栋"],  # bad checksum
+        ["丙", "13900000003", _id_number(1), "一区3栋"],  # same ID as row 2
+        ["丁", "13900000004", _id_number(9), "一区4栋"],  # ID already on file
+        ["戊", 13900000005.0, None, None],  # a phone Excel stored as a number
+    ]
+    path = write_xlsx(tmp_path / "owners.xlsx", rows, headers=headers)
+    mapping = importer.guess_mapping(headers, "owner")
+    assert mapping == {"name": 0, "mobile": 1, "id_number": 2, "address": 3}
+    report = importer.check_file(s, path, mapping, kind="owner")
+    assert (report.valid, sorted(r.row_number for r in report.rejected)) == (2, [3, 4, 5])
+    outcome = importer.import_file(s, user, path, mapping, skip_rejected=True, kind="owner")
+    s.commit()
+    assert outcome.inserted == 2
+    owner = s.scalars(select(Owner).where(Owner.name == "戊")).one()
+    assert owner.mobile == "13900000005" and owner.created_by_id == user.id

@@ -133,3 +133,31 @@ def test_another_users_upload_is_not_found(app, client, login_as, tmp_path):
 def test_custodians_cannot_import(client, login_as):
     login_as("custodian")
     assert client.get("/admin/import/").status_code == 403
+
+
+def test_an_owner_list_goes_to_the_owners(app, client, login_as, tmp_path):
+    from models.property import Owner
+
+    login_as("clerk")
+    path = write_xlsx(
+        tmp_path / "owners.xlsx",
+        [["甲业主", "13900000001", "一区1栋"], ["乙业主", "13900000002", "一区2栋"]],
+        headers=["业主姓名", "手机", "联系地址"],
+    )
+    with open(path, "rb") as handle:
+        response = client.post(
+            "/admin/import/",
+            data={"kind": "owner", "file": (io.BytesIO(handle.read()), "owners.xlsx")},
+            content_type="multipart/form-data",
+        )
+    token = _token(response)
+    page = client.get(f"/admin/import/{token}/map").get_data(as_text=True)
+    assert 'name="col_id_number"' in page and 'name="col_grade"' not in page
+    client.post(
+        f"/admin/import/{token}/map", data={"col_name": "0", "col_mobile": "1", "col_address": "2"}
+    )
+    client.get(f"/admin/import/{token}/preview")
+    result = client.post(f"/admin/import/{token}/run", data={}).get_data(as_text=True)
+    assert "/admin/owner/" in result
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Owner.name))) == ["乙业主", "甲业主"]
