@@ -70,6 +70,10 @@ class DefaultConfig:
 
     #: Prospects not contacted for this many days are listed for a call.
     STALE_CONTACT_DAYS = 30
+    #: Version of the privacy notice customers are told, kept with each consent.
+    PRIVACY_POLICY_VERSION = "2026-01"
+    #: The purpose told to a customer whose data the office keeps.
+    PRIVACY_PURPOSE = "购房咨询、跟进服务及物业管理（客户资料仅用于本案场及物业服务）"
     #: Rows a single export may hold.
     EXPORT_MAX_ROWS = 100_000
     #: Largest Excel file the import page accepts, and where uploads wait between steps

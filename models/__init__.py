@@ -14,6 +14,7 @@ from models import (  # noqa: F401  (imported for their tables)
     imports,
     moves,
     people,
+    privacy,
     property,
     prospects,
     reference,

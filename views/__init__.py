@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from extensions import db
+from services import consent as consents
 from services import masking
 from views import admin as admin_area
 from views import (
@@ -62,6 +63,7 @@ def init_admin(app: Flask) -> Admin:
 
     app.jinja_env.globals.update(
         mask_value=masking.mask,
+        consent_basis_label=lambda code: str(consents.BASIS_LABELS.get(code, code)),
         history_event_label=gating.history_event_label,
         request_status_label=approvals.request_status_label,
     )

@@ -21,6 +21,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_app_context,
     has_request_context,
     redirect,
     request,
@@ -40,6 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
 from services import access, approvals, audit, masking
+from services import consent as consents
 from services.approval_policy import deletion_is_gated, policy_for
 from views import gating
 from views.audit_context import current_actor, log_in_own_transaction
@@ -77,6 +79,8 @@ ENDPOINT_RIGHTS = {
     "request_delete_view": access.EDIT,
     # Showing full numbers: reaching it needs details; reveal_view checks can_reveal itself.
     "reveal_view": access.DETAILS,
+    # Recording a customer's withdrawal of consent changes their record.
+    "withdraw_consent_view": access.EDIT,
     # action_view is checked per action, below.
 }
 
@@ -235,6 +239,67 @@ class SecureModelView(ModelView):
     def is_gated(self) -> bool:
         return policy_for(self.access_key) is not None
 
+    # --- consent (PIPL) ---------------------------------------------------------------------
+    #: Bases a new record of this view may be kept on; empty: no consent asked.
+    consent_bases: tuple[str, ...] = ()
+
+    def get_create_form(self):
+        form_class = super().get_create_form()
+        if not self.consent_bases or not has_app_context():
+            return form_class
+        return gating.add_consent_fields(
+            form_class,
+            self.consent_bases,
+            current_app.config["PRIVACY_PURPOSE"],
+            current_app.config["PRIVACY_POLICY_VERSION"],
+        )
+
+    def create_form(self, obj=None):
+        # The form class is built at start-up, outside the app: add the consent fields here,
+        # where the configured purpose and notice version are known.
+        if self.consent_bases and not hasattr(self._create_form_class, "consent_given"):
+            self._create_form_class = self.get_create_form()
+        return super().create_form(obj)
+
+    def _record_consent(self, form, model) -> None:
+        consents.record(
+            db.session,
+            current_user._get_current_object(),
+            subject_type=self.access_key,
+            subject_id=model.id,
+            basis=form.consent_basis.data,
+            purpose=current_app.config["PRIVACY_PURPOSE"],
+            policy_version=current_app.config["PRIVACY_POLICY_VERSION"],
+        )
+
+    @expose("/withdraw-consent/", methods=("POST",))
+    def withdraw_consent_view(self):
+        if not self.consent_bases:
+            abort(404)
+        model = self.get_one(request.args.get("id"))
+        details_url = self.get_url(".details_view", id=model.id)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        consent_id = request.form.get("consent_id", type=int)
+        owned = {c.id for c in consents.for_subject(db.session, self.access_key, model.id)}
+        if consent_id not in owned:
+            abort(404)
+        try:
+            consents.withdraw(
+                db.session,
+                current_user._get_current_object(),
+                consent_id,
+                request.form.get("note", ""),
+                actor=current_actor(),
+            )
+            db.session.commit()
+        except consents.ConsentError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            flash(_("The withdrawal of consent is recorded."), "info")
+        return redirect(details_url)
+
     def get_edit_form(self):
         form_class = super().get_edit_form()
         return gating.add_reason_field(form_class) if self.is_gated else form_class
@@ -253,6 +318,8 @@ class SecureModelView(ModelView):
             gating.refuse_gated_inline_changes(db.session, current_role(), model)
         db.session.flush()
         self._log_change("create" if is_created else "update", model)
+        if is_created and self.consent_bases:
+            self._record_consent(form, model)
         if is_created and self.is_gated:
             approvals.record_direct_change(
                 db.session,
@@ -323,6 +390,11 @@ class SecureModelView(ModelView):
         return {
             "pending": approvals.pending_for_record(db.session, self.access_key, model.id),
             "history": approvals.history_for_record(db.session, self.access_key, model.id),
+            "consents": (
+                consents.for_subject(db.session, self.access_key, model.id)
+                if self.consent_bases
+                else None
+            ),
         }
 
     def _get_filter_groups(self):

@@ -16,8 +16,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import inspect
 from sqlalchemy.orm import RelationshipDirection
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from extensions import db
 from services import approvals
@@ -237,3 +237,51 @@ def refuse_gated_inline_changes(session, role: str | None, parent) -> None:
                     changes[attr.key] = (old, new)
         if changes and gated_fields(key, role or "", changes):
             raise GatedInlineChange(_label(instance) or key)
+
+
+class _NotOnModel:
+    """A form field that is about the record but not stored on it."""
+
+    def populate_obj(self, obj, name) -> None:
+        return None
+
+
+class ConsentBasisField(_NotOnModel, SelectField):
+    pass
+
+
+class ConsentGivenField(_NotOnModel, BooleanField):
+    pass
+
+
+def _must_tick(form, field) -> None:
+    if not field.data:
+        raise ValidationError(
+            _(
+                "Tell the customer the purpose and get their agreement (or name the contract) "
+                "before saving their data."
+            )
+        )
+
+
+def add_consent_fields(form_class, bases: tuple[str, ...], purpose: str, version: str):
+    """The create form of a customer record, with the basis it is kept on (PIPL)."""
+    from services.consent import BASIS_LABELS
+
+    class ConsentForm(form_class):
+        consent_basis = ConsentBasisField(
+            _l("Basis for keeping the data"),
+            choices=[(b, BASIS_LABELS[b]) for b in bases],
+            default=bases[0],
+        )
+        consent_given = ConsentGivenField(
+            _l("Purpose explained and agreed"),
+            description=_l(
+                "Purpose: %(purpose)s (privacy notice %(version)s)",
+                purpose=purpose,
+                version=version,
+            ),
+            validators=[_must_tick],
+        )
+
+    return ConsentForm

@@ -95,6 +95,7 @@ class PropertyView(SecureModelView):
 
 class OwnerView(PropertyView):
     access_key = "owner"
+    consent_bases = ("contract", "consent")
 
     def related_links(self, model):
         return paper_file_links(ArchiveFile.owner_id, model.id)

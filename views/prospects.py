@@ -81,6 +81,7 @@ class VisitInline(InlineFormAdmin):
 
 class ProspectView(SecureModelView):
     access_key = "prospect"
+    consent_bases = ("consent",)
     details_template = "admin/model/prospect_details.html"
 
     def related_links(self, model):

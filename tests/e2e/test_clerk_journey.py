@@ -92,6 +92,7 @@ def test_clerk_enters_a_welcome_card_and_finds_it_again(app, page: Page, screens
     choose_select2(page, "consultant", "李文静", exact=False)
     page.screenshot(path=screenshots / "prospect-form.png", full_page=True)
 
+    page.locator("#consent_given").check()
     page.get_by_role("button", name="保存", exact=True).click()
     expect(page).to_have_url(re.compile(r"/admin/prospect/(\?.*)?$"))
     expect(page.locator(".alert-success")).to_be_visible()
@@ -161,6 +162,7 @@ def test_bad_mobile_is_refused_and_the_typing_is_kept(app, page: Page):
     page.locator("#visits-button").click()
     pick_date(page, "visits-0-visited_on", date.today())
     page.locator("#visits-0-summary").fill(SUMMARY)
+    page.locator("#consent_given").check()
     page.get_by_role("button", name="保存", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/admin/prospect/new/"))

@@ -36,6 +36,7 @@ MODEL_ENDPOINTS = {
     "request_delete_view": ("GET", access.EDIT, None),
     # full numbers are shown to roles that work the record (edit right), never on GET
     "reveal_view": ("POST", access.EDIT, {}),
+    "withdraw_consent_view": ("POST", access.EDIT, {"consent_id": "1", "note": "x"}),
 }
 
 
@@ -61,6 +62,7 @@ def _url_for(rule, view_key, function):
         "edit_view": "?id=1",
         "request_delete_view": "?id=1",
         "reveal_view": "?id=1",
+        "withdraw_consent_view": "?id=1",
         "ajax_lookup": "?name=x&query=a",
     }.get(function, "")
     return path + query

@@ -37,7 +37,7 @@ def test_supervisor_draws_checks_and_sees_the_rate(app, client, login_as):
     again = client.post(
         "/admin/spot-checks/draw", data={"size": "2", "unit": "cards"}, follow_redirects=True
     )
-    assert "already been drawn" in again.get_data(as_text=True)
+    assert "本周样本已抽取" in again.get_data(as_text=True)
     page = client.get(f"/admin/spot-checks/{check_id}/").get_data(as_text=True)
     assert "/admin/print/card/" in page
     refused = client.post(
@@ -45,7 +45,7 @@ def test_supervisor_draws_checks_and_sees_the_rate(app, client, login_as):
         data={"result": "mismatch", "note": ""},
         follow_redirects=True,
     )
-    assert "Say what differs" in refused.get_data(as_text=True)
+    assert "请说明与纸质卡不一致之处" in refused.get_data(as_text=True)
     client.post(f"/admin/spot-checks/{check_id}/items/{item_ids[0]}", data={"result": "match"})
     client.post(
         f"/admin/spot-checks/{check_id}/items/{item_ids[1]}",
@@ -67,7 +67,7 @@ def test_admin_tunes_a_rule_and_bad_values_keep_the_old_one(app, client, login_a
         data={"off_hours-day_starts": "22:00", "off_hours-day_ends": "06:00"},
         follow_redirects=True,
     )
-    assert "Check the rule" in bad.get_data(as_text=True)
+    assert "请检查规则" in bad.get_data(as_text=True)
     with app.app_context():
         rows = {r.code: r.threshold for r in db.session.scalars(select(AlertRule))}
     assert rows == {"records_per_hour": 80}
@@ -132,7 +132,7 @@ def test_print_transfer_checklist_masks_both_parties(app, client, login_as):
     html = client.get(f"/admin/print/transfer/{tid}/").get_data(as_text=True)
     assert "139****1111" in html and "110101********8515" in html
     assert "110101199003078515" not in html
-    assert "Seller signature" in html
+    assert "卖方签字" in html
     desk = client.get(f"/admin/transfer-desk/{tid}/").get_data(as_text=True)
     assert f"/admin/print/transfer/{tid}/" in desk
 

@@ -186,6 +186,8 @@ def test_lists_do_not_query_per_row(app, client, login_as, key):
 # --- owners -----------------------------------------------------------------------------
 def _owner_form(**overrides) -> dict:
     data = {
+        "consent_given": "y",
+        "consent_basis": "contract",
         "name": "欧阳建国",
         "mobile": "13812345678",
         "landline": "",

@@ -18,6 +18,7 @@ def _source_id(app) -> int:
 
 def _form(app, **overrides) -> dict:
     data = {
+        "consent_given": "y",
         "name": "张三丰",
         "mobile": "13812345678",
         "landline": "",

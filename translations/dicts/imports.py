@@ -46,7 +46,6 @@ IMPORTS = {
     "Import welcome cards": "导入温馨卡",
     "The removal was submitted for approval (request #%(id)s).": "迁出已提交审批（申请 #%(id)s）。",
     "A change of this member is already waiting (request #%(id)s).": "此成员已有待审批的修改（申请 #%(id)s）。",
-    "Welcome cards": "温馨卡",
     "Owner list": "业主名单",
     "The file holds": "文件内容",
     "Import from Excel": "从 Excel 导入",
@@ -57,6 +56,4 @@ IMPORTS = {
     "%(what)s is longer than 200 characters.": "%(what)s超过 200 个字符。",
     "A customer with %(what)s %(value)s already exists.": "%(what)s为 %(value)s 的客户已存在。",
     "mobile": "手机号",
-    "ID number": "身份证号",
-    "Address": "地址",
 }
