@@ -207,6 +207,10 @@ class SecureModelView(ModelView):
         )
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        # A crafted ?page=-1 would be a negative OFFSET, which PostgreSQL refuses: clamp it.
+        page = max(page or 0, 0) if page is not None else None
+        if page_size is not None and page_size <= 0:
+            page_size = None
         count, rows = super().get_list(
             page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
         )
@@ -397,6 +401,13 @@ class SecureModelView(ModelView):
             ),
         }
 
+    def _get_list_filter_args(self):
+        # As in search: NUL never belongs in a filter value and PostgreSQL refuses it.
+        filters = super()._get_list_filter_args()
+        if not filters:
+            return filters
+        return [(idx, name, value.replace("\x00", "")) for idx, name, value in filters]
+
     def _get_filter_groups(self):
         # Flask-Admin caches filter options at start-up; reference lists change at run time.
         groups = super()._get_filter_groups()
@@ -498,7 +509,8 @@ class SecureModelView(ModelView):
         return attr.any(inner) if attr.property.uselist else attr.has(inner)
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
-        term = (search or "").strip()[: self.search_max_length]
+        # NUL never belongs in a search and PostgreSQL refuses it in a string: drop it.
+        term = (search or "").replace("\x00", "").strip()[: self.search_max_length]
         if not term:
             return query, count_query, joins, count_joins
         conditions = self.search_conditions(term) or [false()]
