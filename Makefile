@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install install-test translations system-deps lint bench
+.PHONY: run keys test install install-test translations system-deps lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ install-test: $(VENV)/.installed-test translations
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -f -d translations -D messages > $(VENV)/pybabel.log 2>&1 || (cat $(VENV)/pybabel.log; exit 1)
 
-run: install
+# The instance's encryption keys, made once (never replaced: data sealed with them would be lost).
+keys: install
+	$(BIN)/python -m services.keyfile instance/encryption_keys.json
+
+run: install keys
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo "Panel: http://127.0.0.1:$(PORT)/login  (demo accounts: instance/demo-accounts.txt)"

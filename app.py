@@ -11,12 +11,21 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 import models  # noqa: F401  (registers every table)
 from config import DefaultConfig
 from extensions import babel, csrf, db, login_manager, migrate
 from models.base import set_actor_provider
-from services import audit
+from services import audit, keyfile, name_search  # noqa: F401  (name_search: its ORM events)
+from services.crypto import (
+    BLIND_INDEX_SETTING,
+    CURRENT_SETTING,
+    KEYS_SETTING,
+    CryptoConfigError,
+    init_crypto,
+)
+from services.key_checks import verify_database_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -40,6 +49,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("AUDIT_HMAC_KEY"):
         app.config["AUDIT_HMAC_KEY"] = _instance_secret(Path(app.instance_path) / "audit_key")
     audit.configure(app.config["AUDIT_HMAC_KEY"].encode())
+    if test_config is None:
+        _load_instance_keys(app)
+    try:
+        init_crypto(app)
+    except CryptoConfigError as exc:
+        # Stop here, before any page could fail on the first phone number it shows.
+        raise SystemExit(f"Cannot start the panel: {exc}") from None
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
 
     db.init_app(app)
@@ -77,7 +93,29 @@ def create_app(test_config: dict | None = None) -> Flask:
     import cli
 
     cli.register(app)
+    _check_keys_fit_database(app)
     return app
+
+
+def _load_instance_keys(app: Flask) -> None:
+    """Take the encryption settings from instance/encryption_keys.json where config lacks them."""
+    stored = keyfile.read_keys(Path(app.instance_path) / keyfile.FILE_NAME)
+    for name in (KEYS_SETTING, CURRENT_SETTING, BLIND_INDEX_SETTING):
+        if not app.config.get(name) and name in stored:
+            app.config[name] = stored[name]
+
+
+def _check_keys_fit_database(app: Flask) -> None:
+    with app.app_context():
+        try:
+            verify_database_keys(db.session, app.extensions["crypto"])
+        except CryptoConfigError as exc:
+            raise SystemExit(f"Cannot start the panel: {exc}") from None
+        except OperationalError:
+            # No database yet (or not answering): the first request will say so.
+            app.logger.warning("database not reachable at start-up; key check skipped")
+        finally:
+            db.session.remove()
 
 
 def _signed_in_user_id() -> int | None:
@@ -104,4 +142,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # WAL with synchronous=NORMAL: a commit no longer waits for fsync (the WAL is
+        # synced at checkpoints); the database cannot be corrupted, a power cut may lose
+        # the last commits. Each list page commits its access-log event.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -85,6 +85,53 @@ def audit_verify_command():
     )
 
 
+crypto_group = AppGroup("crypto", help="Encryption keys of the personal data.")
+
+
+@crypto_group.command("rotate")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def crypto_rotate_command(batch_size: int):
+    """Re-encrypt every value not under ENCRYPTION_CURRENT_KEY. Commits batch by batch, so
+    an interrupted run is resumed by running it again."""
+    from models.types import encrypted_columns
+    from services import crypto
+
+    def progress(binding: str, done: int) -> None:
+        click.echo(f"  {binding}: {done} re-encrypted so far")
+
+    results = crypto.rotate(
+        db.session, encrypted_columns(db.metadata), batch_size, progress=progress
+    )
+    total = sum(r.reencrypted for r in results.values())
+    skipped = sum(r.skipped for r in results.values())
+    for binding, result in results.items():
+        if result.reencrypted or result.skipped:
+            click.echo(f"{binding}: {result.reencrypted} re-encrypted, {result.skipped} skipped")
+    click.echo(
+        f"done: {total} values now under key {crypto.get_keyring().current_id!r}"
+        + (f"; {skipped} changed meanwhile, run again to check them" if skipped else "")
+    )
+
+
+@crypto_group.command("retire-key")
+@click.argument("key_id")
+def crypto_retire_key_command(key_id: str):
+    """Forget KEY_ID once no value is sealed with it; then remove it from ENCRYPTION_KEYS."""
+    from models.types import encrypted_columns
+    from services import crypto
+    from services.key_checks import retire_key
+
+    try:
+        left = retire_key(db.session, crypto.get_keyring(), key_id, encrypted_columns(db.metadata))
+    except crypto.CryptoConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if left:
+        raise click.ClickException(
+            f"{left} values are still sealed with {key_id!r}: run 'crypto rotate' first"
+        )
+    click.echo(f"{key_id!r} retired: remove it from ENCRYPTION_KEYS and restart")
+
+
 archive_group = AppGroup("archive", help="The paper archive desk.")
 
 
@@ -162,6 +209,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(archive_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
+    app.cli.add_command(crypto_group)
     from views.sales import register_cli as register_sales_cli  # noqa: PLC0415
 
     register_sales_cli(app)

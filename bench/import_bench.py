@@ -27,6 +27,7 @@ def one_size(rows: int) -> None:
     from models.people import User
     from services import importer
     from services.accounts import create_user
+    from services.crypto import generate_instance_keys
     from tests.importing import HEADERS, write_xlsx
 
     folder = Path(tempfile.mkdtemp())
@@ -35,6 +36,7 @@ def one_size(rows: int) -> None:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
             "SECRET_KEY": "bench",
             "AUDIT_HMAC_KEY": "bench-audit-key-0123456789",
+            **generate_instance_keys(),
         }
     )
     path = folder / "cards.xlsx"

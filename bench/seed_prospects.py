@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from app import create_app  # noqa: E402
 from extensions import db  # noqa: E402
 from models.prospects import Prospect, Visit  # noqa: E402
+from services.crypto import generate_instance_keys  # noqa: E402
 from services.demo_data import seed_demo  # noqa: E402
 
 
@@ -47,6 +48,7 @@ def run(url: str, count: int, workdir: Path, profile: str | None) -> float:
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench",
             "AUDIT_HMAC_KEY": "bench-audit-key-0123456789",
+            **generate_instance_keys(),
         }
     )
     with app.app_context():

@@ -55,3 +55,21 @@ def reference_filter(column, list_code: str, label) -> LiveOptionsFilter:
         return [(item.id, item) for item in items]
 
     return LiveOptionsFilter(column, label, options=options)
+
+
+def consultant_filter(column, label) -> LiveOptionsFilter:
+    """A list filter on a consultant column: one choice per sales account (clerks and
+    supervisors), by id. Not Flask-Admin's relation filters, which would offer every User
+    column (password hash included) as a LIKE filter: an oracle for the hash."""
+    from models.people import Role, User
+
+    def options():
+        users = db.session.scalars(
+            select(User)
+            .join(Role)
+            .where(Role.code.in_(("clerk", "supervisor")))
+            .order_by(User.full_name, User.id)
+        ).all()
+        return [(user.id, user) for user in users]
+
+    return LiveOptionsFilter(column, label, options=options)

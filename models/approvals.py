@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, intpk, utcnow
+from models.types import EncryptedJSON
 
 REQUEST_KINDS = ("update", "delete")
 REQUEST_STATUSES = ("pending", "approved", "rejected", "stale")
@@ -47,7 +48,7 @@ class ChangeRequest(Base):
     kind: Mapped[str] = mapped_column(String(10))
     #: {column: {"old": value, "new": value, "old_label": text, "new_label": text}};
     #: personal data, shown only to the requester and approvers.
-    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    changes: Mapped[dict] = mapped_column(EncryptedJSON("change_requests.changes"), default=dict)
     #: Why the change is needed (required).
     reason: Mapped[str] = mapped_column(Text)
     #: pending, approved, rejected, stale.
@@ -121,7 +122,7 @@ class RecordHistory(Base):
         ForeignKey("change_requests.id", ondelete="SET NULL"), index=True
     )
     #: Fields touched, with old and new values (personal data: shown on the record's page only).
-    changes: Mapped[dict | None] = mapped_column(JSON)
+    changes: Mapped[dict | None] = mapped_column(EncryptedJSON("record_history.changes"))
     #: Reason or decision comment.
     note: Mapped[str | None] = mapped_column(Text)
 

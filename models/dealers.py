@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AuditedMixin, Base, VersionedMixin, intpk, ref_item_fk
+from models.types import PHONE, EncryptedString, blind_index_column, keep_blind_index
 
 DEALER_STATUSES = ("potential", "signed")
 
@@ -42,10 +43,11 @@ class Dealer(AuditedMixin, VersionedMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="potential")
     #: Contact person (personal data).
     contact_name: Mapped[str | None] = mapped_column(String(50))
-    #: Contact's mobile (personal data).
-    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
-    #: Landline (personal data).
-    landline: Mapped[str | None] = mapped_column(String(30))
+    #: Contact's mobile (personal data, encrypted; exact search through mobile_bidx).
+    mobile: Mapped[str | None] = mapped_column(EncryptedString("dealers.mobile", 20))
+    mobile_bidx: Mapped[str | None] = blind_index_column()
+    #: Landline (personal data, encrypted).
+    landline: Mapped[str | None] = mapped_column(EncryptedString("dealers.landline", 30))
     #: Business address.
     address: Mapped[str | None] = mapped_column(String(200))
     #: Contract signing date; the data card is due 2 working days later.
@@ -148,3 +150,6 @@ class DealerVisit(AuditedMixin, Base):
 
     def __str__(self) -> str:
         return f"{self.dealer} {self.visited_on}"
+
+
+keep_blind_index(Dealer.mobile, Dealer.mobile_bidx, PHONE)

@@ -22,6 +22,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AuditedMixin, Base, VersionedMixin, intpk, ref_item_fk
+from models.types import (
+    ID_NUMBER,
+    PHONE,
+    EncryptedString,
+    blind_index_column,
+    keep_blind_index,
+)
 
 PAYERS = ("owner", "tenant")
 CARD_STATUSES = ("active", "returned", "deactivated")
@@ -35,16 +42,19 @@ class Owner(AuditedMixin, VersionedMixin, Base):
     id: Mapped[intpk]
     #: Owner's name, or the company's (personal data).
     name: Mapped[str] = mapped_column(String(50), index=True)
-    #: Mainland mobile (personal data).
-    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
-    #: Landline (personal data).
-    landline: Mapped[str | None] = mapped_column(String(30))
-    #: Resident ID number, 18 characters with checksum (personal data).
-    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
-    #: Postal address when not living in the unit (personal data).
-    address: Mapped[str | None] = mapped_column(String(200))
-    #: Free notes (personal data).
-    notes: Mapped[str | None] = mapped_column(Text)
+    #: Mainland mobile (personal data: encrypted; exact search through mobile_bidx).
+    mobile: Mapped[str | None] = mapped_column(EncryptedString("owners.mobile", 20))
+    mobile_bidx: Mapped[str | None] = blind_index_column()
+    #: Landline (personal data, encrypted).
+    landline: Mapped[str | None] = mapped_column(EncryptedString("owners.landline", 30))
+    #: Resident ID number, 18 characters with checksum (personal data: encrypted; exact
+    #: search through id_number_bidx).
+    id_number: Mapped[str | None] = mapped_column(EncryptedString("owners.id_number", 18))
+    id_number_bidx: Mapped[str | None] = blind_index_column()
+    #: Postal address when not living in the unit (personal data, encrypted).
+    address: Mapped[str | None] = mapped_column(EncryptedString("owners.address", 200))
+    #: Free notes (personal data, encrypted).
+    notes: Mapped[str | None] = mapped_column(EncryptedString("owners.notes"))
 
     ownerships: Mapped[list[Ownership]] = relationship(back_populates="owner")
 
@@ -138,10 +148,14 @@ class HouseholdMember(AuditedMixin, VersionedMixin, Base):
     name: Mapped[str] = mapped_column(String(50), index=True)
     #: Relation to the owner (list ``relation``).
     relation_id: Mapped[int | None] = ref_item_fk()
-    #: Resident ID number (personal data).
-    id_number: Mapped[str | None] = mapped_column(String(18))
-    #: Mobile (personal data).
-    mobile: Mapped[str | None] = mapped_column(String(20))
+    #: Resident ID number (personal data, encrypted; exact search through id_number_bidx).
+    id_number: Mapped[str | None] = mapped_column(
+        EncryptedString("household_members.id_number", 18)
+    )
+    id_number_bidx: Mapped[str | None] = blind_index_column()
+    #: Mobile (personal data, encrypted; exact search through mobile_bidx).
+    mobile: Mapped[str | None] = mapped_column(EncryptedString("household_members.mobile", 20))
+    mobile_bidx: Mapped[str | None] = blind_index_column()
     #: Date the member joined the household.
     joined_on: Mapped[date | None] = mapped_column(Date)
     #: Date the member left; NULL while living there.
@@ -165,12 +179,14 @@ class Tenant(AuditedMixin, VersionedMixin, Base):
     id: Mapped[intpk]
     #: Tenant's name (personal data).
     name: Mapped[str] = mapped_column(String(50), index=True)
-    #: Mobile (personal data).
-    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
-    #: Resident ID number (personal data).
-    id_number: Mapped[str | None] = mapped_column(String(18))
-    #: Free notes (personal data).
-    notes: Mapped[str | None] = mapped_column(Text)
+    #: Mobile (personal data, encrypted; exact search through mobile_bidx).
+    mobile: Mapped[str | None] = mapped_column(EncryptedString("tenants.mobile", 20))
+    mobile_bidx: Mapped[str | None] = blind_index_column()
+    #: Resident ID number (personal data, encrypted; exact search through id_number_bidx).
+    id_number: Mapped[str | None] = mapped_column(EncryptedString("tenants.id_number", 18))
+    id_number_bidx: Mapped[str | None] = blind_index_column()
+    #: Free notes (personal data, encrypted).
+    notes: Mapped[str | None] = mapped_column(EncryptedString("tenants.notes"))
 
     leases: Mapped[list[Lease]] = relationship(back_populates="tenant")
 
@@ -325,3 +341,11 @@ class ParkingSpace(AuditedMixin, VersionedMixin, Base):
 
     def __str__(self) -> str:
         return self.code
+
+
+keep_blind_index(Owner.mobile, Owner.mobile_bidx, PHONE)
+keep_blind_index(Owner.id_number, Owner.id_number_bidx, ID_NUMBER)
+keep_blind_index(HouseholdMember.mobile, HouseholdMember.mobile_bidx, PHONE)
+keep_blind_index(HouseholdMember.id_number, HouseholdMember.id_number_bidx, ID_NUMBER)
+keep_blind_index(Tenant.mobile, Tenant.mobile_bidx, PHONE)
+keep_blind_index(Tenant.id_number, Tenant.id_number_bidx, ID_NUMBER)

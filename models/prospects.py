@@ -14,12 +14,12 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AuditedMixin, Base, VersionedMixin, intpk, ref_item_fk
+from models.types import PHONE, EncryptedString, blind_index_column, keep_blind_index
 
 #: Grades of DOMAIN.md; the weekly count and the downgrade rule depend on them.
 GRADES = ("A", "B", "C", "D")
@@ -41,10 +41,12 @@ class Prospect(AuditedMixin, VersionedMixin, Base):
     id: Mapped[intpk]
     #: Customer's name (personal data).
     name: Mapped[str] = mapped_column(String(50), index=True)
-    #: Mainland mobile number (personal data, masked in lists by the privacy work).
-    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
-    #: Landline with area code (personal data).
-    landline: Mapped[str | None] = mapped_column(String(30))
+    #: Mainland mobile number (personal data: encrypted; exact search through mobile_bidx).
+    mobile: Mapped[str | None] = mapped_column(EncryptedString("prospects.mobile", 20))
+    #: Blind index of mobile (keyed HMAC, exact match only).
+    mobile_bidx: Mapped[str | None] = blind_index_column()
+    #: Landline with area code (personal data, encrypted).
+    landline: Mapped[str | None] = mapped_column(EncryptedString("prospects.landline", 30))
     #: How the customer came: phone, walk-in, online (list ``source_channel``).
     source_id: Mapped[int | None] = ref_item_fk()
     #: Intended project (list ``project``).
@@ -89,8 +91,8 @@ class Prospect(AuditedMixin, VersionedMixin, Base):
     first_visit_on: Mapped[date | None] = mapped_column(Date, index=True)
     #: Date of the latest reception or follow-up, kept for the "not reached" list.
     last_contact_on: Mapped[date | None] = mapped_column(Date, index=True)
-    #: Free notes from the inquiry form (personal data).
-    notes: Mapped[str | None] = mapped_column(Text)
+    #: Free notes from the inquiry form (personal data, encrypted).
+    notes: Mapped[str | None] = mapped_column(EncryptedString("prospects.notes"))
 
     source = relationship("ReferenceItem", foreign_keys=[source_id])
     project = relationship("ReferenceItem", foreign_keys=[project_id])
@@ -137,34 +139,46 @@ class Visit(AuditedMixin, Base):
     #: The consultant who received the customer.
     consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: What was learned; required even for a short reception (personal data).
-    summary: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(EncryptedString("prospect_visits.summary"))
     # Free-text observations of DOMAIN.md, all personal data.
     #: Appearance.
-    appearance: Mapped[str | None] = mapped_column(Text)
+    appearance: Mapped[str | None] = mapped_column(EncryptedString("prospect_visits.appearance"))
     #: First read of character.
-    character: Mapped[str | None] = mapped_column(Text)
+    character: Mapped[str | None] = mapped_column(EncryptedString("prospect_visits.character"))
     #: Job and finances.
-    job_finances: Mapped[str | None] = mapped_column(Text)
+    job_finances: Mapped[str | None] = mapped_column(
+        EncryptedString("prospect_visits.job_finances")
+    )
     #: Current housing and property owned.
-    housing_owned: Mapped[str | None] = mapped_column(Text)
+    housing_owned: Mapped[str | None] = mapped_column(
+        EncryptedString("prospect_visits.housing_owned")
+    )
     #: Reason for buying and needs.
-    reasons_needs: Mapped[str | None] = mapped_column(Text)
+    reasons_needs: Mapped[str | None] = mapped_column(
+        EncryptedString("prospect_visits.reasons_needs")
+    )
     #: Concerns.
-    concerns: Mapped[str | None] = mapped_column(Text)
+    concerns: Mapped[str | None] = mapped_column(EncryptedString("prospect_visits.concerns"))
     #: What was presented.
-    presented: Mapped[str | None] = mapped_column(Text)
+    presented: Mapped[str | None] = mapped_column(EncryptedString("prospect_visits.presented"))
     #: Interests.
-    interests: Mapped[str | None] = mapped_column(Text)
+    interests: Mapped[str | None] = mapped_column(EncryptedString("prospect_visits.interests"))
     #: Open problems and how to solve them.
-    open_problems: Mapped[str | None] = mapped_column(Text)
+    open_problems: Mapped[str | None] = mapped_column(
+        EncryptedString("prospect_visits.open_problems")
+    )
     #: Next appointment date.
     next_appointment_on: Mapped[date | None] = mapped_column(Date)
     #: Pretext of the next appointment.
-    next_appointment_pretext: Mapped[str | None] = mapped_column(String(200))
+    next_appointment_pretext: Mapped[str | None] = mapped_column(
+        EncryptedString("prospect_visits.next_appointment_pretext", 200)
+    )
     #: What to solve next time.
-    next_time_todo: Mapped[str | None] = mapped_column(Text)
+    next_time_todo: Mapped[str | None] = mapped_column(
+        EncryptedString("prospect_visits.next_time_todo")
+    )
     #: The consultant's own reflection.
-    reflection: Mapped[str | None] = mapped_column(Text)
+    reflection: Mapped[str | None] = mapped_column(EncryptedString("prospect_visits.reflection"))
 
     prospect: Mapped[Prospect] = relationship(back_populates="visits")
     channel = relationship("ReferenceItem", foreign_keys=[channel_id])
@@ -172,3 +186,6 @@ class Visit(AuditedMixin, Base):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.visited_on}"
+
+
+keep_blind_index(Prospect.mobile, Prospect.mobile_bidx, PHONE)

@@ -14,6 +14,7 @@ and searching: ``select(Prospect).where(blind_match(Prospect.mobile_bidx, term, 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -27,11 +28,15 @@ from services.crypto import ID_NUMBER, NORMALISERS, PHONE, blind_index, normalis
 
 __all__ = [
     "ID_NUMBER",
+    "EncryptedJSON",
     "PHONE",
     "EncryptedComparisonError",
     "EncryptedString",
     "blind_index_column",
+    "blind_indexes_for",
+    "blind_index_of",
     "blind_match",
+    "is_encrypted",
     "check_bindings",
     "encrypted_columns",
     "keep_blind_index",
@@ -100,6 +105,10 @@ class EncryptedString(TypeDecorator[str]):
         self.length = length
         self._aad = binding.encode("ascii")
 
+    @property
+    def python_type(self) -> type:
+        return str
+
     def process_bind_param(self, value: str | None, dialect) -> str | None:
         if value is None:
             return None
@@ -125,6 +134,43 @@ class EncryptedString(TypeDecorator[str]):
         return f"EncryptedString({self.binding!r}, length={self.length})"
 
 
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document stored as one AES-GCM token bound to ``binding`` ("table.column").
+
+    For change requests and record history, whose old and new values include phone and ID
+    numbers: the whole document is sealed, so none of it is searchable in SQL (nothing
+    needs to be). None stays None.
+    """
+
+    impl = Text
+    cache_ok = True
+    comparator_factory = _SealedComparator
+
+    def __init__(self, binding: str):
+        if not BINDING_RE.fullmatch(binding):
+            raise ValueError(f"binding must be 'table.column', got {binding!r}")
+        super().__init__()
+        self.binding = binding
+        self._aad = binding.encode("ascii")
+
+    def process_bind_param(self, value: Any, dialect) -> str | None:
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return crypto.encrypt(text, self._aad)
+
+    def process_result_value(self, value: str | None, dialect) -> Any:
+        if value is None:
+            return None
+        try:
+            return json.loads(crypto.decrypt(value, self._aad))
+        except crypto.DecryptionError as exc:
+            raise crypto.DecryptionError(f"{self.binding}: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"EncryptedJSON({self.binding!r})"
+
+
 def blind_index_column(**kwargs: Any) -> Mapped[str | None]:
     """A nullable, indexed String(64) holding the hex HMAC of an encrypted column."""
     return mapped_column(String(64), index=True, nullable=True, **kwargs)
@@ -134,6 +180,31 @@ def _index_or_none(value: str | None, purpose: str) -> str | None:
     if value is None or not normalise(value, purpose):
         return None
     return blind_index(value, purpose)
+
+
+#: (model class, attribute key) -> (index attribute, purpose), filled by keep_blind_index.
+_BLIND_INDEXES: dict[tuple[type, str], tuple[Any, str]] = {}
+
+
+def blind_index_of(attr) -> tuple[Any, str] | None:
+    """(index attribute, purpose) kept for the mapped attribute ``attr``, or None."""
+    return _BLIND_INDEXES.get((attr.class_, attr.key))
+
+
+def blind_indexes_for(model, values: dict) -> dict[str, str | None]:
+    """The blind-index columns of ``model`` for the plain ``values`` (a row about to be bulk
+    inserted, which ORM attribute events do not see): {"mobile_bidx": "..."}."""
+    result = {}
+    for (cls, key), (index_attr, purpose) in _BLIND_INDEXES.items():
+        if issubclass(model, cls) and key in values:
+            result[index_attr.key] = _index_or_none(values[key], purpose)
+    return result
+
+
+def is_encrypted(attr) -> bool:
+    """True if the mapped attribute ``attr`` is stored encrypted (never compare it in SQL)."""
+    columns = getattr(getattr(attr, "property", None), "columns", None)
+    return bool(columns) and isinstance(columns[0].type, (EncryptedString, EncryptedJSON))
 
 
 def keep_blind_index(plain_attr, index_attr, purpose: str) -> None:
@@ -147,6 +218,7 @@ def keep_blind_index(plain_attr, index_attr, purpose: str) -> None:
     if plain_attr.class_ is not index_attr.class_:
         raise ValueError("the value and its blind index must be attributes of the same model")
     index_key = index_attr.key
+    _BLIND_INDEXES[(plain_attr.class_, plain_attr.key)] = (index_attr, purpose)
 
     def _update_index(target, value, oldvalue, initiator) -> None:
         setattr(target, index_key, _index_or_none(value, purpose))
@@ -167,7 +239,7 @@ def encrypted_columns(metadata: MetaData) -> list:
         column
         for table in metadata.sorted_tables
         for column in table.columns
-        if isinstance(column.type, EncryptedString)
+        if isinstance(column.type, (EncryptedString, EncryptedJSON))
     ]
 
 

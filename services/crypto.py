@@ -285,13 +285,13 @@ def rotate(
     of work, and holding every row of a large table in one transaction is what resumability
     avoids. Returns counts by binding (``"prospects.mobile"``).
     """
-    from models.types import EncryptedString  # models.types imports this module
+    from models.types import EncryptedJSON, EncryptedString  # models.types imports this module
 
     keyring = keyring or get_keyring()
     results: dict[str, ColumnRotation] = {}
     for item in models_columns:
         column = _as_column(item)
-        if not isinstance(column.type, EncryptedString):
+        if not isinstance(column.type, (EncryptedString, EncryptedJSON)):
             raise TypeError(f"{column.table.name}.{column.name} is not an EncryptedString column")
         binding = column.type.binding
         results[binding] = _rotate_column(session, column, binding, keyring, batch_size, progress)

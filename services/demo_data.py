@@ -13,7 +13,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from flask import current_app, has_app_context
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from models.archives import ArchiveFile
@@ -213,6 +214,7 @@ def seed_demo(
         session, prospect_rng, prospect_count, users, projects
     )
     demo_archives.seed(session, archive_rng, users=users, prospect_ids=prospect_ids)
+    _record_demo_consents(session)
     result.prospects = len(prospect_ids)
     result.counts = {
         label: session.scalar(select(func.count()).select_from(model))
@@ -230,3 +232,39 @@ def seed_demo(
             encoding="utf-8",
         )
     return result
+
+
+def _record_demo_consents(session: Session) -> None:
+    """The basis each demo customer is kept on, as a real office would have recorded it:
+    a card's consent when it was entered, by its consultant; an owner's contract. One
+    INSERT ... SELECT each, so a million cards cost seconds."""
+    from config import DefaultConfig
+    from models.privacy import ConsentRecord
+
+    purpose, version = DefaultConfig.PRIVACY_PURPOSE, DefaultConfig.PRIVACY_POLICY_VERSION
+    if has_app_context():
+        purpose = current_app.config.get("PRIVACY_PURPOSE", purpose)
+        version = current_app.config.get("PRIVACY_POLICY_VERSION", version)
+    columns = [
+        "subject_type",
+        "subject_id",
+        "basis",
+        "purpose",
+        "policy_version",
+        "given_at",
+        "recorded_by_id",
+    ]
+    for subject_type, model, basis, recorder in (
+        ("prospect", Prospect, "consent", Prospect.consultant_id),
+        ("owner", Owner, "contract", Owner.created_by_id),
+    ):
+        rows = select(
+            literal(subject_type),
+            model.id,
+            literal(basis),
+            literal(purpose),
+            literal(version),
+            model.created_at,
+            recorder,
+        )
+        session.execute(insert(ConsentRecord).from_select(columns, rows))

@@ -20,7 +20,9 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
+from models.name_search import NameToken
 from models.prospects import Prospect, Visit
+from services import crypto, name_search
 from services.demo_data import (
     GIVEN,
     GRADE_WEIGHTS,
@@ -96,6 +98,13 @@ def bulk_prospects(session: Session, rng: random.Random, count, users, projects)
             cards, visits = _prospect_chunk(rng, choices, first_id + start, size, start)
             _insert_columns(conn, Prospect.__table__, cards)
             _insert_columns(conn, Visit.__table__, visits)
+            # The name-search tokens, which ORM events would write for a card entered by hand.
+            tokens = name_search.rows_for("prospect", zip(cards["id"], cards["name"], strict=True))
+            _insert_columns(
+                conn,
+                NameToken.__table__,
+                {key: [row[key] for row in tokens] for key in ("kind", "token", "record_id")},
+            )
     _after_bulk_load(conn, tables)
     return range(first_id, first_id + count)
 
@@ -165,6 +174,9 @@ def _prospect_chunk(
         p + f"{int(r * 1e8):08d}"
         for p, r in zip(pick(MOBILE_PREFIXES, k=size), numbers, strict=True)
     ]
+    # Core inserts skip the ORM event that keeps the blind index: compute it here.
+    index = crypto.get_keyring().blind_index
+    cards["mobile_bidx"] = [index(mobile, crypto.PHONE) for mobile in cards["mobile"]]
     cards["first_visit_on"] = first_visit
     cards["last_contact_on"] = list(first_visit)
     cards["created_at"] = created

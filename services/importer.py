@@ -32,7 +32,8 @@ from models.people import User
 from models.property import Owner
 from models.prospects import GRADES, Prospect
 from models.reference import ReferenceItem, ReferenceList
-from services import audit
+from models.types import blind_index_of, blind_indexes_for
+from services import audit, crypto, name_search
 
 #: Rows inserted (and logged) per statement.
 CHUNK = 1000
@@ -325,7 +326,14 @@ def existing_values(session: Session, kind: Kind, target: str, values: set[str])
     if not values:
         return set()
     column = getattr(kind.model, target)
-    return set(session.scalars(select(column).where(column.in_(values))))
+    kept = blind_index_of(column)
+    if kept is None:
+        return set(session.scalars(select(column).where(column.in_(values))))
+    # Encrypted: look the keyed indexes up, then map them back to what the file holds.
+    index_attr, purpose = kept
+    by_index = {crypto.blind_index(v, purpose): v for v in values if crypto.normalise(v, purpose)}
+    found = session.scalars(select(index_attr).where(index_attr.in_(list(by_index))))
+    return {by_index[index] for index in found}
 
 
 def existing_phones(session: Session, phones: set[str]) -> set[str]:
@@ -424,11 +432,20 @@ def import_file(
                     )
                 skipped += 1
                 continue
+            record = {**empty, **result.record, **spec.fixed, **owner_of_card}
+            # A bulk insert passes the attribute events that keep the blind indexes.
             records.append(
-                {**empty, **result.record, **spec.fixed, **owner_of_card, "created_by_id": user.id}
+                {**record, **blind_indexes_for(spec.model, record), "created_by_id": user.id}
             )
         if records:
-            ids = list(session.scalars(insert(spec.model).returning(spec.model.id), records))
+            # Ids in the order of the rows, so each name gets its own tokens.
+            returning = insert(spec.model).returning(spec.model.id, sort_by_parameter_order=True)
+            ids = list(session.scalars(returning, records))
+            kind = name_search.kind_of(spec.model)
+            if kind is not None:
+                # The bulk insert passes the ORM events that keep the name-search tokens.
+                names = [record.get("name") for record in records]
+                name_search.bulk_tokens(session, kind, zip(ids, names, strict=True))
             inserted += len(ids)
             audit.record(session, actor, "import", record_type=spec.record_type, record_ids=ids)
         seen += len(chunk)

@@ -12,6 +12,9 @@ export cell passes through export_cell().
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 #: Column names (the last part of a dotted list column, e.g. "tenant.mobile") and their kind.
 SENSITIVE_COLUMNS: dict[str, str] = {
     "mobile": "phone",
@@ -64,6 +67,9 @@ def mask(column: str, value):
     return mask_phone(value) if kind == "phone" else mask_id_number(value)
 
 
+_TYPED = (str, bool, int, float, Decimal, date)
+
+
 def neutralise_formula(value):
     """Prefix a quote to text a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
@@ -72,5 +78,11 @@ def neutralise_formula(value):
 
 
 def export_cell(column: str, value):
-    """What an export writes for ``value`` of ``column``: masked, then formula-safe."""
+    """What an export writes for ``value`` of ``column``: masked, then formula-safe.
+
+    Numbers and dates stay typed (a spreadsheet sorts them); anything else (a reference
+    item, a translated label) becomes its text first, so a label such as "=1+1" is
+    neutralised too."""
+    if value is not None and not isinstance(value, _TYPED):
+        value = str(value)
     return neutralise_formula(mask(column, value))

@@ -16,6 +16,7 @@ from extensions import db, limiter
 from models.audit import SQLITE_TRIGGERS
 from services.standard_data import install_standard_data
 from tests.factories import login_as as _login_as
+from tests.keys import TEST_KEYS
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -37,6 +38,7 @@ def app(tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": None,
             "IMPORT_FOLDER": str(tmp_path_factory.mktemp("imports")),
+            **TEST_KEYS,
         }
     )
     with app.app_context():

@@ -249,7 +249,7 @@ class DealerView(SecureModelView):
     # No contact person and no phone numbers leave the panel in a file.
     column_export_list = ("id", *column_list)
     column_labels = DEALER_LABELS
-    column_searchable_list = ("name", "contact_name", "mobile", "landline")
+    column_searchable_list = ("name", "contact_name", "mobile")
     column_filters = (
         reference_filter(Dealer.region_id, "region", _l("Region")),
         FilterEqual(Dealer.status, _l("Status"), options=STATUS_CHOICES),

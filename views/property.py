@@ -49,7 +49,7 @@ from views.labels import COMMON_LABELS
 
 L = PROPERTY_LABELS
 # Ajax selects: what a clerk types to find the record.
-PERSON_HINT = _l("Type part of the name or the mobile")
+PERSON_HINT = _l("Type part of the name, or the full mobile")
 OWNER_REF = {"fields": ("name", "mobile"), "order_by": Owner.name, "placeholder": PERSON_HINT}
 UNIT_REF = {
     "fields": ("room", "building"),
@@ -107,7 +107,7 @@ class OwnerView(PropertyView):
         *("current_units", "ownerships", "created_at", "updated_at"),
     )
     column_export_list = ("id", "name", "current_units", "created_at")
-    column_searchable_list = ("name", "mobile", "landline", "id_number")
+    column_searchable_list = ("name", "mobile", "id_number")
     column_filters = (DateBetweenFilter(Owner.created_at, _l("Created at")),)
     column_sortable_list = ("name", "created_at")
     column_formatters = {"current_units": _current_units}

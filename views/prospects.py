@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from forms.reference import reference_filter, reference_form_args
+from forms.reference import consultant_filter, reference_filter, reference_form_args
 from forms.validators import DateInRange, Landline, MainlandMobile
 from models.archives import ArchiveFile
 from models.prospects import Prospect, Visit
@@ -165,7 +165,7 @@ class ProspectView(SecureModelView):
         "last_contact_on": _l("Last contact"),
         "visits": _l("Receptions and follow-ups"),
     }
-    column_searchable_list = ("name", "mobile", "landline")
+    column_searchable_list = ("name", "mobile")
     column_filters = (
         FilterEqual(Prospect.grade, _l("Grade"), options=GRADE_CHOICES),
         FilterEqual(Prospect.progress, _l("Progress"), options=PROGRESS_CHOICES),
@@ -173,7 +173,7 @@ class ProspectView(SecureModelView):
         reference_filter(Prospect.project_id, "project", _l("Intended project")),
         DateBetweenFilter(Prospect.first_visit_on, _l("First visit")),
         DateBetweenFilter(Prospect.created_at, _l("Created at")),
-        "consultant",
+        consultant_filter(Prospect.consultant_id, _l("Consultant")),
     )
     column_sortable_list = (
         "name",

@@ -237,3 +237,23 @@ def test_the_same_seed_gives_the_same_office(app):
         seed_demo(db.session, prospect_count=N, seed=7)
         assert _fingerprint() == first
         db.session.remove()
+
+
+def test_every_demo_customer_has_the_basis_it_is_kept_on(app):
+    from models.privacy import ConsentRecord
+
+    with app.app_context():
+        seed_demo(db.session, prospect_count=N)
+        for subject_type, model, basis in (
+            ("prospect", Prospect, "consent"),
+            ("owner", Owner, "contract"),
+        ):
+            people = db.session.scalar(select(func.count()).select_from(model))
+            kept = db.session.scalar(
+                select(func.count(func.distinct(ConsentRecord.subject_id))).where(
+                    ConsentRecord.subject_type == subject_type, ConsentRecord.basis == basis
+                )
+            )
+            assert people and kept == people, subject_type
+        record = db.session.scalars(select(ConsentRecord)).first()
+        assert record.policy_version == app.config["PRIVACY_POLICY_VERSION"] and record.purpose

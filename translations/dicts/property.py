@@ -69,7 +69,7 @@ ZH = {
     "Cannot be the same as “%(other)s”.": "不能与“%(other)s”相同。",
     "Enter a licence plate such as 粤B12345.": "请输入车牌号，例如 粤B12345。",
     # inline forms and search-as-you-type selects
-    "Type part of the name or the mobile": "输入姓名的一部分或手机号",
+    "Type part of the name, or the full mobile": "输入姓名的一部分，或完整手机号",
     "Type the room or the building": "输入房号或楼栋",
     "Type the card number": "输入卡号",
     "Type the card number or the plate": "输入卡号或车牌号",
