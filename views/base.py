@@ -35,16 +35,22 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2 import pass_context
-from sqlalchemy import Unicode, and_, cast, false, or_
+from sqlalchemy import Unicode, and_, cast, false, literal, or_
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import False_
 
 from extensions import db
-from services import access, approvals, audit, masking
+from models.types import EncryptedJSON, EncryptedString, is_encrypted
+from services import access, approvals, audit, masking, name_search
 from services import consent as consents
 from services.approval_policy import deletion_is_gated, policy_for
-from views import gating
+from services.crypto import ID_NUMBER, PHONE
+from views import encrypted_fields, exports, gating
 from views.audit_context import current_actor, log_in_own_transaction
+from views.capped_count import COUNT_CAP, CappedCountQuery, cap_for
+from views.encrypted_fields import PanelModelConverter
 from views.labels import COMMON_LABELS
 
 log = logging.getLogger(__name__)
@@ -102,20 +108,22 @@ class SecureModelView(ModelView):
     extra_endpoint_rights: dict[str, str] = {}
 
     form_base_class = PanelForm
+    model_form_converter = PanelModelConverter
     can_view_details = True
     can_set_page_size = True
     page_size = 20
     page_size_options = (20, 50, 100)
     export_types = ["csv", "xlsx"]
-    export_max_rows = 10_000
     details_modal = False
     edit_modal = False
     create_modal = False
     column_display_pk = False
     details_template = "admin/model/panel_details.html"
-    extra_js = ["/static/panel.js"]
+    extra_js = ["/static/csp-handlers.js", "/static/panel.js"]
     # Lists never lazy-load a relation per row: subclasses list their joins here.
     column_auto_select_related = True
+    #: Many-to-one relations the list shows, loaded after the page (scaffold_auto_joins).
+    list_relations: list = []
 
     def __init__(self, model, db, **kwargs):
         kwargs.setdefault("endpoint", self.access_key)
@@ -211,12 +219,36 @@ class SecureModelView(ModelView):
         page = max(page or 0, 0) if page is not None else None
         if page_size is not None and page_size <= 0:
             page_size = None
-        count, rows = super().get_list(
-            page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
+        g.count_cap = cap_for(page, page_size or self.page_size)
+        count, query = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute=False, page_size=page_size
         )
-        if execute and has_request_context():
+        if not execute:
+            return count, query
+        after = self.after_page_relations(query)
+        rows = query.options(*(selectinload(relation) for relation in after)).all()
+        if has_request_context():
             g.audit_ids = [row.id for row in rows]
         return count, rows
+
+    def after_page_relations(self, query) -> list:
+        """list_relations minus those ``query``'s own loader options load already (a view's
+        get_query may join some itself)."""
+        taken = set()
+        for option in getattr(query, "_with_options", ()):
+            for element in getattr(option, "context", ()):
+                path = element.path
+                if len(path) > 1 and getattr(path[0], "class_", None) is self.model:
+                    taken.add(path[1].key)
+        return [relation for relation in self.list_relations if relation.key not in taken]
+
+    def scaffold_auto_joins(self):
+        # Flask-Admin joins each many-to-one relation the list shows into the page query
+        # (joinedload); with an OFFSET the database then joins every skipped row too, which
+        # made page 2,000 cost twice page 1. The relations are loaded after the page instead,
+        # one "WHERE id IN (20 ids)" query each (get_list).
+        self.list_relations = super().scaffold_auto_joins()
+        return []
 
     def _log_change(self, action: str, model) -> None:
         """An event in the same transaction as the change it describes."""
@@ -480,20 +512,33 @@ class SecureModelView(ModelView):
         return [*self.exact_search_conditions(term), *self.text_search_conditions(term)]
 
     def exact_search_conditions(self, term: str) -> list:
-        """Exact matches on encrypted columns through their keyed index. None by default."""
-        return []
+        """Exact matches of the whole term on the encrypted searchable columns that keep a
+        blind index (a full mobile or ID number): "138 0013 8000" finds 13800138000."""
+        if not self.column_searchable_list:
+            return []
+        return encrypted_fields.exact_conditions(self.model, self.column_searchable_list, term)
 
     def text_search_conditions(self, term: str) -> list:
         """Default: every word must appear (case-insensitively) in one of the view's
         ``column_searchable_list`` columns; a related column ("owner.name") matches through
         EXISTS, so the list query needs no join."""
         words = [w for w in term.split() if w]
-        if not words or not self.column_searchable_list:
+        # Encrypted columns hold tokens: a LIKE on them would match random base64.
+        paths = encrypted_fields.text_paths(self.model, self.column_searchable_list or ())
+        if not words or not paths:
             return []
-        per_word = [
-            or_(*(self._word_matches(path, word) for path in self.column_searchable_list))
-            for word in words
-        ]
+        per_word = []
+        for word in words:
+            # Drop matches that cannot hold (a number is no name): a constant FALSE in an OR
+            # costs SQLite the index plan of the other side (the exact phone search).
+            matches = [
+                condition
+                for condition in (self._word_matches(path, word) for path in paths)
+                if not isinstance(condition, False_)
+            ]
+            if not matches:
+                return []  # this word matches no text column: the text half cannot match
+            per_word.append(or_(*matches))
         return [and_(*per_word)]
 
     def _word_matches(self, path, word: str):
@@ -503,9 +548,15 @@ class SecureModelView(ModelView):
         head, _dot, rest = path.partition(".")
         attr = getattr(self.model, head)
         if not rest:
+            if head == "name" and name_search.kind_of(self.model):
+                return _name_token_match(self.model, word)
             return cast(attr, Unicode).ilike(pattern, escape="\\")
-        target = getattr(attr.property.mapper.class_, rest)
-        inner = cast(target, Unicode).ilike(pattern, escape="\\")
+        related = attr.property.mapper.class_
+        target = getattr(related, rest)
+        if rest == "name" and name_search.kind_of(related):
+            inner = _name_token_match(related, word)
+        else:
+            inner = cast(target, Unicode).ilike(pattern, escape="\\")
         return attr.any(inner) if attr.property.uselist else attr.has(inner)
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
@@ -520,6 +571,17 @@ class SecureModelView(ModelView):
             count_query = count_query.filter(condition)
         return query, count_query, joins, count_joins
 
+    def get_sortable_columns(self):
+        # Sorting by ciphertext orders by random nonces: offer no sort on encrypted columns.
+        return {
+            name: column
+            for name, column in super().get_sortable_columns().items()
+            if not _is_encrypted_column(column)
+        }
+
+    def _create_ajax_loader(self, name, options):
+        return encrypted_fields.create_ajax_loader(self.model, db.session, name, options)
+
     # --- scoping ------------------------------------------------------------------------
     def scope_query(self, query):
         """Restrict rows to what the current user may see. Default: everything."""
@@ -529,7 +591,9 @@ class SecureModelView(ModelView):
         return self.scope_query(super().get_query())
 
     def get_count_query(self):
-        return self.scope_query(super().get_count_query())
+        # Rows to count, not a COUNT(*): views.capped_count stops at the cap of this page.
+        rows = self.scope_query(db.session.query(literal(1)).select_from(self.model))
+        return CappedCountQuery(rows, getattr(g, "count_cap", COUNT_CAP))
 
     def get_one(self, id):
         try:
@@ -546,6 +610,18 @@ class SecureModelView(ModelView):
         return get_query_for_ids(self.get_query(), self.model, ids)
 
     # --- export -------------------------------------------------------------------------
+    @property
+    def export_max_rows(self) -> int:  # type: ignore[override]
+        return current_app.config.get("EXPORT_MAX_ROWS", 10_000)
+
+    def _export_csv(self, return_url):
+        return exports.csv_response(self)
+
+    def _export_tablib(self, export_type, return_url):
+        if export_type != "xlsx":
+            abort(404)
+        return exports.xlsx_response(self)
+
     def get_export_columns(self):
         # Flask-Admin falls back to every column when column_export_list is unset; here the
         # fallback is the list columns, which are what the user already sees.
@@ -586,6 +662,24 @@ def _may_open(role: str | None, endpoint: str) -> bool:
     view, _dot, function = endpoint.partition(".")
     needed = {"index_view": access.LIST, "details_view": access.DETAILS}.get(function)
     return needed is not None and access.can(role, view, needed)
+
+
+def _name_token_match(model, word: str):
+    # Names are found through their token index (part, pinyin, initials), never a scan. A
+    # word that is a phone or ID number is not a name: no condition, so the number's own
+    # index serves the search alone.
+    if encrypted_fields.looks_like(word, PHONE) or encrypted_fields.looks_like(word, ID_NUMBER):
+        return false()
+    condition = name_search.search_condition(model, word)
+    return condition if condition is not None else false()
+
+
+def _is_encrypted_column(column) -> bool:
+    if isinstance(column, str | tuple | list):
+        return False
+    if hasattr(column, "property"):
+        return is_encrypted(column)
+    return isinstance(getattr(column, "type", None), EncryptedString | EncryptedJSON)
 
 
 def _escape_like(word: str) -> str:

@@ -1,0 +1,28 @@
+"""The name-search index: tokens of people's names, for part-of-name and pinyin search."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, PrimaryKeyConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+#: Longest token kept (and longest search term looked up).
+TOKEN_LENGTH = 40
+
+
+class NameToken(Base):
+    """One token of one record's name: a run of its characters (王伟, 伟), its pinyin from a
+    syllable on (wangwei, wei) or its initials (ww). The primary key (kind, token, record_id)
+    is the index every lookup uses: an exact token, or a prefix range of latin tokens."""
+
+    __tablename__ = "name_search_tokens"
+    __table_args__ = (PrimaryKeyConstraint("kind", "token", "record_id"),)
+
+    #: What the record is: prospect, owner, tenant.
+    kind: Mapped[str] = mapped_column(String(20))
+    #: Byte-order collation on PostgreSQL, so a prefix range is a plain index range scan.
+    token: Mapped[str] = mapped_column(
+        String(TOKEN_LENGTH).with_variant(String(TOKEN_LENGTH, collation="C"), "postgresql")
+    )
+    record_id: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,40 @@
+"""List filters never reach into account columns; the consultant filter works by id."""
+
+from __future__ import annotations
+
+from extensions import db
+from tests.factories import make_prospect, make_user
+
+
+def test_no_list_filter_reads_an_account_column(app):
+    with app.test_request_context():
+        for view in app.extensions["admin"][0]._views:
+            for flt in getattr(view, "_filters", None) or []:
+                column = getattr(flt, "column", None)
+                if hasattr(column, "property"):  # a mapped attribute: look at its column
+                    column = column.property.columns[0]
+                table = getattr(getattr(column, "table", None), "name", None)
+                # The consultant filter compares prospects.consultant_id; nothing reads users.*
+                assert table != "users" or view.endpoint == "user", (view.endpoint, str(column))
+
+
+def test_the_consultant_filter_lists_one_consultants_cards(app, client, login_as):
+    with app.app_context():
+        mine = make_user(db.session, "clerk", full_name="顾问甲")
+        other = make_user(db.session, "clerk", full_name="顾问乙")
+        make_prospect(db.session, name="甲的客户", consultant_id=mine.id)
+        make_prospect(db.session, name="乙的客户", consultant_id=other.id)
+        db.session.commit()
+        mine_id = mine.id
+    login_as("supervisor")
+    view = next(
+        v for v in app.extensions["admin"][0]._views if getattr(v, "access_key", "") == "prospect"
+    )
+    with app.test_request_context():
+        index = next(
+            i
+            for i, flt in enumerate(view._filters)
+            if str(getattr(flt, "column", "")) == "Prospect.consultant_id"
+        )
+    page = client.get(f"/admin/prospect/?flt0_{index}={mine_id}").get_data(as_text=True)
+    assert "甲的客户" in page and "乙的客户" not in page
