@@ -28,6 +28,8 @@ LIST, DETAILS, CREATE, EDIT, DELETE, EXPORT = "L", "D", "C", "E", "X", "O"
 _TABLE: dict[str, tuple[str, str, str, str, str]] = {
     # prospects
     "prospect":              ("LDCE",  "LDCEXO",  "",        "LD",     "LD"),
+    # customers' requests about their data (services/subject_requests.py)
+    "subject_request":       ("LDC",   "LDC",     "",        "",       "LDC"),
     "visit":                 ("LDCE",  "LDCEXO",  "",        "",       "LD"),
     # dealers
     "dealer":                ("",      "LDO",     "LDCEO",   "",       "LD"),
@@ -66,6 +68,10 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
 _APPROVERS = frozenset({"supervisor", "admin"})
 PAGES: dict[str, frozenset[str]] = {
     "admin.index": frozenset(ROLES),
+    # the retention review: asked by one approver, approved by another
+    "retention.index": _APPROVERS,
+    "retention.request": _APPROVERS,
+    "retention.decide": _APPROVERS,
     # the approvals queue: who decides change requests (services/approval_policy.py)
     "approvals.index": _APPROVERS,
     "approvals.detail": _APPROVERS,

@@ -26,6 +26,7 @@ from views import (
     property,
     prospects,
     sales,
+    subject_requests,
     transfers,
 )
 from views.home import HomeView
@@ -42,6 +43,7 @@ AREAS = (
     archives,
     archive_desk,
     approvals,
+    subject_requests,
     admin_area,
     audit,
     daily,

@@ -20,6 +20,7 @@ from app import create_app
 from extensions import db
 from models.people import Role
 from models.reference import ReferenceList
+from tests.keys import TEST_KEYS
 
 
 @pytest.fixture
@@ -42,7 +43,9 @@ def scratch_url(tmp_path):
 
 
 def test_upgrade_from_empty_matches_models_and_downgrades(scratch_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "migrations"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "migrations", **TEST_KEYS}
+    )
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -58,4 +61,57 @@ def test_upgrade_from_empty_matches_models_and_downgrades(scratch_url):
         upgrade()  # and up again, from the downgraded state
         assert "prospects" in inspect(db.engine).get_table_names()
         db.session.remove()
+        db.engine.dispose()
+
+
+def test_encryption_migration_seals_existing_values_and_builds_indexes(scratch_url):
+    from sqlalchemy import Text, type_coerce
+
+    from models.property import Owner
+    from models.types import blind_match
+    from services.crypto import ID_NUMBER, PHONE
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "migrations", **TEST_KEYS}
+    )
+    with app.app_context():
+        upgrade(revision="f7e1c0de0006")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO owners (name, mobile, landline, id_number, address, notes,"
+                    " created_at, updated_at, version) VALUES ('旧业主', '13800001234',"
+                    " '010-12345678', '11010519900307001X', '北京市东城区', '老客户',"
+                    " '2024-01-01 00:00:00', '2024-01-01 00:00:00', 1)"
+                )
+            )
+        upgrade()
+        raw = db.session.execute(
+            select(type_coerce(Owner.mobile, Text()), type_coerce(Owner.notes, Text()))
+        ).one()
+        assert all(value.startswith("t1:") for value in raw)
+        owner = db.session.scalars(select(Owner)).one()
+        assert (owner.mobile, owner.landline, owner.address, owner.notes) == (
+            "13800001234",
+            "010-12345678",
+            "北京市东城区",
+            "老客户",
+        )
+        assert db.session.scalar(
+            select(Owner.id).where(blind_match(Owner.mobile_bidx, "138 0000 1234", PHONE))
+        )
+        assert db.session.scalar(
+            select(Owner.id).where(
+                blind_match(Owner.id_number_bidx, "11010519900307001x", ID_NUMBER)
+            )
+        )
+        db.session.remove()
+
+        # And back: the plaintext returns to the old columns.
+        downgrade(revision="f7e1c0de0006")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT mobile, notes FROM owners")).one() == (
+                "13800001234",
+                "老客户",
+            )
         db.engine.dispose()

@@ -37,6 +37,11 @@ MODEL_ENDPOINTS = {
     # full numbers are shown to roles that work the record (edit right), never on GET
     "reveal_view": ("POST", access.EDIT, {}),
     "withdraw_consent_view": ("POST", access.EDIT, {"consent_id": "1", "note": "x"}),
+    # customers' requests (no request 1 exists: allowed roles get a 404)
+    "copy_view": ("POST", access.DETAILS, {}),
+    "ask_anonymise_view": ("POST", access.CREATE, {}),
+    "approve_anonymise_view": ("POST", access.CREATE, {}),
+    "answer_view": ("POST", access.CREATE, {"answer_note": "x"}),
 }
 
 
@@ -64,6 +69,10 @@ def _url_for(rule, view_key, function):
         "reveal_view": "?id=1",
         "withdraw_consent_view": "?id=1",
         "ajax_lookup": "?name=x&query=a",
+        "copy_view": "?id=1",
+        "ask_anonymise_view": "?id=1",
+        "approve_anonymise_view": "?id=1",
+        "answer_view": "?id=1",
     }.get(function, "")
     return path + query
 
@@ -152,6 +161,10 @@ PAGE_CALLS = {
     "archive_copies.refuse": ("POST", "/admin/archive-copies/1/refuse", {"reason": "x"}),
     "archive_register.index": ("GET", "/admin/archive-register/", None),
     "archive_register.export": ("GET", "/admin/archive-register/export.xlsx", None),
+    # the retention review: nothing is past retention, batch 1 does not exist
+    "retention.index": ("GET", "/admin/retention/", None),
+    "retention.request": ("POST", "/admin/retention/request/", {}),
+    "retention.decide": ("POST", "/admin/retention/decide/1/", {"decision": "reject"}),
     "transfer_desk.index": ("GET", "/admin/transfer-desk/", None),
     "transfer_desk.detail": ("GET", "/admin/transfer-desk/1/", None),
     "transfer_desk.tick": ("POST", "/admin/transfer-desk/1/items/1/tick", {"note": ""}),
