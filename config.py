@@ -57,10 +57,10 @@ class DefaultConfig:
     TRUSTED_PROXIES = 0
 
     # --- security headers (views/security.py) ---------------------------------------------
-    #: Inline event handlers (onclick=...) that Flask-Admin's templates still carry: the
-    #: row delete confirmation, batch actions and the inline "Add" button. Set to "'none'"
-    #: once those templates are overridden (see views/security.py).
-    CSP_SCRIPT_SRC_ATTR = "'unsafe-inline'"
+    #: Inline event handlers (onclick=...) are forbidden. Flask-Admin's templates still write
+    #: a few (delete confirmation, batch actions, inline "Add", filter links);
+    #: static/csp-handlers.js binds the same behaviour and removes them (views/security.py).
+    CSP_SCRIPT_SRC_ATTR = "'none'"
     #: Strict-Transport-Security max-age in seconds; 0 sends no header (plain-http dev).
     HSTS_SECONDS = 0
 
@@ -74,6 +74,9 @@ class DefaultConfig:
     PRIVACY_POLICY_VERSION = "2026-01"
     #: The purpose told to a customer whose data the office keeps.
     PRIVACY_PURPOSE = "购房咨询、跟进服务及物业管理（客户资料仅用于本案场及物业服务）"
+    #: Days a record is kept after its last activity before the retention review lists it
+    #: for anonymisation (welcome cards: not signed, not contacted since).
+    RETENTION_DAYS = {"prospect": 3 * 365}
     #: Rows a single export may hold.
     EXPORT_MAX_ROWS = 100_000
     #: Largest Excel file the import page accepts, and where uploads wait between steps

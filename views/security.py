@@ -13,10 +13,12 @@
 Flask-Admin 2.2's templates still carry inline event handlers: ``onclick`` on the row delete
 button (admin/model/row_actions.html), on each batch action (admin/actions.html), on the
 inline "Add" button (admin/model/inline_list_base.html) and on filter links
-(admin/model/layout.html). A nonce cannot cover an attribute, so CSP_SCRIPT_SRC_ATTR allows
-them (``script-src-attr 'unsafe-inline'``) while ``<script>`` elements need the nonce or our
-own origin. Overriding those templates with data attributes and delegated handlers lets
-CSP_SCRIPT_SRC_ATTR become ``'none'``.
+(admin/model/layout.html). A nonce cannot cover an attribute, and the policy forbids them all
+(CSP_SCRIPT_SRC_ATTR ``'none'``): views/inline_handlers.py renames them to
+``data-panel-onclick`` in Flask-Admin's template sources, and static/csp-handlers.js, loaded
+by every model view, binds the same behaviour with addEventListener. No Flask-Admin template
+is copied; an unknown handler (after an upgrade) is left unbound and logged to the console,
+and tests/web/test_security.py lists the known ones.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from werkzeug.wrappers import Response
 from extensions import limiter
 from forms.auth import LoginForm
 from services import login_guard
+from views import inline_handlers
 
 #: Session keys written at sign-in.
 SESSION_ID = "sid"
@@ -65,6 +68,7 @@ def init_security(app: Flask) -> None:
     app.before_request(_check_session)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    inline_handlers.install(app)
 
 
 # --- sign-in throttling ---------------------------------------------------------------------
