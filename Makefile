@@ -48,16 +48,24 @@ system-deps:
 lint: install-test
 	$(BIN)/ruff check .
 
-# Every test on SQLite, then again on PostgreSQL when one answers on 127.0.0.1:5432.
+# Every test on SQLite, then again on PostgreSQL when one answers on 127.0.0.1:5432, each
+# spread over the cores (pytest-xdist; one database per worker); then the day-sensitive
+# tests again at each named instant of tests/conftest.py (a Sunday morning that is still
+# Saturday in UTC, Spring Festival, New Year's morning).
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS)
+
 test: install-test system-deps
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(PYTEST)
 	@if $(BIN)/python -c "import psycopg2; psycopg2.connect('dbname=test user=postgres host=127.0.0.1 port=5432', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \
-		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST); \
 	else \
 		echo "PostgreSQL not answering on 127.0.0.1:5432; SQLite only"; \
 	fi
+	@echo "== day-sensitive tests at the named instants =="
+	PANEL_TEST_INSTANTS=all $(PYTEST) -m day_sensitive
 
 bench: install
 	$(BIN)/python bench/run.py

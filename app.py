@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("AUDIT_HMAC_KEY"):
         app.config["AUDIT_HMAC_KEY"] = _instance_secret(Path(app.instance_path) / "audit_key")
     audit.configure(app.config["AUDIT_HMAC_KEY"].encode())
+    _check_password_profile(app)
     if test_config is None:
         _load_instance_keys(app)
     try:
@@ -122,6 +123,16 @@ def _signed_in_user_id() -> int | None:
     if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.id
     return None
+
+
+def _check_password_profile(app: Flask) -> None:
+    from services.accounts import HASH_PROFILES
+
+    profile = app.config["PASSWORD_HASH_PROFILE"]
+    if profile not in HASH_PROFILES:
+        raise SystemExit(f"Cannot start the panel: unknown PASSWORD_HASH_PROFILE {profile!r}")
+    if profile == "CHEAPEST" and not app.config.get("TESTING"):
+        raise SystemExit("Cannot start the panel: PASSWORD_HASH_PROFILE CHEAPEST is for tests")
 
 
 def _instance_secret(path: Path) -> str:

@@ -31,6 +31,10 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
+    #: argon2 parameters of password hashes (services/accounts.HASH_PROFILES). Only a
+    #: testing app may choose "CHEAPEST".
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # noqa: S105 (a profile name, not a secret)
+
     # --- sign-in and sessions (views/security.py) ------------------------------------------
     #: A signed-in session ends after this many minutes without a request...
     SESSION_IDLE_MINUTES = 30

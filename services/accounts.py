@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from functools import cache
+
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,9 +15,36 @@ from models.base import utcnow
 from models.people import Role, User
 from services import passwords
 
-_hasher = PasswordHasher()
-# Verified against when the user is unknown, so both failures cost the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+#: argon2 parameter sets by name (PASSWORD_HASH_PROFILE). The default is argon2-cffi's own
+#: (RFC 9106's low-memory choice, ~0.13 s a hash here); CHEAPEST exists for test suites,
+#: which hash a password for nearly every test, and create_app refuses it outside TESTING.
+#: A hash made under another profile is upgraded at the next sign-in (check_needs_rehash).
+HASH_PROFILES = {
+    "RFC_9106_LOW_MEMORY": profiles.RFC_9106_LOW_MEMORY,
+    "CHEAPEST": profiles.CHEAPEST,
+}
+DEFAULT_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
+
+
+@cache
+def _hasher_for(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(HASH_PROFILES[profile])
+
+
+@cache
+def _dummy_hash(profile: str) -> str:
+    # Verified against when the user is unknown, so both failures cost the same time.
+    return _hasher_for(profile).hash("not-a-real-password")
+
+
+def _profile() -> str:
+    if not has_app_context():
+        return DEFAULT_HASH_PROFILE
+    return current_app.config.get("PASSWORD_HASH_PROFILE", DEFAULT_HASH_PROFILE)
+
+
+def _hasher() -> PasswordHasher:
+    return _hasher_for(_profile())
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
@@ -24,7 +54,7 @@ class AccountError(ValueError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password_rules(password: str, username: str | None = None) -> None:
@@ -74,14 +104,15 @@ def create_user(
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, or None. Same cost either way."""
     user = session.scalar(select(User).where(User.username == username.strip()))
-    stored = user.password_hash if user else _DUMMY_HASH
+    hasher = _hasher()
+    stored = user.password_hash if user else _dummy_hash(_profile())
     try:
-        _hasher.verify(stored, password)
+        hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,6 +18,7 @@ from models.people import User
 from models.property import Ownership, Unit
 from models.prospects import Prospect
 from models.transfers import Transfer
+from services.clock import office_today
 
 OWNER_FILES = 40
 UNIT_FILES = 15
@@ -48,7 +49,7 @@ def seed(
     session: Session, rng: random.Random, *, users: dict[str, User], prospect_ids: range
 ) -> None:
     """About a hundred files; the paper welcome cards are those of the first prospects."""
-    today = date.today()
+    today = office_today()
     # (year, title, links, room, cabinet letter)
     folders: list[tuple[int, str, dict, str, str]] = []
     ownerships = list(

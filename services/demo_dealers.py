@@ -17,6 +17,7 @@ from stdnum.cn import uscc
 
 from models.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
 from models.people import User
+from services.clock import office_today
 from services.demo_data import random_mobile, random_name
 from services.workdays import WorkdayCalendar
 
@@ -71,7 +72,7 @@ NEXT_STEPS = ("两周内寄送合同样本。", "邀请参加下月订货会。"
 
 def seed(session: Session, rng: random.Random, *, users: dict[str, User], regions) -> None:
     """About nine dealers per region; the region manager (when there is one) owns them."""
-    today = date.today()
+    today = office_today()
     calendar = WorkdayCalendar.from_session(session)
     gaps = {"card": False, "file": False}
     names: set[str] = set()

@@ -28,6 +28,7 @@ from models.property import (
 )
 from models.reference import ReferenceItem
 from services import demo_dealers
+from services.clock import office_today
 from services.demo_data import DemoDataError, random_mobile, random_name, reference_items
 
 #: Birth-place codes of resident ID numbers with the first birth year they are valid for:
@@ -102,7 +103,7 @@ class Office:
     session: Session
     rng: random.Random
     users: dict[str, User]
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=office_today)
     refs: dict[str, dict[str, ReferenceItem]] = field(default_factory=dict)
     next_card: int = 0
     plates: set[str] = field(default_factory=set)

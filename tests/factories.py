@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
 
 from sqlalchemy import select
 
@@ -11,6 +10,7 @@ from extensions import db
 from models.prospects import Prospect, Visit
 from models.reference import ReferenceItem, ReferenceList
 from services.accounts import create_user
+from services.clock import office_today
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -50,7 +50,7 @@ def make_prospect(session, **kwargs) -> Prospect:
         "grade": "B",
         "progress": "follow_up",
         "source": ref_item(session, "source_channel", "walk_in"),
-        "first_visit_on": date.today(),
+        "first_visit_on": office_today(),
     }
     values.update(kwargs)
     prospect = Prospect(**values)
@@ -63,7 +63,7 @@ def make_visit(session, prospect: Prospect, **kwargs) -> Visit:
     values = {
         "prospect": prospect,
         "seq": len(prospect.visits) + 1,
-        "visited_on": date.today(),
+        "visited_on": office_today(),
         "summary": "首次来访，了解户型。",
     }
     values.update(kwargs)

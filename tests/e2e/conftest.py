@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -69,8 +70,9 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
-    """A fresh context per test: no cookies (session, language) carry over."""
+def context(browser: Browser, live_server: str, _travel) -> Iterator[BrowserContext]:
+    """A fresh context per test: no cookies (session, language) carry over. When the test
+    runs at a moved instant (tests/conftest.py), the browser's clock is moved with it."""
     context = browser.new_context(
         base_url=live_server,
         locale="zh-CN",
@@ -79,6 +81,8 @@ def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    if _travel is not None:
+        context.clock.set_system_time(datetime.now(UTC))
     # Offices may be offline: the pages must ask for nothing outside the panel.
     outside: list[str] = []
     context.on(

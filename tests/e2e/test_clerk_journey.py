@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models.prospects import Prospect
+from services.clock import office_today
 from tests.e2e.helpers import add_project, choose_select2, create_account, pick_date, sign_in
 from tests.factories import make_prospect, make_visit, ref_item
 
@@ -26,7 +27,7 @@ def _seed_cards(app, consultant_id: int) -> None:
     with app.app_context():
         session = db.session
         project = add_project(session, "锦绣花园")
-        today = date.today()
+        today = office_today()
         for days_ago, name, mobile, grade, source in (
             (4, "王伟", "13800138000", "A", "walk_in"),
             (2, "李娜", "13700137000", "B", "phone"),
@@ -59,7 +60,7 @@ def _details_row(page: Page, label: str):
 def test_clerk_enters_a_welcome_card_and_finds_it_again(app, page: Page, screenshots):
     clerk_id = create_account(app, "clerk", "li.wenjing", "李文静")
     _seed_cards(app, clerk_id)
-    today = date.today().isoformat()
+    today = office_today().isoformat()
 
     page.goto("/login")
     expect(page.locator("html")).to_have_attribute("lang", re.compile(r"^zh"))
@@ -85,7 +86,7 @@ def test_clerk_enters_a_welcome_card_and_finds_it_again(app, page: Page, screens
 
     page.locator("#visits-button").click()
     expect(page.locator("#visits .inline-field-list .inline-field")).to_have_count(1)
-    pick_date(page, "visits-0-visited_on", date.today())
+    pick_date(page, "visits-0-visited_on", office_today())
     choose_select2(page, "visits-0-channel", "来访")
     page.locator("#visits-0-summary").fill(SUMMARY)
     choose_select2(page, "grade", "B")
@@ -160,7 +161,7 @@ def test_bad_mobile_is_refused_and_the_typing_is_kept(app, page: Page):
     page.locator("#mobile").fill("1391234")
     choose_select2(page, "source", "来电")
     page.locator("#visits-button").click()
-    pick_date(page, "visits-0-visited_on", date.today())
+    pick_date(page, "visits-0-visited_on", office_today())
     page.locator("#visits-0-summary").fill(SUMMARY)
     page.locator("#consent_given").check()
     page.get_by_role("button", name="保存", exact=True).click()
@@ -176,7 +177,7 @@ def test_bad_mobile_is_refused_and_the_typing_is_kept(app, page: Page):
     expect(mobile).to_have_value("1391234")
     expect(page.locator("#name")).to_have_value(NAME)
     expect(page.locator("#s2id_source .select2-chosen")).to_have_text("来电")
-    expect(page.locator("#visits-0-visited_on")).to_have_value(date.today().isoformat())
+    expect(page.locator("#visits-0-visited_on")).to_have_value(office_today().isoformat())
     expect(page.locator("#visits-0-summary")).to_have_value(SUMMARY)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Prospect)) == 0

@@ -13,7 +13,8 @@ from tests.e2e.helpers import create_account, sign_in
 from tests.factories import ref_item
 from tests.importing import HEADERS, good_row, write_xlsx
 
-pytestmark = pytest.mark.e2e
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = [pytest.mark.e2e, pytest.mark.instant()]
 
 
 def test_clerk_fixes_rejected_rows_and_imports(app, page: Page, tmp_path, screenshots):

@@ -7,7 +7,8 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import create_account, sign_in
 
-pytestmark = pytest.mark.e2e
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = [pytest.mark.e2e, pytest.mark.instant()]
 
 
 def test_typing_a_date_key_by_key_keeps_it(app, page: Page):

@@ -15,6 +15,9 @@ from models.daily import AccessAlert
 from services import access_alerts, audit
 from tests.factories import make_user
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 ACTOR = audit.Actor(1, "admin", "admin")
 
 

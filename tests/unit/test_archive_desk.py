@@ -18,6 +18,9 @@ from services import archive_desk as desk
 from services import archive_register
 from tests.factories import PASSWORD, make_user
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 
 @pytest.fixture
 def people(app):

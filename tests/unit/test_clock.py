@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask import Flask
 
 from services.clock import office_today
+
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
 
 
 def test_today_is_shanghai_time_and_fake_today_moves_it_in_tests(app):

@@ -13,6 +13,9 @@ from services import dealer_deadlines
 from services.workdays import WorkdayCalendar
 from tests.factories import make_user, ref_item
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 
 @pytest.fixture
 def ctx(app):

@@ -8,7 +8,6 @@ import stat
 from collections import Counter
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, inspect, select
 from stdnum.cn import ric, uscc
 
@@ -32,7 +31,6 @@ from models.property import (
 from models.prospects import Prospect, Visit
 from models.reference import ReferenceItem, ReferenceList
 from models.transfers import Transfer, TransferItem
-from services import accounts
 from services.access import ROLES
 from services.accounts import authenticate
 from services.demo_data import DEMO_ACCOUNTS, DemoDataError, seed_demo
@@ -41,14 +39,6 @@ from tests.conftest import _wipe
 from tests.factories import make_prospect, make_visit
 
 N = 50
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """Each seeding hashes seven passwords at argon2's production cost; these tests check the
-    data, not the hashing (raising=False: a renamed hasher only makes them slower)."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap, raising=False)
 
 
 def _count(model, *where) -> int:

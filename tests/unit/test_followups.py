@@ -11,6 +11,9 @@ from extensions import db
 from services import followups
 from tests.factories import make_prospect, make_user, make_visit
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 
 @pytest.fixture
 def ctx(app):

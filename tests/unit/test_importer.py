@@ -15,6 +15,9 @@ from services import importer
 from tests.factories import make_prospect, make_user, ref_item
 from tests.importing import HEADERS, good_row, write_xlsx
 
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = pytest.mark.instant()
+
 
 @pytest.fixture
 def s(app):

@@ -9,10 +9,18 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from flask_babel import force_locale
 
+from app import create_app
 from extensions import db
 from services import passwords
-from services.accounts import AccountError, check_password_rules, create_user, set_password
-from tests.factories import make_user
+from services.accounts import (
+    AccountError,
+    authenticate,
+    check_password_rules,
+    create_user,
+    set_password,
+)
+from tests.factories import PASSWORD, make_user
+from tests.keys import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 ZH = runpy.run_path(str(ROOT / "translations" / "dicts" / "security.py"))["ZH"]
@@ -148,3 +156,22 @@ def test_every_message_of_these_modules_has_a_chinese_translation():
     }
     assert len(msgids) >= 10
     assert msgids <= set(ZH), msgids - set(ZH)
+
+
+def test_the_cheapest_hash_profile_is_refused_outside_tests():
+    with pytest.raises(SystemExit, match="CHEAPEST"):
+        create_app({"PASSWORD_HASH_PROFILE": "CHEAPEST", "SECRET_KEY": "x", **TEST_KEYS})
+
+
+def test_a_hash_of_another_profile_is_upgraded_at_sign_in(app):
+    with app.app_context():
+        user = make_user(db.session, "clerk", username="rehash_me")
+        cheap = user.password_hash
+        app.config["PASSWORD_HASH_PROFILE"] = "RFC_9106_LOW_MEMORY"
+        try:
+            assert authenticate(db.session, "rehash_me", PASSWORD) is user
+            assert user.password_hash != cheap
+            assert "m=65536" in user.password_hash
+        finally:
+            app.config["PASSWORD_HASH_PROFILE"] = "CHEAPEST"
+            db.session.rollback()

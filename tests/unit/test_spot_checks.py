@@ -11,6 +11,9 @@ from extensions import db
 from services import audit, spot_checks
 from tests.factories import make_prospect, make_user
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 ACTOR = audit.Actor(1, "sup", "supervisor")
 WEDNESDAY = date(2026, 11, 18)
 MONDAY = date(2026, 11, 16)

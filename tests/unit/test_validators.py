@@ -16,6 +16,9 @@ from forms.validators import (
     normalise_phone,
 )
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 
 class _Form(Form):
     mobile = StringField()
@@ -65,17 +68,32 @@ def test_resident_id_checksum(app):
                 _check(ResidentIdNumber(), "id_number", bad)
 
 
-def test_empty_values_pass_to_optional(app):
+@pytest.mark.parametrize(
+    ("validator", "field_name"),
+    [(MainlandMobile(), "mobile"), (Landline(), "landline"), (ResidentIdNumber(), "id_number")],
+)
+def test_empty_values_pass_to_optional(app, validator, field_name):
+    # An empty optional field is neither refused nor rewritten; Optional/DataRequired decide.
     with app.test_request_context():
-        assert _check(MainlandMobile(), "mobile", "") is None or True
+        assert _check(validator, field_name, "") == ""
 
 
-def test_dates_in_range(app):
+def test_dates_in_range(app, today):
     rule = DateInRange(years_back=1, days_ahead=10)
     with app.test_request_context():
-        _check(rule, "day", date.today())
-        _check(rule, "day", date.today() + timedelta(days=10))
+        assert _check(rule, "day", today) == today
+        assert _check(rule, "day", today + timedelta(days=10)) == today + timedelta(days=10)
         with pytest.raises(ValidationError):
-            _check(rule, "day", date.today() + timedelta(days=11))
+            _check(rule, "day", today + timedelta(days=11))
         with pytest.raises(ValidationError):
-            _check(rule, "day", date.today() - timedelta(days=800))
+            _check(rule, "day", today - timedelta(days=800))
+
+
+@pytest.mark.instant("2026-12-05T22:30:00+00:00")
+def test_the_date_window_follows_the_office_day_not_the_machines(app):
+    # 22:30 UTC on Saturday is already Sunday in Shanghai: the window starts on Sunday.
+    rule = DateInRange(years_back=1, days_ahead=10)
+    with app.test_request_context():
+        assert _check(rule, "day", date(2026, 12, 16)) == date(2026, 12, 16)
+        with pytest.raises(ValidationError):
+            _check(rule, "day", date(2026, 12, 17))

@@ -12,6 +12,9 @@ from models.prospects import Prospect
 from services import weekly_count
 from tests.factories import make_prospect, make_user
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 SATURDAY = date(2026, 3, 14)
 
 

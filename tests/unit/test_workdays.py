@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from services.workdays import WorkdayCalendar
+
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
 
 cal = WorkdayCalendar()
 

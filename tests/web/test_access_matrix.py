@@ -12,6 +12,9 @@ from extensions import db
 from services import access
 from tests.factories import make_prospect
 
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = pytest.mark.instant()
+
 PUBLIC = {
     "auth.login",
     "auth.logout",

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from extensions import db
 from models.approvals import ChangeRequest, RecordHistory
 from models.prospects import Prospect
+from services.clock import office_today
 from tests.factories import PASSWORD, make_prospect, make_user, ref_item
+
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
 
 
 def _prospect(app, **kwargs) -> int:
@@ -185,7 +190,7 @@ def test_creating_and_adding_a_visit_stay_direct(app, client):
     pid = _prospect(app)
     _sign_in(client, app, "clerk", "clerk_a")
     data = _edit_form(
-        app, pid, **{"visits-0-visited_on": "2026-11-20", "visits-0-summary": "电话回访"}
+        app, pid, **{"visits-0-visited_on": office_today().isoformat(), "visits-0-summary": "电话回访"}
     )
     client.post(f"/admin/prospect/edit/?id={pid}", data=data)
     with app.app_context():

@@ -14,6 +14,9 @@ from models.archive_desk import LookupRequest
 from models.archives import ArchiveFile
 from models.audit import AccessEvent
 
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = pytest.mark.instant()
+
 
 @pytest.fixture
 def archive_file(app) -> int:

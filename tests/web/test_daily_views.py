@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from extensions import db
@@ -12,8 +12,11 @@ from models.audit import AccessEvent
 from models.daily import AlertRule, SpotCheck
 from models.property import Owner, Unit
 from models.transfers import Transfer
-from services.followups import office_today
+from services.clock import office_today
 from tests.factories import make_prospect, make_visit, ref_item
+
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
 
 
 def _events(app, action):
@@ -124,7 +127,7 @@ def test_print_transfer_checklist_masks_both_parties(app, client, login_as):
         s.add_all([seller, buyer, unit])
         s.flush()
         transfer = Transfer(
-            unit_id=unit.id, seller_id=seller.id, buyer_id=buyer.id, opened_on=date.today()
+            unit_id=unit.id, seller_id=seller.id, buyer_id=buyer.id, opened_on=office_today()
         )
         s.add(transfer)
         s.commit()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from extensions import db
 from models.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
+from services.clock import office_today
 from tests.factories import ref_item
+
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
 
 
 def _regions(app) -> tuple[int, int]:
@@ -29,11 +33,11 @@ def _dealer(app, region_id: int, *, with_children: bool = False, **kwargs) -> in
         dealer = Dealer(region_id=region_id, **values)
         db.session.add(dealer)
         if with_children:
-            dealer.data_card = DealerDataCard(filled_on=date.today(), licence_no="LIC-1")
+            dealer.data_card = DealerDataCard(filled_on=office_today(), licence_no="LIC-1")
             dealer.potential_files.append(
-                PotentialDealerFile(written_on=date.today(), interest="有兴趣")
+                PotentialDealerFile(written_on=office_today(), interest="有兴趣")
             )
-            dealer.visits.append(DealerVisit(visited_on=date.today(), summary="首次拜访"))
+            dealer.visits.append(DealerVisit(visited_on=office_today(), summary="首次拜访"))
         db.session.commit()
         return dealer.id
 
@@ -108,9 +112,9 @@ def test_manager_creates_a_dealer_with_a_potential_file_and_a_visit(app, client,
         manager=str(manager_id),
         in_directory="y",
         **{
-            "potential_files-0-written_on": date.today().isoformat(),
+            "potential_files-0-written_on": office_today().isoformat(),
             "potential_files-0-interest": "愿意试销",
-            "visits-0-visited_on": date.today().isoformat(),
+            "visits-0-visited_on": office_today().isoformat(),
             "visits-0-visitor": str(manager_id),
             "visits-0-summary": "上门拜访，介绍产品。",
         },
@@ -229,7 +233,7 @@ def test_a_visit_for_another_regions_dealer_is_refused(app, client, login_as):
     _english(client)
     response = client.post(
         "/admin/dealer_visit/new/",
-        data={"dealer": str(north_id), "visited_on": date.today().isoformat(), "summary": "x"},
+        data={"dealer": str(north_id), "visited_on": office_today().isoformat(), "summary": "x"},
     )
     assert response.status_code == 200
     assert "Choose a dealer of your own region." in response.get_data(as_text=True)
@@ -317,7 +321,7 @@ def test_one_data_card_per_dealer(app, client, login_as):
     _english(client)
     response = client.post(
         "/admin/dealer_data_card/new/",
-        data={"dealer": str(dealer_id), "filled_on": date.today().isoformat()},
+        data={"dealer": str(dealer_id), "filled_on": office_today().isoformat()},
     )
     assert response.status_code == 200
     assert "This dealer already has a customer data card." in response.get_data(as_text=True)
@@ -332,7 +336,7 @@ def test_data_card_for_a_new_signed_dealer(app, client, login_as):
         "/admin/dealer_data_card/new/",
         data={
             "dealer": str(dealer_id),
-            "filled_on": date.today().isoformat(),
+            "filled_on": office_today().isoformat(),
             "licence_no": "91440101MA5",
             "annual_sales_wan": "120.5",
             "outlets": "3",
@@ -356,7 +360,7 @@ def test_inline_rows_cannot_be_deleted_from_the_dealer_form(app, client, login_a
         "mobile": "13900000000",
         **{
             "potential_files-0-id": str(file_id),
-            "potential_files-0-written_on": date.today().isoformat(),
+            "potential_files-0-written_on": office_today().isoformat(),
             "potential_files-0-interest": "已更新",
             "del-potential_files-0": "on",
         },

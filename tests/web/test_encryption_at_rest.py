@@ -122,9 +122,9 @@ def test_owner_found_by_id_number_and_lease_by_tenant_mobile(app, client, login_
         tenant = make_tenant(db.session, name="苏轼", mobile="13766667777")
         unit = make_unit(db.session)
         from models.property import Lease
-        from tests.web.test_property_views import TODAY
+        from services.clock import office_today
 
-        db.session.add(Lease(unit=unit, tenant=tenant, starts_on=TODAY))
+        db.session.add(Lease(unit=unit, tenant=tenant, starts_on=office_today()))
         db.session.commit()
     login_as("supervisor")
     # The X of an ID number may be typed in lower case.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+import pytest
+
 from extensions import db
 from models.approvals import ChangeRequest
 from models.archive_desk import LookupRequest
@@ -19,6 +21,9 @@ from models.property import Owner
 from models.sales import DayReport, WeeklySnapshot
 from services.followups import office_today
 from tests.factories import make_prospect, make_user, make_visit, ref_item
+
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
 
 
 def counts(html: str) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -13,6 +14,9 @@ from models.imports import ImportMapping
 from models.prospects import Prospect
 from tests.factories import ref_item
 from tests.importing import good_row, write_xlsx
+
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = pytest.mark.instant()
 
 
 def _upload(client, path, name="cards.xlsx"):

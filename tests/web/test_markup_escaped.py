@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from extensions import db
 from tests.factories import make_prospect, make_visit, ref_item
 from tests.importing import write_xlsx
 from tests.web.test_import_views import _map_all, _token, _upload
+
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = pytest.mark.instant()
 
 PAYLOAD = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 ESCAPED = "&lt;script&gt;window.__xss=1&lt;/script&gt;"

@@ -14,6 +14,9 @@ from models.transfers import Transfer, TransferItem
 from tests.factories import ref_item
 from tests.unit.test_transfers_service import add_cards, make_unit_with_owner
 
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = pytest.mark.instant()
+
 
 @pytest.fixture
 def unit_id(app):

@@ -66,10 +66,10 @@ def test_tokens_follow_renames_and_deletions(app):
 def test_related_names_search_by_pinyin_too(app, client, login_as):
     with app.app_context():
         from models.property import Lease
-        from tests.web.test_property_views import TODAY
+        from services.clock import office_today
 
         tenant = make_tenant(db.session, name="欧阳锋")
-        db.session.add(Lease(unit=make_unit(db.session), tenant=tenant, starts_on=TODAY))
+        db.session.add(Lease(unit=make_unit(db.session), tenant=tenant, starts_on=office_today()))
         db.session.commit()
     login_as("supervisor")
     body = client.get("/admin/lease/", query_string={"search": "oyf"}).get_data(as_text=True)

@@ -21,10 +21,13 @@ from models.property import (
     Unit,
     VehicleCard,
 )
+from services.clock import office_today
 from tests.factories import ref_item
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 _n = itertools.count(1)
-TODAY = date.today()
 MOBILE_MESSAGE = "请输入11位中国大陆手机号码"
 ID_MESSAGE = "身份证号码无效"
 DATE_MESSAGE = "之间的日期"
@@ -54,7 +57,7 @@ def make_unit(session, owner: Owner | None = None, **kw) -> Unit:
     unit = Unit(**values)
     session.add(unit)
     if owner is not None:
-        session.add(Ownership(unit=unit, owner=owner, started_on=TODAY - timedelta(days=400)))
+        session.add(Ownership(unit=unit, owner=owner, started_on=office_today() - timedelta(days=400)))
     session.flush()
     return unit
 
@@ -73,16 +76,16 @@ def make_everything(session, suffix: str = "") -> dict[str, int]:
     tenant = make_tenant(session)
     rows = {
         "household_member": HouseholdMember(unit=unit, name="陈小明"),
-        "lease": Lease(unit=unit, tenant=tenant, starts_on=TODAY),
+        "lease": Lease(unit=unit, tenant=tenant, starts_on=office_today()),
         "resident_card": ResidentCard(
-            unit=unit, card_no=f"R0001{suffix}", holder_name="陈业主", issued_on=TODAY
+            unit=unit, card_no=f"R0001{suffix}", holder_name="陈业主", issued_on=office_today()
         ),
         "vehicle_card": VehicleCard(
             unit=unit,
             card_no=f"V0001{suffix}",
             plate_no="粤B12345",
             holder_name="陈业主",
-            issued_on=TODAY,
+            issued_on=office_today(),
         ),
         "parking_space": ParkingSpace(
             code=f"B1-023{suffix}", tenure="bought", unit=unit, owner=owner
@@ -324,7 +327,7 @@ def test_exports_leave_out_id_numbers_phones_and_plates(app, client, login_as, k
                     card_no="V9",
                     plate_no="粤B99999",
                     holder_name="周业主",
-                    issued_on=TODAY,
+                    issued_on=office_today(),
                 ),
             ]
         )
@@ -357,12 +360,12 @@ def _unit_form(app, **overrides) -> dict:
         "household_members-0-joined_on": "2020-05-01",
         "resident_cards-0-card_no": "RC-001",
         "resident_cards-0-holder_name": "刘备",
-        "resident_cards-0-issued_on": TODAY.isoformat(),
+        "resident_cards-0-issued_on": office_today().isoformat(),
         "resident_cards-0-status": "active",
         "vehicle_cards-0-card_no": "VC-001",
         "vehicle_cards-0-plate_no": "粤b 12345",
         "vehicle_cards-0-holder_name": "刘备",
-        "vehicle_cards-0-issued_on": TODAY.isoformat(),
+        "vehicle_cards-0-issued_on": office_today().isoformat(),
         "vehicle_cards-0-status": "active",
     }
     data.update(overrides)
@@ -390,7 +393,7 @@ def test_clerk_creates_a_unit_with_household_and_cards_inline(app, client, login
     [
         ("household_members-0-id_number", bad_id(), ID_MESSAGE),
         ("household_members-0-mobile", "1380013800", MOBILE_MESSAGE),
-        ("resident_cards-0-issued_on", (TODAY + timedelta(days=3)).isoformat(), DATE_MESSAGE),
+        ("resident_cards-0-issued_on", lambda: (office_today() + timedelta(days=3)).isoformat(), DATE_MESSAGE),
         ("vehicle_cards-0-plate_no", "ABC", None),
         ("room", "房" * 21, None),
         ("room", "", None),
@@ -400,6 +403,7 @@ def test_bad_unit_input_comes_back_with_the_typed_values(
     app, client, login_as, field, value, message
 ):
     login_as("clerk")
+    value = value() if callable(value) else value
     response = client.post("/admin/unit/new/", data=_unit_form(app, **{field: value}))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -511,8 +515,8 @@ def _lease_form(app, **overrides) -> dict:
         db.session.commit()
         data = {"unit": str(unit.id), "tenant": str(tenant.id)}
     data.update(
-        starts_on=TODAY.isoformat(),
-        ends_on=(TODAY + timedelta(days=365)).isoformat(),
+        starts_on=office_today().isoformat(),
+        ends_on=(office_today() + timedelta(days=365)).isoformat(),
         contract_seen="y",
         management_payer="owner",
         water_payer="tenant",
@@ -540,7 +544,7 @@ def test_clerk_registers_a_lease(app, client, login_as):
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"ends_on": (TODAY - timedelta(days=1)).isoformat()},
+        {"ends_on": lambda: (office_today() - timedelta(days=1)).isoformat()},
         {"water_payer": "landlord"},
         {"tenant": ""},
     ],
@@ -548,6 +552,7 @@ def test_clerk_registers_a_lease(app, client, login_as):
 )
 def test_bad_lease_input_is_refused(app, client, login_as, overrides):
     login_as("clerk")
+    overrides = {k: v() if callable(v) else v for k, v in overrides.items()}
     data = _lease_form(app, **overrides)
     response = client.post("/admin/lease/new/", data=data)
     page = response.get_data(as_text=True)
@@ -605,7 +610,7 @@ def test_vehicle_card_search_by_plate_and_bad_plate(app, client, login_as):
         "card_no": "V0002",
         "plate_no": "粤B1",
         "holder_name": "陈业主",
-        "issued_on": TODAY.isoformat(),
+        "issued_on": office_today().isoformat(),
         "status": "active",
     }
     response = client.post("/admin/vehicle_card/new/", data=data)
@@ -665,13 +670,13 @@ def test_supervisor_updates_household_members_inline(app, client, login_as):
     ids = _seed(app, make_everything)
     data = _unit_edit_data(app, ids)
     data["household_members-0-name"] = "陈大明"
-    data["household_members-0-left_on"] = TODAY.isoformat()
+    data["household_members-0-left_on"] = office_today().isoformat()
     login_as("supervisor")
     response = client.post(f"/admin/unit/edit/?id={ids['unit']}", data=data)
     assert response.status_code == 302
     with app.app_context():
         member = db.session.get(HouseholdMember, ids["household_member"])
-        assert (member.name, member.left_on) == ("陈大明", TODAY)
+        assert (member.name, member.left_on) == ("陈大明", office_today())
         assert member.version == 2
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+import pytest
 from sqlalchemy import select
 
 from extensions import db
 from models.prospects import Prospect
+from services.clock import office_today
 from tests.factories import make_prospect, make_visit, ref_item
+
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
 
 
 def _source_id(app) -> int:
@@ -26,7 +29,7 @@ def _form(app, **overrides) -> dict:
         "grade": "B",
         "progress": "follow_up",
         "notes": "",
-        "visits-0-visited_on": date.today().isoformat(),
+        "visits-0-visited_on": office_today().isoformat(),
         "visits-0-summary": "首次来访，关注三房。",
     }
     data.update(overrides)
@@ -55,8 +58,8 @@ def test_clerk_creates_a_card_with_its_first_visit(app, client, login_as):
         assert prospect.consultant_id == clerk_id  # defaults to the clerk who entered it
         assert [v.seq for v in prospect.visits] == [1]
         assert prospect.visits[0].created_by_id == clerk_id
-        assert prospect.first_visit_on == date.today()
-        assert prospect.last_contact_on == date.today()
+        assert prospect.first_visit_on == office_today()
+        assert prospect.last_contact_on == office_today()
 
 
 def test_mobile_is_normalised(app, client, login_as):

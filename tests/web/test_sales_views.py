@@ -15,6 +15,9 @@ from models.sales import DayReport, IdentityCheck, WeeklySnapshot
 from services.followups import office_today
 from tests.factories import make_prospect, make_user, make_visit, ref_item
 
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = pytest.mark.instant()
+
 PAGES = {
     "/admin/sales/followups/": {"clerk", "supervisor"},
     "/admin/sales/followups/not-contacted/": {"clerk", "supervisor"},

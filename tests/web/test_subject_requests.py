@@ -17,7 +17,11 @@ from models.audit import AccessEvent
 from models.privacy import RetentionBatch, SubjectRequest
 from models.prospects import Prospect
 from services import subject_requests
+from services.clock import office_today
 from tests.factories import make_prospect, make_user, make_visit
+
+# Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
+pytestmark = pytest.mark.instant()
 
 MOBILE = "13577778888"
 
@@ -159,7 +163,7 @@ def test_an_answer_needs_a_note_and_roles_without_the_right_are_refused(app, cli
 
 
 def test_retention_anonymises_old_cards_only_after_another_approves(app, client, login_as):
-    old = date.today() - timedelta(days=4 * 365)
+    old = office_today() - timedelta(days=4 * 365)
     with app.app_context():
         stale = make_prospect(
             db.session, name="久未联系", first_visit_on=old, last_contact_on=old

@@ -5,15 +5,19 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from extensions import db
 from models.property import Owner, Ownership, Unit
 from models.transfers import Transfer, TransferItem
+from services.clock import office_today
 from tests.factories import ref_item
 
+# Relative to the office's today: make test repeats these at NAMED_INSTANTS.
+pytestmark = pytest.mark.day_sensitive
+
 _n = itertools.count(1)
-TODAY = date.today()
 
 
 def _parties(app, seller_name="卖方甲", buyer_name="买方乙", room=None) -> dict[str, int]:
@@ -43,7 +47,7 @@ def _form(app, ids: dict[str, int], **overrides) -> dict:
         "unit": str(ids["unit"]),
         "seller": str(ids["seller"]),
         "buyer": str(ids["buyer"]),
-        "opened_on": TODAY.isoformat(),
+        "opened_on": office_today().isoformat(),
         "notes": "双方到场。",
         "items-0-position": "1",
         "items-0-kind": str(_kind_id(app, "contract_original")),
@@ -60,7 +64,7 @@ def _make_transfer(app, **kw) -> int:
     ids = _parties(app, **kw)
     with app.app_context():
         transfer = Transfer(
-            unit_id=ids["unit"], seller_id=ids["seller"], buyer_id=ids["buyer"], opened_on=TODAY
+            unit_id=ids["unit"], seller_id=ids["seller"], buyer_id=ids["buyer"], opened_on=office_today()
         )
         transfer.items.append(
             TransferItem(kind=ref_item(db.session, "transfer_item", "covenant_returned"))
@@ -126,7 +130,7 @@ def test_seller_and_buyer_must_differ(app, client, login_as):
 def test_missing_or_bad_fields_are_refused(app, client, login_as):
     login_as("clerk")
     ids = _parties(app)
-    future = (TODAY + timedelta(days=2)).isoformat()
+    future = (office_today() + timedelta(days=2)).isoformat()
     for overrides in (
         {"unit": ""},
         {"opened_on": future},
