@@ -165,13 +165,28 @@ def _item(session: Session, transfer: Transfer, item_id: int) -> TransferItem:
 def tick_item(
     session: Session, user: User, transfer: Transfer, item_id: int, note: str | None = None
 ) -> TransferItem:
-    """Mark an item done by ``user`` now, with an optional note (receipt number, amount)."""
+    """Mark an item done by ``user`` now, with an optional note (receipt number, amount).
+
+    Only an open item is ticked: two people ticking the same item from pages opened at the
+    same time would otherwise leave the second one's name and note over the first's.
+    """
     _require_open(transfer)
     item = _item(session, transfer, item_id)
-    item.done_at = utcnow()
-    item.done_by_id = user.id
-    item.note = (note or "").strip()[:200] or item.note
-    session.flush()
+    ticked = session.execute(
+        update(TransferItem)
+        .where(TransferItem.id == item.id, TransferItem.done_at.is_(None))
+        .values(
+            done_at=utcnow(),
+            done_by_id=user.id,
+            note=(note or "").strip()[:200] or TransferItem.note,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(item)
+    if not ticked:
+        raise TransferError(
+            _l("Someone ticked this item meanwhile; nothing was changed. Check it on the list.")
+        )
     _log(session, user, "transfer_tick", transfer)
     return item
 

@@ -17,6 +17,7 @@ from views import (
     archive_desk,
     archives,
     audit,
+    concurrency,
     daily,
     dealers,
     gating,
@@ -65,6 +66,7 @@ def init_admin(app: Flask) -> Admin:
 
     app.jinja_env.globals.update(
         mask_value=masking.mask,
+        page_opened_at=concurrency.page_opened_at,
         consent_basis_label=lambda code: str(consents.BASIS_LABELS.get(code, code)),
         history_event_label=gating.history_event_label,
         request_status_label=approvals.request_status_label,

@@ -47,7 +47,7 @@ from services import access, approvals, audit, masking, name_search
 from services import consent as consents
 from services.approval_policy import deletion_is_gated, policy_for
 from services.crypto import ID_NUMBER, PHONE
-from views import encrypted_fields, exports, gating
+from views import concurrency, encrypted_fields, exports, gating
 from views.audit_context import current_actor, log_in_own_transaction
 from views.capped_count import COUNT_CAP, CappedCountQuery, cap_for
 from views.encrypted_fields import PanelModelConverter
@@ -119,6 +119,7 @@ class SecureModelView(ModelView):
     create_modal = False
     column_display_pk = False
     details_template = "admin/model/panel_details.html"
+    edit_template = "admin/model/panel_edit.html"
     extra_js = ["/static/csp-handlers.js", "/static/panel.js"]
     # Lists never lazy-load a relation per row: subclasses list their joins here.
     column_auto_select_related = True
@@ -131,6 +132,12 @@ class SecureModelView(ModelView):
         if self.access_key not in access.RIGHTS:
             raise LookupError(f"view {self.access_key!r} has no row in services/access.py")
         self.column_labels = {**COMMON_LABELS, **(self.column_labels or {})}
+        self.form_edit_rules = concurrency.with_hidden_rules(self.form_edit_rules)
+        if self.column_editable_list:
+            raise TypeError(
+                f"{type(self).__name__}: list editing cannot carry the record's version; "
+                "edit on the edit page (views/concurrency.py)"
+            )
         super().__init__(model, db, **kwargs)
 
     # --- rights -----------------------------------------------------------------------
@@ -337,10 +344,47 @@ class SecureModelView(ModelView):
         return redirect(details_url)
 
     def get_edit_form(self):
-        form_class = super().get_edit_form()
+        form_class = concurrency.add_snapshot_fields(super().get_edit_form())
         return gating.add_reason_field(form_class) if self.is_gated else form_class
 
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None and request.method == "GET" and concurrency.has_snapshot(form):
+            concurrency.stamp(form, obj)
+        return form
+
+    def _edit_is_current(self, form, model) -> bool:
+        """False, with the page made ready to re-apply, when the record moved since the
+        form was loaded (views/concurrency.py); nothing is written then."""
+        if not concurrency.has_snapshot(form):
+            return True
+        with db.session.no_autoflush:
+            fresh = self._edit_form_class(formdata=None, obj=model)
+            conflict = concurrency.find_conflict(form, fresh, db.session, self.access_key, model.id)
+            if conflict is None:
+                return True
+            concurrency.merge(form, fresh, model, conflict)
+        g.edit_conflict = conflict
+        if conflict.unreadable:
+            flash(
+                _(
+                    "This page is out of date. It now shows the record as it is; check it and save again."
+                ),
+                "error",
+            )
+        else:
+            flash(
+                _(
+                    "Someone changed this record after you opened it. Nothing of yours was "
+                    "saved yet: compare below, then save again to apply your changes."
+                ),
+                "error",
+            )
+        return False
+
     def update_model(self, form, model):
+        if not self._edit_is_current(form, model):
+            return False
         if self.is_gated:
             return gating.gated_update(self, form, model)
         # No autoflush while the form is copied in, so every inline change is still pending
@@ -369,7 +413,26 @@ class SecureModelView(ModelView):
         if deletion_is_gated(self.access_key):
             flash(_('Deleting customer data needs approval: use "Request deletion".'), "error")
             return False
+        changed = concurrency.changed_since_shown(model, request.form)
+        if changed is None and (hasattr(model, "version") or hasattr(model, "updated_at")):
+            changed = True  # a page that cannot say what it showed: look again
+        if changed:
+            flash(
+                _(
+                    "%(record)s changed after the page was shown, so it was not deleted. "
+                    "Look at it again and delete it if you still mean to.",
+                    record=str(model),
+                ),
+                "error",
+            )
+            return False
         return super().delete_model(model)
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        """Flask-Admin's list editing sends one value without the version the row was shown
+        at, so it could overwrite a change made since: the panel edits on the edit page."""
+        return _("Edit this record on its own page."), 409
 
     @expose("/request-delete/", methods=("GET", "POST"))
     def request_delete_view(self):
@@ -378,6 +441,22 @@ class SecureModelView(ModelView):
         model = self.get_one(request.args.get("id"))
         details_url = self.get_url(".details_view", id=model.id)
         form = gating.DeletionForm()
+        shown = str(getattr(model, "version", ""))
+        if form.is_submitted() and form.record_version.data != shown:
+            # The record changed after the page was shown: the person looks at it again.
+            flash(
+                _(
+                    "This record changed after the page was shown. Look at it again and ask "
+                    "for the deletion if you still mean to."
+                ),
+                "error",
+            )
+            form.record_version.data = shown
+            return self.render(
+                "admin/model/request_delete.html", model=model, form=form, return_url=details_url
+            )
+        if not form.is_submitted():
+            form.record_version.data = shown
         if form.validate_on_submit():
             try:
                 filed = gating.request_deletion(self, model, form.reason.data)

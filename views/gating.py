@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import inspect
 from sqlalchemy.orm import RelationshipDirection
-from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from extensions import db
@@ -182,6 +182,8 @@ class DeletionForm(FlaskForm):
         _l("Why should this record be deleted?"),
         validators=[DataRequired(), Length(max=1000)],
     )
+    #: The version of the record the page showed (views/concurrency.py).
+    record_version = HiddenField()
 
 
 HISTORY_EVENT_LABELS = {
@@ -239,18 +241,18 @@ def refuse_gated_inline_changes(session, role: str | None, parent) -> None:
             raise GatedInlineChange(_label(instance) or key)
 
 
-class _NotOnModel:
+class NotOnModel:
     """A form field that is about the record but not stored on it."""
 
     def populate_obj(self, obj, name) -> None:
         return None
 
 
-class ConsentBasisField(_NotOnModel, SelectField):
+class ConsentBasisField(NotOnModel, SelectField):
     pass
 
 
-class ConsentGivenField(_NotOnModel, BooleanField):
+class ConsentGivenField(NotOnModel, BooleanField):
     pass
 
 

@@ -8,6 +8,11 @@ renames them to ``data-panel-onclick`` in Flask-Admin's template sources, once, 
 compiles a template; static/csp-handlers.js binds the same behaviour from those attributes.
 No Flask-Admin template is copied, and the panel's own templates never carry handlers
 (tests/web/test_security.py checks both).
+
+The same loader adds what the stale-page checks need to two Flask-Admin templates (a row's
+delete form carries the row's version, the action form the time the list was shown; see
+views/concurrency.py). Each addition names the line it follows; a Flask-Admin whose
+template lacks that line stops the panel at the first render instead of deleting unchecked.
 """
 
 from __future__ import annotations
@@ -22,8 +27,32 @@ FLASK_ADMIN_TEMPLATES = str(Path(flask_admin.__file__).resolve().parent / "templ
 _ONCLICK = re.compile(r"\bonclick=\"")
 
 
+#: template -> (line it follows, what is added after it)
+_ADDITIONS = {
+    "admin/model/row_actions.html": (
+        "{{ delete_form.url(value=return_url) }}",
+        '{% if row.version is defined %}<input type="hidden" name="record_version" '
+        'value="{{ row.version }}">{% endif %}',
+    ),
+    "admin/actions.html": (
+        "{{ action_form.action() }}",
+        '<input type="hidden" name="page_opened_at" value="{{ page_opened_at() }}">',
+    ),
+}
+
+
+def _add_to(template: str, source: str) -> str:
+    if template not in _ADDITIONS:
+        return source
+    anchor, addition = _ADDITIONS[template]
+    if anchor not in source:
+        raise RuntimeError(f"{template}: Flask-Admin changed; {anchor!r} is gone")
+    return source.replace(anchor, anchor + "\n" + addition, 1)
+
+
 class HandlerFreeLoader(BaseLoader):
-    """Wraps the app's loader; Flask-Admin's templates come back without onclick=."""
+    """Wraps the app's loader; Flask-Admin's templates come back without onclick=, and
+with the stale-page fields."""
 
     def __init__(self, inner: BaseLoader):
         self.inner = inner
@@ -31,7 +60,7 @@ class HandlerFreeLoader(BaseLoader):
     def get_source(self, environment, template):
         source, filename, uptodate = self.inner.get_source(environment, template)
         if filename and str(Path(filename).resolve()).startswith(FLASK_ADMIN_TEMPLATES):
-            source = _ONCLICK.sub('data-panel-onclick="', source)
+            source = _add_to(template, _ONCLICK.sub('data-panel-onclick="', source))
         return source, filename, uptodate
 
     def list_templates(self):

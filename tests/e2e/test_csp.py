@@ -57,17 +57,25 @@ def test_row_delete_asks_first_and_batch_actions_run(app, watched: Page):
     watched.locator("tr", has_text="P-001").locator("form.icon button").click()
     watched.wait_for_timeout(300)
     assert _space_count(app) == 3
+    # Deleting reloads the page and starts a fresh list: check this page before it.
+    assert _violations(watched) == [], _violations(watched)
     # Accepting deletes it.
     watched.once("dialog", lambda dialog: dialog.accept())
     watched.locator("tr", has_text="P-001").locator("form.icon button").click()
     expect(watched.locator("tr", has_text="P-001")).to_have_count(0)
+    # The rows show before the page's scripts have bound the dropdown: under load a click
+    # that came first opened nothing (seen in CI). Wait for the whole page.
+    watched.wait_for_load_state("load")
     assert _space_count(app) == 2
+    assert _violations(watched) == [], _violations(watched)
 
     # "With selected" -> delete, confirmed: a batch action through the rebound handler.
     watched.locator("tr", has_text="P-002").locator("input.action-checkbox").check()
     watched.locator("a.dropdown-toggle", has_text="选中").click()
+    delete_selected = watched.locator(".dropdown-menu a.dropdown-item").filter(has_text="删除").first
+    expect(delete_selected).to_be_visible()
     watched.once("dialog", lambda dialog: dialog.accept())
-    watched.locator(".dropdown-menu a.dropdown-item").filter(has_text="删除").first.click()
+    delete_selected.click()
     expect(watched.locator("tr", has_text="P-002")).to_have_count(0)
     assert _space_count(app) == 1
     assert _violations(watched) == [], _violations(watched)
@@ -81,6 +89,8 @@ def test_inline_add_and_filters_work_without_violations(app, watched: Page):
     expect(add.first).to_be_visible()
     add.first.click()
     expect(watched.locator("input[id$='-0-name']").first).to_be_visible()
+    # The next navigation starts a fresh list: check this page before leaving it.
+    assert _violations(watched) == [], _violations(watched)
 
     watched.goto("/admin/prospect/")
     watched.locator("a.nav-link.dropdown-toggle", has_text="添加筛选器").click()
@@ -106,7 +116,8 @@ def test_main_pages_report_no_violation(app, watched: Page, role: str):
     ):
         watched.goto(url)
         watched.wait_for_load_state("load")
-    assert _violations(watched) == [], _violations(watched)
+        # Each navigation starts a fresh list (the init script runs again): check every page.
+        assert _violations(watched) == [], (url, _violations(watched))
 
 
 def test_markup_in_a_name_never_runs(app, watched: Page):

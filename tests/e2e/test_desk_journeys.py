@@ -18,6 +18,7 @@ from models.archives import ArchiveFile
 from models.people import User
 from models.prospects import Prospect
 from services.clock import office_today
+from services.weekly_count import week_ending
 from tests.e2e.conftest import ACTION_TIMEOUT_MS
 from tests.e2e.helpers import choose_select2, create_account, pick_date, sign_in
 from tests.factories import make_prospect, make_visit
@@ -245,9 +246,18 @@ def test_a_first_follow_up_falls_due_is_recorded_and_the_supervisor_sees_the_wee
         visits = db.session.get(Prospect, prospect_id).visits
         assert [(v.seq, v.visited_on) for v in visits] == [(1, first_visit), (2, follow_up_day)]
 
-    with second_person(browser, live_server) as supervisor:
+    # The Saturday count of 冯媛's first week, taken on that Saturday (the form's default):
+    # a count taken before it would be of the Saturday before her first visit, without her.
+    with (
+        office_date(app, week_ending(first_visit)),
+        second_person(browser, live_server) as supervisor,
+    ):
         sign_in(supervisor, "lin.sup")
         supervisor.goto("/admin/sales/weekly/")
         supervisor.locator("#snapshot-form button[type=submit]").click()
         expect(supervisor.locator("#weekly-trend svg")).to_be_visible()
-        expect(supervisor.locator("#weekly-numbers")).to_contain_text("1")
+        # The week's row (the only snapshot): one B customer (冯媛), no C.
+        week_row = supervisor.locator("#weekly-numbers tbody tr")
+        expect(week_row).to_have_count(1)
+        expect(week_row.locator("td").nth(1)).to_have_text("1")
+        expect(week_row.locator("td").nth(2)).to_have_text("0")

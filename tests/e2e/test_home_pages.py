@@ -97,7 +97,7 @@ def test_custodian_region_manager_and_admin_homes(app, page: Page, screenshots):
         manager = make_user(
             s, "region_manager", username="home.region", full_name="孙经理", region_id=region_id
         )
-        assert manager
+        assert manager.region_id == region_id
         s.add(
             Dealer(
                 name="城东经销",

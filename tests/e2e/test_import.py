@@ -33,7 +33,7 @@ def test_clerk_fixes_rejected_rows_and_imports(app, page: Page, tmp_path, screen
     page.locator("#upload").click()
     expect(page.locator("#col_name")).to_have_value("0")  # guessed from 客户姓名
     page.locator("#check").click()
-    expect(page.locator("#import-summary")).to_contain_text("40")
+    expect(page.locator("#import-summary")).to_contain_text("共 40 行：38 行可导入，2 行被拒。")
     expect(page.locator("#rejected-rows tbody tr")).to_have_count(2)
     page.screenshot(path=screenshots / "import-preview.png", full_page=True)
 
@@ -51,14 +51,15 @@ def test_clerk_fixes_rejected_rows_and_imports(app, page: Page, tmp_path, screen
     # first the 38 good rows, skipping the two rejected ones
     page.locator("#skip_rejected").check()
     page.locator("#run").click()
-    expect(page.locator("#import-result")).to_contain_text("38")
+    expect(page.locator("#import-result")).to_contain_text("已导入 38 张温馨卡。")
+    expect(page.locator("#import-result")).to_contain_text("已跳过 2 个被拒的行。")
     page.goto("/admin/import/")
     page.locator("#file").set_input_files(str(write_xlsx(tmp_path / "fixed.xlsx", fixed)))
     page.locator("#upload").click()
     page.locator("#check").click()
-    expect(page.locator("#import-summary")).to_contain_text("2")
+    expect(page.locator("#import-summary")).to_contain_text("共 2 行：2 行可导入，0 行被拒。")
     expect(page.locator("#rejected-rows")).to_have_count(0)
     page.locator("#run").click()
-    expect(page.locator("#import-result")).to_contain_text("2")
+    expect(page.locator("#import-result")).to_contain_text("已导入 2 张温馨卡。")
     with app.app_context():
         assert db.session.scalar(select(func.count(Prospect.id))) == 40

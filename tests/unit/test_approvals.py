@@ -183,7 +183,7 @@ def test_an_error_while_applying_rolls_everything_back(app, people, monkeypatch)
     monkeypatch.setattr(approvals, "from_json", broken)
     with app.app_context():
         supervisor = db.session.get(User, people["supervisor"])
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError, match="disk full"):
             approvals.approve(db.session, user=supervisor, request_id=request_id)
         db.session.rollback()
         assert db.session.get(ChangeRequest, request_id).status == "pending"

@@ -353,5 +353,8 @@ def test_custodians_see_overdue_files_in_the_navbar_and_clerks_do_not(app, peopl
     assert 'id="overdue-badge"' in page
     assert '<span class="badge badge-danger">1</span>' in page
     client.post("/logout")
-    client.post("/login", data={"username": clerk, "password": PASSWORD})
-    assert 'id="overdue-badge"' not in client.get("/admin/").get_data(as_text=True)
+    signed_in = client.post("/login", data={"username": clerk, "password": PASSWORD})
+    assert signed_in.status_code == 302  # the clerk is signed in...
+    home = client.get("/admin/")
+    assert home.status_code == 200  # ...and sees the home page, without the badge
+    assert 'id="overdue-badge"' not in home.get_data(as_text=True)

@@ -92,7 +92,26 @@ def test_a_wrong_key_or_an_altered_file_does_not_restore(app, tmp_path, backup_k
     altered[-20] ^= 0xFF
     with pytest.raises(backup.BackupError):
         backup._open(bytes(altered), backup_key, dialect)
-    bad = app.test_cli_runner().invoke(
-        args=["backup", "restore", str(tmp_path / "panel.bak"), "--into", "sqlite:///" + str(out)]
-    )
-    assert bad.exit_code != 0
+    altered_file = tmp_path / "altered.bak"
+    altered_file.write_bytes(bytes(altered))
+    # Into a database that does not exist yet, so the only reason to refuse is the file or key.
+    if dialect == "sqlite":
+        never = tmp_path / "never.db"
+        target, cleanup = f"sqlite:///{never}", lambda: None
+    else:
+        never = None
+        target, cleanup = _scratch_target(app, tmp_path)
+    runner = app.test_cli_runner()
+    try:
+        bad = runner.invoke(args=["backup", "restore", str(altered_file), "--into", target])
+        app.config["BACKUP_KEY"] = "01" * 32
+        wrong_key = runner.invoke(args=["backup", "restore", str(out), "--into", target])
+    finally:
+        app.config["BACKUP_KEY"] = KEY
+        cleanup()
+    for result in (bad, wrong_key):
+        assert result.exit_code != 0
+        assert "restore failed: BackupError" in result.output, result.output
+        assert "does not open with this key" in result.output, result.output
+        assert "file exists" not in result.output
+    assert never is None or not never.exists()

@@ -171,7 +171,7 @@ def test_completion_is_atomic(app, s, monkeypatch):
         raise RuntimeError("move-in failed")
 
     monkeypatch.setattr(transfers, "create_move_in", boom)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="move-in failed"):
         transfers.complete(s, clerk, t, date(2024, 2, 1))
     s.rollback()
 
@@ -226,3 +226,18 @@ def test_two_transfers_leave_three_owners_on_the_timeline(s):
     assert [e.on for e in events] == sorted(e.on for e in events)
     assert all(e.by for e in events if e.kind == "transfer_completed")
     assert s.scalar(select(func.count()).select_from(MoveIn)) == 2
+
+
+def test_an_item_ticked_meanwhile_keeps_its_first_tick(s):
+    first, second = make_user(s, "clerk"), make_user(s, "clerk")
+    unit, _ = make_unit_with_owner(s)
+    buyer = Owner(name="李四")
+    s.add(buyer)
+    t = transfers.open_transfer(s, first, unit, buyer, date(2024, 1, 1))
+    item_id = t.items[0].id
+    transfers.tick_item(s, first, t, item_id, note="收据001")
+    with pytest.raises(transfers.TransferError) as refused:
+        transfers.tick_item(s, second, t, item_id, note="收据002")
+    assert "已被他人勾选" in str(refused.value.message)
+    item = next(i for i in t.items if i.id == item_id)
+    assert (item.done_by_id, item.note) == (first.id, "收据001")

@@ -51,7 +51,7 @@ def test_bad_mobiles(app, value):
 )
 def test_good_landlines(app, value):
     with app.test_request_context():
-        _check(Landline(), "landline", value)
+        assert _check(Landline(), "landline", value) == normalise_phone(value)
 
 
 @pytest.mark.parametrize("value", ["12345678", "020-123", "phone"])

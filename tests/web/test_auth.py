@@ -90,4 +90,5 @@ def test_language_switch_is_remembered(client):
 
 def test_unknown_language_is_ignored(client):
     response = client.get("/language/xx?next=/login")
+    assert response.status_code == 302  # answered (back to the page), only without a cookie
     assert "panel_lang" not in response.headers.get("Set-Cookie", "")

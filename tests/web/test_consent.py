@@ -26,7 +26,7 @@ def test_a_card_without_consent_is_not_saved_and_keeps_what_was_typed(app, clien
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'value="司马光"' in page
-    assert "agreement" in page or "同意" in page
+    assert "请告知用途并取得客户同意" in page
     assert _count(app, Prospect) == 0 and _count(app, ConsentRecord) == 0
 
 

@@ -198,8 +198,14 @@ def test_region_manager_sees_and_reaches_only_own_region(app, client, login_as):
         assert db.session.get(Dealer, north_id).name == "北方建材"
 
     for term in ("北方", "13933334444", "建材"):
-        page = client.get(f"/admin/dealer/?search={term}").get_data(as_text=True)
+        response = client.get(f"/admin/dealer/?search={term}")
+        assert response.status_code == 200, term
+        page = response.get_data(as_text=True)
         assert "北方建材" not in page, term
+    # The same searches do find the manager's own dealer.
+    for term in ("南方", "13911112222", "建材"):
+        page = client.get(f"/admin/dealer/?search={term}").get_data(as_text=True)
+        assert "南方建材" in page, term
     body = client.get("/admin/dealer/export/csv/").get_data(as_text=True)
     assert len(_csv(body)) == 1
     assert "南方建材" in body and "北方建材" not in body
@@ -266,7 +272,9 @@ def test_manager_without_a_region_sees_no_dealer(app, client, login_as):
     south, _north = _regions(app)
     _dealer(app, south, name="南方建材")
     login_as("region_manager")
-    assert "南方建材" not in client.get("/admin/dealer/").get_data(as_text=True)
+    response = client.get("/admin/dealer/")
+    assert response.status_code == 200
+    assert "南方建材" not in response.get_data(as_text=True)
 
 
 def test_supervisor_sees_every_region_and_filters_by_region_and_status(app, client, login_as):

@@ -127,7 +127,7 @@ def _project_id(app) -> int:
 
 
 def _has_field_error(page: str) -> bool:
-    return "text-danger" in page
+    return "invalid-feedback" in page
 
 
 # --- every screen renders ---------------------------------------------------------------

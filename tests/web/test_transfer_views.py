@@ -121,7 +121,7 @@ def test_seller_and_buyer_must_differ(app, client, login_as):
     response = client.post("/admin/transfer/new/", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "text-danger" in page
+    assert "invalid-feedback" in page
     assert "双方到场。" in page
     assert 'value="合同编号 HT-2024-001"' in page
     assert _count(app) == 0
@@ -141,7 +141,7 @@ def test_missing_or_bad_fields_are_refused(app, client, login_as):
         response = client.post("/admin/transfer/new/", data=_form(app, ids, **overrides))
         page = response.get_data(as_text=True)
         assert response.status_code == 200, overrides
-        assert "text-danger" in page, overrides
+        assert "invalid-feedback" in page, overrides
         assert "双方到场。" in page
     assert "之间的日期" in client.post(
         "/admin/transfer/new/", data=_form(app, ids, opened_on=future)
