@@ -72,6 +72,10 @@ class DefaultConfig:
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
     FLASK_ADMIN_SWATCH = "default"
 
+    #: Whether the sales supervisor receives customers too, and so may be named a card's or a
+    #: reception's consultant (services/consultants.py). Clerks always may; the custodian,
+    #: the admin and region managers never.
+    SUPERVISOR_RECEIVES_CUSTOMERS = False
     #: Prospects not contacted for this many days are listed for a call.
     STALE_CONTACT_DAYS = 30
     #: Version of the privacy notice customers are told, kept with each consent.

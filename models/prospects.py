@@ -126,6 +126,8 @@ class Visit(AuditedMixin, Base):
     __table_args__ = (
         UniqueConstraint("prospect_id", "seq"),
         Index(None, "next_appointment_on"),
+        # The day's receptions per consultant (services/sales_records.py, home_stats.py).
+        Index(None, "consultant_id", "visited_on"),
     )
 
     id: Mapped[intpk]
@@ -136,7 +138,8 @@ class Visit(AuditedMixin, Base):
     visited_on: Mapped[date] = mapped_column(Date, index=True)
     #: Visit, phone, online, home visit (list ``contact_channel``).
     channel_id: Mapped[int | None] = ref_item_fk()
-    #: The consultant who received the customer.
+    #: The consultant who received the customer (services/consultants.py says who may be
+    #: named and who is by default); the day's count per consultant counts these.
     consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: What was learned; required even for a short reception (personal data).
     summary: Mapped[str] = mapped_column(EncryptedString("prospect_visits.summary"))

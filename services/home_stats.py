@@ -18,7 +18,7 @@ from models.people import Role, User
 from models.prospects import Prospect, Visit
 from models.reference import ReferenceList
 from models.sales import DayReport
-from services import access_alerts, dealer_deadlines, followups
+from services import access_alerts, consultants, dealer_deadlines, followups
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 #: Lookups still under way for their requester.
@@ -127,7 +127,7 @@ def day_cards_by_consultant(session: Session, day: date) -> list[ConsultantDay]:
         .outerjoin(reported, reported.c.cid == User.id)
         .where(
             or_(
-                and_(Role.code == "clerk", User.active.is_(True)),
+                and_(Role.code.in_(consultants.receiving_roles()), User.active.is_(True)),
                 entered.c.n.is_not(None),
                 reported.c.reported_count.is_not(None),
             )

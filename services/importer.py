@@ -33,7 +33,7 @@ from models.property import Owner
 from models.prospects import GRADES, Prospect
 from models.reference import ReferenceItem, ReferenceList
 from models.types import blind_index_of, blind_indexes_for
-from services import audit, crypto, name_search
+from services import audit, consultants, crypto, name_search
 
 #: Rows inserted (and logged) per statement.
 CHUNK = 1000
@@ -420,7 +420,9 @@ def import_file(
     empty = {column: None for column in _stored_columns(spec)}
     owner_of_card = {}
     if spec.model is Prospect:
-        owner_of_card = {"consultant_id": user.id if user.has_role("clerk") else None}
+        # The importing consultant owns the cards; other accounts leave them unassigned.
+        consultant = consultants.default_consultant(user)
+        owner_of_card = {"consultant_id": consultant.id if consultant else None}
     inserted = skipped = seen = 0
     for chunk in _chunks(session, mapping, rows, kind):
         records = []

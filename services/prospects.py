@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from models.people import User
 from models.prospects import Prospect
+from services.consultants import default_consultant
 
 
 def assign_default_consultant(prospect: Prospect, user: User | None) -> None:
-    """A card a consultant enters is theirs unless they name another consultant."""
-    if prospect.consultant is None and user is not None and user.has_role("clerk"):
-        prospect.consultant = user
+    """A card a consultant enters is theirs unless they name another consultant
+    (services/consultants.py says who receives customers)."""
+    if prospect.consultant is None and prospect.consultant_id is None:
+        prospect.consultant = default_consultant(user)
 
 
 def number_visits(prospect: Prospect) -> None:

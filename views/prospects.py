@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from flask import flash
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from forms.consultants import ConsultantField, consultant_form_args
 from forms.reference import consultant_filter, reference_filter, reference_form_args
 from forms.validators import DateInRange, Landline, MainlandMobile
 from models.archives import ArchiveFile
 from models.prospects import Prospect, Visit
+from services.consultants import NoConsultant, assign_reception_consultants
 from services.prospects import assign_default_consultant, number_visits
 from views.archives import paper_file_links
 from views.base import SecureModelView
@@ -28,6 +32,7 @@ VISIT_LABELS = {
     "seq": _l("No."),
     "visited_on": _l("Date"),
     "channel": _l("Channel"),
+    "consultant": _l("Received by"),
     "summary": _l("What was learned"),
     "appearance": _l("Appearance"),
     "character": _l("First read of character"),
@@ -48,6 +53,7 @@ VISIT_FORM_COLUMNS = (
     "id",
     "visited_on",
     "channel",
+    "consultant",
     "summary",
     "appearance",
     "character",
@@ -68,6 +74,7 @@ VISIT_FORM_ARGS = {
     "visited_on": {"validators": [DataRequired(), DateInRange(years_back=10)]},
     "summary": {"validators": [DataRequired(), Length(max=5000)]},
     "next_appointment_on": {"validators": [Optional(), DateInRange(years_back=1, days_ahead=366)]},
+    "consultant": consultant_form_args(default_to_signed_in=True),
     **reference_form_args(channel="contact_channel"),
 }
 
@@ -77,6 +84,7 @@ class VisitInline(InlineFormAdmin):
     form_label = _l("Reception / follow-up")
     column_labels = VISIT_LABELS
     form_args = VISIT_FORM_ARGS
+    form_overrides = {"consultant": ConsultantField}
 
 
 class ProspectView(SecureModelView):
@@ -194,7 +202,7 @@ class ProspectView(SecureModelView):
                 ("channel", VISIT_LABELS["channel"]),
                 ("summary", VISIT_LABELS["summary"]),
                 ("next_appointment_on", VISIT_LABELS["next_appointment_on"]),
-                ("consultant", _l("Consultant")),
+                ("consultant", VISIT_LABELS["consultant"]),
             ],
         )
     }
@@ -224,12 +232,14 @@ class ProspectView(SecureModelView):
         "notes",
     )
     form_choices = {"grade": GRADE_CHOICES, "progress": PROGRESS_CHOICES}
+    form_overrides = {"consultant": ConsultantField}
     form_args = {
         "name": {"validators": [DataRequired(), Length(max=50)]},
         "mobile": {"validators": [InputRequired(), MainlandMobile()]},
         "landline": {"validators": [Optional(), Landline()]},
         "budget_wan": {"validators": [Optional(), NumberRange(min=0, max=100000)]},
         "notes": {"validators": [Optional(), Length(max=5000)]},
+        "consultant": consultant_form_args(default_to_signed_in=True),
         **reference_form_args(
             source="source_channel",
             project="project",
@@ -252,9 +262,23 @@ class ProspectView(SecureModelView):
     column_formatters = {"grade": lambda view, context, model, name: model.grade or ""}
 
     def on_model_change(self, form, model, is_created):
+        user = current_user._get_current_object()
         if is_created:
-            assign_default_consultant(model, current_user._get_current_object())
+            assign_default_consultant(model, user)
+        assign_reception_consultants(model, user)
         number_visits(model)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, NoConsultant):
+            flash(
+                _(
+                    "Name the consultant who received the customer, on the card or on the "
+                    "reception. Nothing was saved."
+                ),
+                "error",
+            )
+            return True
+        return super().handle_view_exception(exc)
 
 
 def register(admin, db) -> None:

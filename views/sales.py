@@ -16,14 +16,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from extensions import db
-from models.people import Role, User
+from models.people import User
 from models.prospects import Prospect
 from services import audit, dealer_deadlines, followups, sales_records, weekly_count
+from services.consultants import consultants as receiving_accounts
 from views.audit_context import current_actor, log_in_own_transaction
 from views.base import SecurePageView
 from views.sales_chart import trend_svg
@@ -48,14 +48,7 @@ def _user():
 
 
 def _consultants() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Role, Role.id == User.role_id)
-            .where(Role.code == "clerk", User.active.is_(True))
-            .order_by(User.full_name, User.id)
-        )
-    )
+    return receiving_accounts(db.session)
 
 
 def _team_filter() -> int | None:

@@ -68,7 +68,7 @@ def test_every_kind_of_row_error_is_reported(s, tmp_path):
     assert "E" in by_row[5]
     assert "飞鸽传书" in by_row[6]
     assert "03/32/2026" in by_row[7]
-    assert "2" in by_row[8]
+    assert "与本文件第 2 行的手机号相同" in by_row[8]
     assert "13900000009" in by_row[9]
 
 
@@ -156,3 +156,17 @@ def test_owner_lists_check_id_numbers_and_duplicates(s, tmp_path):
     assert outcome.inserted == 2
     owner = s.scalars(select(Owner).where(Owner.name == "戊")).one()
     assert owner.mobile == "13900000005" and owner.created_by_id == user.id
+
+
+@pytest.mark.parametrize(
+    ("role", "owns"), [("clerk", True), ("supervisor", False), ("admin", False)]
+)
+def test_imported_cards_belong_to_the_importer_only_when_they_receive_customers(
+    s, tmp_path, role, owns
+):
+    user = make_user(s, role)
+    s.commit()
+    path = write_xlsx(tmp_path / "c.xlsx", [good_row(1)])
+    importer.import_file(s, user, path, _mapping(), skip_rejected=False)
+    card = s.scalars(select(Prospect)).one()
+    assert card.consultant_id == (user.id if owns else None)

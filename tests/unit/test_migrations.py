@@ -115,3 +115,53 @@ def test_encryption_migration_seals_existing_values_and_builds_indexes(scratch_u
                 "老客户",
             )
         db.engine.dispose()
+
+
+def test_reception_consultants_are_filled_from_the_card(scratch_url):
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "migrations", **TEST_KEYS}
+    )
+    with app.app_context():
+        upgrade(revision="i7e1c0de0009")
+        stamp = {"at": "2026-11-20 02:00:00"}
+        with db.engine.begin() as conn:
+            for uid, code in ((1, "clerk"), (2, "clerk"), (3, "admin"), (4, "custodian")):
+                conn.execute(
+                    text(
+                        "INSERT INTO users (id, username, full_name, password_hash, role_id,"
+                        " active, created_at, updated_at) SELECT :id, :name, :name, 'x', id,"
+                        " true, :at, :at FROM roles WHERE code = :code"
+                    ),
+                    {"id": uid, "name": f"u{uid}", "code": code, **stamp},
+                )
+            # card 1 names clerk 1; card 2 only records its creator, clerk 2; card 3 was
+            # entered by the admin, card 4 names the custodian: neither receives customers.
+            cards = ((1, 1, 3), (2, None, 2), (3, None, 3), (4, 4, 3))
+            for pid, consultant, creator in cards:
+                conn.execute(
+                    text(
+                        "INSERT INTO prospects (id, name, progress, is_scout, consultant_id,"
+                        " created_by_id, created_at, updated_at, version) VALUES"
+                        " (:id, '客户', 'follow_up', false, :c, :by, :at, :at, 1)"
+                    ),
+                    {"id": pid, "c": consultant, "by": creator, **stamp},
+                )
+            visits = ((10, 1, None), (11, 1, 2), (20, 2, None), (30, 3, None), (40, 4, None))
+            for vid, pid, consultant in visits:
+                conn.execute(
+                    text(
+                        "INSERT INTO prospect_visits (id, prospect_id, seq, visited_on,"
+                        " consultant_id, summary, created_at, updated_at) VALUES"
+                        " (:id, :p, :id, '2026-11-20', :c, 'x', :at, :at)"
+                    ),
+                    {"id": vid, "p": pid, "c": consultant, **stamp},
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            filled = dict(conn.execute(text("SELECT id, consultant_id FROM prospect_visits")).all())
+        assert filled == {10: 1, 11: 2, 20: 2, 30: None, 40: None}
+        assert "ix_prospect_visits_consultant_id_visited_on" in {
+            index["name"] for index in inspect(db.engine).get_indexes("prospect_visits")
+        }
+        downgrade(revision="i7e1c0de0009")
+        db.engine.dispose()

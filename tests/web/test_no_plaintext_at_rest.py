@@ -31,9 +31,13 @@ NOTE = "客户说周三下午再来看三居"
 
 
 def _enter_everything(app, client, login_as) -> None:
+    with app.app_context():
+        clerk_id = make_user(db.session, "clerk").id
+        db.session.commit()
     login_as("supervisor")
     card = client.post(
-        "/admin/prospect/new/", data=_form(app, name="皇甫嵩", mobile=MOBILE, notes=NOTE)
+        "/admin/prospect/new/",
+        data=_form(app, name="皇甫嵩", mobile=MOBILE, notes=NOTE, consultant=str(clerk_id)),
     )
     assert card.status_code == 302, card.get_data(as_text=True)[:500]
     owner = client.post(

@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
+from models.approvals import ChangeRequest
 from models.prospects import Prospect
 from services.clock import office_today
-from tests.factories import make_prospect, make_visit, ref_item
+from tests.factories import make_prospect, make_user, make_visit, ref_item
 
 # Relative to the office's today: make test repeats these at NAMED_INSTANTS.
 pytestmark = pytest.mark.day_sensitive
@@ -98,9 +99,13 @@ def test_too_long_name_is_refused(app, client, login_as):
 
 
 def test_markup_and_emoji_are_stored_and_shown_escaped(app, client, login_as):
+    with app.app_context():
+        clerk_id = make_user(db.session, "clerk").id
+        db.session.commit()
     login_as("supervisor")
     name = "<script>alert(1)</script>李🏠"
-    response = client.post("/admin/prospect/new/", data=_form(app, name=name, notes="<b>x</b>"))
+    data = _form(app, name=name, notes="<b>x</b>", consultant=str(clerk_id))
+    response = client.post("/admin/prospect/new/", data=data)
     assert response.status_code == 302
     prospect = _one(app)
     assert prospect.name == name
@@ -155,15 +160,28 @@ def test_extra_fields_in_a_crafted_post_change_nothing(app, client, login_as):
         db.session.commit()
         prospect_id, version = prospect.id, prospect.version
     login_as("clerk")
-    data = _form(app, name="钱多多", version="99", created_by="1", is_scout="y", id="5")
+    data = _form(
+        app,
+        name="钱多多",
+        version="99",
+        created_by="1",
+        is_scout="y",
+        id="5",
+        approval_reason="核对",
+    )
     data.pop("visits-0-visited_on")
     data.pop("visits-0-summary")
-    client.post(f"/admin/prospect/edit/?id={prospect_id}", data=data)
+    # Accepted (a reason is given), so the crafted fields reach the save and are ignored.
+    assert client.post(f"/admin/prospect/edit/?id={prospect_id}", data=data).status_code == 302
     with app.app_context():
         stored = db.session.get(Prospect, prospect_id)
         assert stored.is_scout is False
         assert stored.created_by_id is None
         assert stored.version == version  # the clerk's edit is gated: nothing applied
+        requests = db.session.scalars(select(ChangeRequest)).all()
+        assert requests  # the changed mobile is filed for approval, the crafted fields are not
+        crafted = {"is_scout", "version", "created_by", "created_by_id", "id"}
+        assert all(not crafted & set(r.fields) for r in requests)
 
 
 def test_export_csv_for_supervisor_only_and_without_phones(app, client, login_as):

@@ -11,6 +11,10 @@ ZH = {
     "First follow-up": "首次回访",
     "Appointment": "预约",
     "Day": "日期",
+    "Received by": "接待置业顾问",
+    "Not a valid choice": "不是有效的选项",
+    "Name the consultant who received the customer, on the card or on the reception. "
+    "Nothing was saved.": "请在温馨卡或来访记录上注明接待客户的置业顾问。未保存任何内容。",
     "Reported at the evening meeting": "晚会报告数",
     "Reported count saved.": "报告数已保存。",
     "Saturday": "周六",
