@@ -26,7 +26,11 @@ TENURE_CHOICES = [
     ("bought", _l("Bought")),
     ("rented", _l("Rented")),
 ]
-LEASE_STATUS_CHOICES = [("active", _l("In force")), ("ended", _l("Ended"))]
+LEASE_STATUS_CHOICES = [
+    ("registering", _l("Being registered")),
+    ("active", _l("In force")),
+    ("ended", _l("Ended")),
+]
 TRANSFER_STATUS_CHOICES = [
     ("open", _l("In progress")),
     ("completed", _l("Completed")),
@@ -63,6 +67,9 @@ PROPERTY_LABELS = {
     "move_in_form_done": _l("Move-in form filled in"),
     "fees_paid": _l("Move-in fees paid"),
     "moved_out_on": _l("Moved out"),
+    "both_parties_came_on": _l("Both parties came on"),
+    "original_seen_by": _l("Original seen by"),
+    "intake_missing": _l("Intake still to record"),
     "card_no": _l("Card number"),
     "holder_name": _l("Card holder"),
     "issued_on": _l("Issued"),

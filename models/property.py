@@ -203,7 +203,7 @@ class Lease(AuditedMixin, VersionedMixin, Base):
 
     __tablename__ = "leases"
     __table_args__ = (
-        CheckConstraint("status IN ('active','ended')", name="status"),
+        CheckConstraint("status IN ('registering','active','ended')", name="status"),
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="period"),
         *(
             CheckConstraint(f"{fee}_payer IN ('owner','tenant')", name=f"{fee}_payer")
@@ -243,13 +243,20 @@ class Lease(AuditedMixin, VersionedMixin, Base):
     move_in_form_done: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Tenant paid the fees due at move-in.
     fees_paid: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: active or ended.
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    #: Day both parties (the letting owner and the tenant) came to the office.
+    both_parties_came_on: Mapped[date | None] = mapped_column(Date)
+    #: The staff account that saw the original contract.
+    original_seen_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: registering (intake not complete yet), active, or ended; set by services/leases.py.
+    status: Mapped[str] = mapped_column(String(12), default="registering")
     #: Move-out date, set when the lease ends.
     moved_out_on: Mapped[date | None] = mapped_column(Date)
 
     unit: Mapped[Unit] = relationship(back_populates="leases")
     tenant: Mapped[Tenant] = relationship(back_populates="leases")
+    original_seen_by = relationship("User", foreign_keys=[original_seen_by_id])
 
     def __str__(self) -> str:
         return f"{self.unit} / {self.tenant}"

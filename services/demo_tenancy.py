@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from models.property import Lease, Owner, Ownership, ResidentCard, Tenant, VehicleCard
 from models.transfers import Transfer, TransferItem
+from services import leases
 from services.demo_property import Home, Office, licence_plate, person
 
 ACTIVE_LEASES = 15
@@ -49,6 +50,7 @@ def seed_leases(office: Office, homes: list[Home]) -> None:
             # Registered today: the move-in form and the fees are still to come.
             lease, _ = _lease(office, home, today, today + timedelta(days=364))
             lease.move_in_form_done, lease.fees_paid = False, False
+            leases.settle_status(office.session, lease)
             continue
         earliest = max(moved_out + timedelta(days=1), today - timedelta(days=700))
         starts = office.day_between(earliest, today - timedelta(days=3))
@@ -85,8 +87,11 @@ def _lease(
         gas_payer=payer(0.1),
         move_in_form_done=True,
         fees_paid=True,
-        status="active",
+        # The random stream is left as it was, so the rest of the demo stays the same.
+        both_parties_came_on=starts,
+        original_seen_by=office.users["clerk1"],
     )
+    leases.settle_status(office.session, lease)
     office.session.add(lease)
     cards: list[ResidentCard | VehicleCard] = []
     holders = [tenant.name] + ([person(rng, 1970, 2003).name] if rng.random() < 0.3 else [])

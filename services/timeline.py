@@ -25,6 +25,7 @@ KINDS = {
     "transfer_cancelled": _l("Transfer cancelled"),
     "ownership_start": _l("Ownership started"),
     "move_in": _l("Move-in opened"),
+    "lease_registering": _l("Lease being registered"),
     "lease_start": _l("Lease started"),
     "lease_end": _l("Lease ended (moved out)"),
     "household_added": _l("Household member added"),
@@ -100,6 +101,11 @@ def unit_timeline(session: Session, unit_id: int) -> list[Event]:
     for m in _all(session, MoveIn, unit_id, joinedload(MoveIn.owner)):
         raw.append((m.moved_in_on, "move_in", m.owner.name, m.created_by_id))
     for lease in _all(session, Lease, unit_id, joinedload(Lease.tenant)):
+        if lease.status == "registering":
+            # Not in force yet: the day its registration began, not a start.
+            on = lease.both_parties_came_on or lease.starts_on
+            raw.append((on, "lease_registering", lease.tenant.name, lease.created_by_id))
+            continue
         raw.append((lease.starts_on, "lease_start", lease.tenant.name, lease.created_by_id))
         if lease.moved_out_on:
             raw.append((lease.moved_out_on, "lease_end", lease.tenant.name, lease.created_by_id))

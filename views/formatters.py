@@ -9,11 +9,17 @@ from markupsafe import Markup, escape
 from services import masking
 
 
-def child_table(attribute: str, columns: Sequence[tuple[str, object]]) -> Callable[..., Markup]:
+def child_table(
+    attribute: str,
+    columns: Sequence[tuple[str, object]],
+    choices: dict[str, Sequence[tuple[str, object]]] | None = None,
+) -> Callable[..., Markup]:
     """A details-page formatter that shows a child collection as a small table.
 
-    ``columns`` are (attribute, label) pairs; labels may be lazy strings.
+    ``columns`` are (attribute, label) pairs; labels may be lazy strings. ``choices`` maps a
+    column to its (code, label) pairs, so a code such as a status shows as its label.
     """
+    shown_as = {key: dict(pairs) for key, pairs in (choices or {}).items()}
 
     def formatter(view, context, model, name) -> Markup:
         rows = getattr(model, attribute) or []
@@ -23,7 +29,9 @@ def child_table(attribute: str, columns: Sequence[tuple[str, object]]) -> Callab
         body = Markup("").join(
             Markup("<tr>{}</tr>").format(
                 Markup("").join(
-                    Markup("<td>{}</td>").format(_display(_shown(view, key, getattr(row, key))))
+                    Markup("<td>{}</td>").format(
+                        _display(_shown(view, key, _coded(shown_as, key, getattr(row, key))))
+                    )
                     for key, _ in columns
                 )
             )
@@ -37,6 +45,11 @@ def child_table(attribute: str, columns: Sequence[tuple[str, object]]) -> Callab
     # Tells the details page to offer its "show full numbers" button for these rows too.
     formatter.masked = any(masking.kind_of(key) for key, _ in columns)
     return formatter
+
+
+def _coded(shown_as: dict[str, dict], key: str, value):
+    labels = shown_as.get(key)
+    return labels.get(value, value) if labels and isinstance(value, str) else value
 
 
 def _shown(view, key: str, value):

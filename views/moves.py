@@ -31,6 +31,7 @@ STATUS_LABELS = {
     "open": _l("open"),
     "completed": _l("completed"),
     "cancelled": _l("cancelled"),
+    "registering": _l("being registered"),
     "active": _l("active"),
     "ended": _l("ended"),
     "done": _l("done"),
@@ -286,6 +287,7 @@ class TransferDeskView(SecurePageView):
             lease=lease,
             form=form,
             cards_out=leases.cards_out(db.session, lease),
+            missing=leases.intake_missing(lease) if lease.status == "registering" else [],
             status_label=status_label,
         )
 

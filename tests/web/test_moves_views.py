@@ -130,7 +130,7 @@ def test_seller_must_be_current_owner(app, client, login_as, unit_id):
 def test_lease_end_page_refuses_while_cards_are_out(app, client, login_as, unit_id):
     with app.app_context():
         tenant = Tenant(name="赵六")
-        lease = Lease(unit_id=unit_id, tenant=tenant, starts_on=date(2023, 1, 1))
+        lease = Lease(unit_id=unit_id, tenant=tenant, starts_on=date(2023, 1, 1), status="active")
         db.session.add(lease)
         db.session.flush()
         db.session.add(
