@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -91,3 +91,45 @@ def withdraw(
         record_id=consent.subject_id,
     )
     return consent
+
+
+# --- a withdrawal takes effect ------------------------------------------------------------------
+def withdrawn_condition(model, subject_type: str):
+    """SQL: the record's consent was withdrawn and no basis stands any more (at least one
+    consent row, every one withdrawn). Such a record leaves exports, prints and marketing
+    follow-up; what the contract or the law still needs goes on."""
+    withdrawn = exists().where(
+        ConsentRecord.subject_type == subject_type,
+        ConsentRecord.subject_id == model.id,
+        ConsentRecord.withdrawn_at.is_not(None),
+    )
+    standing = exists().where(
+        ConsentRecord.subject_type == subject_type,
+        ConsentRecord.subject_id == model.id,
+        ConsentRecord.withdrawn_at.is_(None),
+    )
+    return and_(withdrawn, ~standing)
+
+
+def withdrawn_ids(session: Session, model, subject_type: str, ids) -> set[int]:
+    """Those of ``ids`` whose consent is withdrawn (one query for a page of rows)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(model.id).where(model.id.in_(ids), withdrawn_condition(model, subject_type))
+        )
+    )
+
+
+def is_withdrawn(session: Session, model, subject_type: str, subject_id: int) -> bool:
+    return subject_id in withdrawn_ids(session, model, subject_type, [subject_id])
+
+
+WITHDRAWN_LABEL = _l("consent withdrawn")
+WITHDRAWN_EXPLAINED = _l(
+    "The customer withdrew their consent: this record is left out of exports, prints and "
+    "marketing follow-up. Only what the contract or the law still needs goes on (a customer's "
+    "own request, a signed contract)."
+)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from models.people import User
 from models.prospects import Prospect, Visit
 from services.clock import OFFICE_TZ, office_today  # noqa: F401  (re-exported for callers)
+from services.consent import withdrawn_condition
 
 #: The first follow-up is due from this many days after the first visit...
 FIRST_DUE_FROM_DAYS = 3
@@ -66,7 +67,12 @@ def status_on(today: date, due_from: date, due_by: date) -> str | None:
 
 def _open_cards(user: User, consultant_id: int | None) -> Select:
     """Cards still being worked: not signed, not scouts; a consultant sees only their own."""
-    query = select(Prospect).where(Prospect.progress != "signed", Prospect.is_scout.is_(False))
+    query = select(Prospect).where(
+        Prospect.progress != "signed",
+        Prospect.is_scout.is_(False),
+        # No marketing contact is scheduled for a customer who withdrew their consent.
+        ~withdrawn_condition(Prospect, "prospect"),
+    )
     if user.has_role("clerk"):
         query = query.where(Prospect.consultant_id == user.id)
     elif consultant_id:

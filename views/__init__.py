@@ -67,6 +67,8 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals.update(
         mask_value=masking.mask,
         page_opened_at=concurrency.page_opened_at,
+        consent_withdrawn_label=consents.WITHDRAWN_LABEL,
+        consent_withdrawn_explained=consents.WITHDRAWN_EXPLAINED,
         consent_basis_label=lambda code: str(consents.BASIS_LABELS.get(code, code)),
         history_event_label=gating.history_event_label,
         request_status_label=approvals.request_status_label,

@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import Unicode, and_, cast, false, literal, or_
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
@@ -236,6 +237,10 @@ class SecureModelView(ModelView):
         rows = query.options(*(selectinload(relation) for relation in after)).all()
         if has_request_context():
             g.audit_ids = [row.id for row in rows]
+            if self.consent_bases:
+                g.withdrawn_ids = consents.withdrawn_ids(
+                    db.session, self.model, self.access_key, g.audit_ids
+                )
         return count, rows
 
     def after_page_relations(self, query) -> list:
@@ -553,7 +558,19 @@ class SecureModelView(ModelView):
 
     @pass_context
     def get_list_value(self, context, model, name):
-        return masking.mask(name, super().get_list_value(context, model, name))
+        value = masking.mask(name, super().get_list_value(context, model, name))
+        if name == "name" and model.id in g.get("withdrawn_ids", ()):
+            # Marked wherever the record is listed: its consent no longer stands.
+            return Markup(
+                '{} <span class="badge badge-secondary consent-withdrawn">{}</span>'
+            ).format(value, consents.WITHDRAWN_LABEL)
+        return value
+
+    def consent_withdrawn(self, model) -> bool:
+        """Whether the record's consent was withdrawn (shown on its details page)."""
+        return bool(self.consent_bases) and consents.is_withdrawn(
+            db.session, self.model, self.access_key, model.id
+        )
 
     @pass_context
     def get_detail_value(self, context, model, name):

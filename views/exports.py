@@ -26,6 +26,7 @@ from sqlalchemy.orm import defer, joinedload
 from werkzeug.utils import secure_filename
 
 from models.types import EncryptedString
+from services import consent as consents
 from services import masking
 
 #: Rows loaded per batch.
@@ -45,6 +46,13 @@ def export_ids(view) -> list[int]:
         execute=False,
         page_size=view.export_max_rows,
     )
+    if view.consent_bases:
+        # A customer who withdrew their consent is not exported (PIPL; services/consent.py).
+        query = (
+            query.limit(None)
+            .filter(~consents.withdrawn_condition(view.model, view.access_key))
+            .limit(view.export_max_rows)
+        )
     return [row_id for (row_id,) in query.with_entities(view.model.id)]
 
 

@@ -8,8 +8,9 @@ access-log event (fail closed), phones and ID numbers masked as in the lists.
 
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +18,7 @@ from extensions import db
 from models.prospects import Prospect
 from models.transfers import Transfer
 from services import archive_register
+from services import consent as consents
 from services.followups import office_today
 from services.masking import mask_id_number, mask_phone
 from services.transfers import item_label
@@ -77,6 +79,10 @@ class PrintView(SecurePageView):
         prospect = db.session.get(Prospect, prospect_id, options=[selectinload(Prospect.visits)])
         if prospect is None:
             abort(404)
+        if consents.is_withdrawn(db.session, Prospect, "prospect", prospect.id):
+            # A customer who withdrew their consent is not printed (services/consent.py).
+            flash(_("The customer withdrew their consent: the card is not printed."), "error")
+            return redirect(url_for("prospect.details_view", id=prospect.id))
         front = [(label, _value(prospect, attr)) for label, attr in CARD_FRONT]
         page = self._render(
             "print/card.html",

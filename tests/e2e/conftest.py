@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -82,7 +81,7 @@ def context(browser: Browser, live_server: str, _travel) -> Iterator[BrowserCont
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     if _travel is not None:
-        context.clock.set_system_time(datetime.now(UTC))
+        context.clock.set_system_time(_travel)  # the test's instant (tests/conftest.py)
     # Offices may be offline: the pages must ask for nothing outside the panel.
     outside: list[str] = []
     context.on(

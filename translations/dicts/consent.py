@@ -18,4 +18,8 @@ CONSENT = {
     "Tell the customer the purpose and get their agreement (or name the contract) before saving their data.": "保存客户资料前，请告知用途并取得客户同意（或注明合同依据）。",
     "Purpose explained and agreed": "已告知用途并取得同意",
     "Purpose: %(purpose)s (privacy notice %(version)s)": "用途：%(purpose)s（隐私告知 %(version)s 版）",
+    # services/consent.py, views/printing.py: a withdrawal takes effect
+    "consent withdrawn": "已撤回同意",
+    "The customer withdrew their consent: this record is left out of exports, prints and marketing follow-up. Only what the contract or the law still needs goes on (a customer's own request, a signed contract).": "客户已撤回同意：该记录不再导出、打印，也不再安排营销回访。仅合同或法律仍需要的处理继续进行（客户本人的请求、已签订的合同）。",
+    "The customer withdrew their consent: the card is not printed.": "客户已撤回同意：不打印该温馨卡。",
 }
