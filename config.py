@@ -76,6 +76,9 @@ class DefaultConfig:
     #: reception's consultant (services/consultants.py). Clerks always may; the custodian,
     #: the admin and region managers never.
     SUPERVISOR_RECEIVES_CUSTOMERS = False
+    #: A paper file is due for its regular recheck this many days after its last one
+    #: (services/archive_recheck.py); twice a year unless the office sets otherwise.
+    ARCHIVE_RECHECK_DAYS = 180
     #: Prospects not contacted for this many days are listed for a call.
     STALE_CONTACT_DAYS = 30
     #: Version of the privacy notice customers are told, kept with each consent.

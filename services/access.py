@@ -84,6 +84,9 @@ PAGES: dict[str, frozenset[str]] = {
         f"archive_desk.{n}": frozenset({"custodian"})
         for n in ("index", "find", "file", "destroy", "approve", "refuse", "hand_out", "take_back")
     },
+    # the regular recheck of the paper files (views/archive_recheck.py)
+    "archive_recheck.index": frozenset({"custodian"}),
+    "archive_recheck.rechecked": frozenset({"custodian"}),
     "archive_lookup.index": frozenset({"clerk", "supervisor"}),
     "archive_copies.index": frozenset({"supervisor"}),
     "archive_copies.approve": frozenset({"supervisor"}),

@@ -109,10 +109,16 @@ class ConsultantDay:
 
 def day_cards_by_consultant(session: Session, day: date) -> list[ConsultantDay]:
     """Every active consultant (and anyone else who received a customer that day) with the
-    receptions entered for ``day`` and the count reported at the evening meeting."""
+    receptions entered for ``day`` (scouts not counted) and the count reported at the
+    evening meeting."""
     entered = (
         select(Visit.consultant_id.label("cid"), func.count().label("n"))
-        .where(Visit.visited_on == day, Visit.consultant_id.is_not(None))
+        .join(Prospect, Prospect.id == Visit.prospect_id)
+        .where(
+            Visit.visited_on == day,
+            Visit.consultant_id.is_not(None),
+            Prospect.is_scout.is_(False),
+        )
         .group_by(Visit.consultant_id)
         .subquery()
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import insert, select, update
@@ -23,8 +23,11 @@ class NotAllowed(PermissionError):
 class DayCards:
     consultant_id: int
     day: date
+    #: Receptions that count: scouts (踩盘) are left out of the day's figures.
     visits: list[Visit]
     reported: int | None
+    #: Receptions of cards flagged as a competitor's scout, shown apart and not counted.
+    scout_visits: list[Visit] = field(default_factory=list)
 
     @property
     def entered(self) -> int:
@@ -37,21 +40,22 @@ class DayCards:
 
 
 def day_cards(session: Session, consultant_id: int, day: date) -> DayCards:
-    """The receptions a consultant recorded for ``day`` and the count reported that evening."""
-    visits = list(
-        session.scalars(
-            select(Visit)
-            .join(Prospect, Prospect.id == Visit.prospect_id)
-            .where(Visit.consultant_id == consultant_id, Visit.visited_on == day)
-            .order_by(Visit.id)
-        )
-    )
+    """The receptions a consultant recorded for ``day`` (scouts apart, not counted) and the
+    count reported that evening."""
+    rows = session.execute(
+        select(Visit, Prospect.is_scout)
+        .join(Prospect, Prospect.id == Visit.prospect_id)
+        .where(Visit.consultant_id == consultant_id, Visit.visited_on == day)
+        .order_by(Visit.id)
+    ).all()
+    visits = [visit for visit, is_scout in rows if not is_scout]
+    scout_visits = [visit for visit, is_scout in rows if is_scout]
     reported = session.scalar(
         select(DayReport.reported_count).where(
             DayReport.consultant_id == consultant_id, DayReport.day == day
         )
     )
-    return DayCards(consultant_id, day, visits, reported)
+    return DayCards(consultant_id, day, visits, reported, scout_visits)
 
 
 def record_day_report(

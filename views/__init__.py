@@ -15,6 +15,7 @@ from views import admin as admin_area
 from views import (
     approvals,
     archive_desk,
+    archive_recheck,
     archives,
     audit,
     concurrency,
@@ -43,6 +44,7 @@ AREAS = (
     dealers,
     archives,
     archive_desk,
+    archive_recheck,
     approvals,
     subject_requests,
     admin_area,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +19,7 @@ from extensions import db
 from models.approvals import ChangeRequest
 from models.base import utcnow
 from models.people import User
-from services import access, approvals
+from services import access, approvals, scouts
 from services.approval_policy import POLICIES
 from views.base import SecurePageView
 from views.errors_util import deny
@@ -41,6 +41,26 @@ RECORD_TYPE_LABELS = {
 
 def record_type_label(code: str) -> str:
     return str(RECORD_TYPE_LABELS.get(code, code))
+
+
+def _value_label(column: str, value):
+    """A flag's value as words; nothing shows True/False."""
+    if not isinstance(value, bool):
+        return value
+    if column == scouts.FIELD:
+        return str(scouts.SCOUT_LABEL if value else scouts.NOT_SCOUT_LABEL)
+    return _("Yes") if value else _("No")
+
+
+def field_label(record_type: str, column: str) -> str:
+    """A changed column as its view labels it (``is_scout`` reads 同行踩盘), not its code."""
+    for admin in current_app.extensions.get("admin", []):
+        for view in admin._views:
+            if getattr(view, "endpoint", None) == record_type:
+                label = (getattr(view, "column_labels", None) or {}).get(column)
+                if label:
+                    return str(label)
+    return column
 
 
 class ApprovalsView(SecurePageView):
@@ -70,6 +90,7 @@ class ApprovalsView(SecurePageView):
             record_types=[(code, record_type_label(code)) for code in POLICIES],
             selected={"requester": requester, "type": record_type, "age": min_age},
             record_type_label=record_type_label,
+            field_label=field_label,
             now=utcnow(),
         )
 
@@ -81,6 +102,7 @@ class ApprovalsView(SecurePageView):
         rows = []
         for column, values in sorted((change.changes or {}).items()):
             current = getattr(record, column, None) if record is not None else None
+            current = _value_label(column, current)
             rows.append((column, values.get("old_label"), values.get("new_label"), current))
         return self.render(
             "admin/approvals/detail.html",
@@ -90,6 +112,7 @@ class ApprovalsView(SecurePageView):
             form=DecisionForm(),
             own=change.requested_by_id == current_user.id,
             record_type_label=record_type_label,
+            field_label=field_label,
             record_url=url_for(f"{change.record_type}.details_view", id=change.record_id),
         )
 
@@ -160,7 +183,10 @@ class MyRequestsView(SecurePageView):
             .limit(200)
         ).all()
         return self.render(
-            "admin/approvals/mine.html", mine=mine, record_type_label=record_type_label
+            "admin/approvals/mine.html",
+            mine=mine,
+            record_type_label=record_type_label,
+            field_label=field_label,
         )
 
 

@@ -3,13 +3,20 @@ linking to the page behind it (services/home_stats.py counts, views/home_charts.
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from extensions import db
-from services import access, access_alerts, dealer_deadlines, home_stats, weekly_count
+from services import (
+    access,
+    access_alerts,
+    archive_recheck,
+    dealer_deadlines,
+    home_stats,
+    weekly_count,
+)
 from services.followups import office_today
 from views.audit_context import log_in_own_transaction
 from views.daily import AckForm, rule_label
@@ -41,7 +48,11 @@ def _supervisor(user, today) -> dict:
 
 
 def _custodian(user, today) -> dict:
-    return {"desk": home_stats.desk_counts(db.session, today)}
+    desk = home_stats.desk_counts(db.session, today)
+    desk["recheck_due"] = archive_recheck.due_count(
+        db.session, today, int(current_app.config["ARCHIVE_RECHECK_DAYS"])
+    )
+    return {"desk": desk}
 
 
 def _region_manager(user, today) -> dict:

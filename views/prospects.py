@@ -20,6 +20,7 @@ from services.prospects import assign_default_consultant, number_visits
 from views.archives import paper_file_links
 from views.base import SecureModelView
 from views.formatters import child_table
+from views.scouts import ScoutFlagMixin, scout_detail
 
 GRADE_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
 PROGRESS_CHOICES = [
@@ -87,7 +88,7 @@ class VisitInline(InlineFormAdmin):
     form_overrides = {"consultant": ConsultantField}
 
 
-class ProspectView(SecureModelView):
+class ProspectView(ScoutFlagMixin, SecureModelView):
     access_key = "prospect"
     consent_bases = ("consent",)
     details_template = "admin/model/prospect_details.html"
@@ -194,6 +195,7 @@ class ProspectView(SecureModelView):
     column_default_sort = ("id", True)
     column_choices = {"grade": GRADE_CHOICES, "progress": PROGRESS_CHOICES}
     column_formatters_detail = {
+        "is_scout": scout_detail,
         "visits": child_table(
             "visits",
             [
@@ -204,7 +206,7 @@ class ProspectView(SecureModelView):
                 ("next_appointment_on", VISIT_LABELS["next_appointment_on"]),
                 ("consultant", VISIT_LABELS["consultant"]),
             ],
-        )
+        ),
     }
 
     form_columns = (

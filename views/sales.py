@@ -133,7 +133,7 @@ class DayCardsView(SecurePageView):
         cards = None
         if consultant_id:
             cards = sales_records.day_cards(db.session, consultant_id, day)
-            _log_list([v.prospect_id for v in cards.visits])
+            _log_list([v.prospect_id for v in (*cards.visits, *cards.scout_visits)])
         form = DayReportForm(
             formdata=None,
             consultant=consultant_id,

@@ -45,6 +45,8 @@ MODEL_ENDPOINTS = {
     "ask_anonymise_view": ("POST", access.CREATE, {}),
     "approve_anonymise_view": ("POST", access.CREATE, {}),
     "answer_view": ("POST", access.CREATE, {"answer_note": "x"}),
+    # proposing a card as a competitor's scout (views/scouts.py): part of working the card
+    "propose_scout_view": ("POST", access.EDIT, {"reason": "x"}),
 }
 
 
@@ -76,6 +78,7 @@ def _url_for(rule, view_key, function):
         "ask_anonymise_view": "?id=1",
         "approve_anonymise_view": "?id=1",
         "answer_view": "?id=1",
+        "propose_scout_view": "?id=1",
     }.get(function, "")
     return path + query
 
@@ -163,6 +166,8 @@ PAGE_CALLS = {
     "archive_copies.approve": ("POST", "/admin/archive-copies/1/approve", {}),
     "archive_copies.refuse": ("POST", "/admin/archive-copies/1/refuse", {"reason": "x"}),
     "archive_register.index": ("GET", "/admin/archive-register/", None),
+    "archive_recheck.index": ("GET", "/admin/archive-recheck/", None),
+    "archive_recheck.rechecked": ("POST", "/admin/archive-recheck/999999/rechecked", {}),
     "archive_register.export": ("GET", "/admin/archive-register/export.xlsx", None),
     # the retention review: nothing is past retention, batch 1 does not exist
     "retention.index": ("GET", "/admin/retention/", None),

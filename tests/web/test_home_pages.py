@@ -194,8 +194,15 @@ def test_custodian_home_counts(app, client, login_as):
         _lookup(s, files[6], clerk.id, "returned")
         s.commit()
     html = client.get("/admin/").get_data(as_text=True)
-    assert counts(html) == {"to-decide": 2, "to-hand-out": 1, "out-now": 1, "overdue": 1}
-    assert set(_links(html).values()) == {"/admin/archive-desk/"}
+    # The seven files were never checked: all are due for their recheck.
+    assert counts(html) == {
+        "to-decide": 2,
+        "to-hand-out": 1,
+        "out-now": 1,
+        "overdue": 1,
+        "recheck-due": 7,
+    }
+    assert set(_links(html).values()) == {"/admin/archive-desk/", "/admin/archive-recheck/"}
 
 
 def test_region_manager_home_shows_only_their_region(app, client, login_as):

@@ -505,6 +505,7 @@ READ_ONLY_ENDPOINTS = {
     "archive_desk.index",
     "archive_lookup.index",  # GET shows the request form; POST files the request
     "archive_register.index",
+    "archive_recheck.index",
     "day_cards.index",
     "dealer_deadlines.index",
     "followups.index",
