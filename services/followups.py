@@ -85,12 +85,18 @@ def first_followups(
 ) -> list[FollowUp]:
     """Cards whose only reception is the first visit and whose first follow-up is due soon,
     due or overdue. Cards older than ``stale_days`` belong to the "not contacted" list."""
-    visits = select(func.count(Visit.id)).where(Visit.prospect_id == Prospect.id).scalar_subquery()
+    # A second reception on the day of the first is still the first visit: the first
+    # follow-up stays due until a contact on a later day.
+    later = (
+        select(func.count(Visit.id))
+        .where(Visit.prospect_id == Prospect.id, Visit.visited_on > Prospect.first_visit_on)
+        .scalar_subquery()
+    )
     earliest = today - timedelta(days=max(stale_days, FIRST_DUE_BY_DAYS + 1))
     latest = today - timedelta(days=FIRST_DUE_FROM_DAYS - SOON_DAYS)
     query = (
         _open_cards(user, consultant_id)
-        .where(Prospect.first_visit_on.between(earliest, latest), visits <= 1)
+        .where(Prospect.first_visit_on.between(earliest, latest), later == 0)
         .order_by(Prospect.first_visit_on, Prospect.id)
         .limit(MAX_ROWS)
     )

@@ -7,6 +7,17 @@ from models.prospects import Prospect
 from services.consultants import default_consultant
 
 
+class NoFirstReception(Exception):
+    """A new card without its first reception: the policy asks even a short reception to
+    record what was learned, and the follow-up list starts from the first visit."""
+
+
+def require_first_reception(prospect: Prospect) -> None:
+    """Raise NoFirstReception unless the new card carries a dated reception."""
+    if not any(visit.visited_on for visit in prospect.visits):
+        raise NoFirstReception()
+
+
 def assign_default_consultant(prospect: Prospect, user: User | None) -> None:
     """A card a consultant enters is theirs unless they name another consultant
     (services/consultants.py says who receives customers)."""

@@ -16,7 +16,12 @@ from forms.validators import DateInRange, Landline, MainlandMobile
 from models.archives import ArchiveFile
 from models.prospects import Prospect, Visit
 from services.consultants import NoConsultant, assign_reception_consultants
-from services.prospects import assign_default_consultant, number_visits
+from services.prospects import (
+    NoFirstReception,
+    assign_default_consultant,
+    number_visits,
+    require_first_reception,
+)
 from views.archives import paper_file_links
 from views.base import SecureModelView
 from views.formatters import child_table
@@ -266,11 +271,21 @@ class ProspectView(ScoutFlagMixin, SecureModelView):
     def on_model_change(self, form, model, is_created):
         user = current_user._get_current_object()
         if is_created:
+            require_first_reception(model)
             assign_default_consultant(model, user)
         assign_reception_consultants(model, user)
         number_visits(model)
 
     def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, NoFirstReception):
+            flash(
+                _(
+                    "A new card needs its first reception: add it below with its date and "
+                    "what was learned. Nothing was saved."
+                ),
+                "error",
+            )
+            return True
         if isinstance(exc, NoConsultant):
             flash(
                 _(

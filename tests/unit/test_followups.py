@@ -75,6 +75,15 @@ def test_a_card_with_a_second_reception_is_no_longer_due_for_its_first(ctx):
     assert _statuses(ctx, clerk, first + timedelta(days=4)) == {}
 
 
+def test_a_second_reception_on_the_first_day_is_not_the_first_follow_up(ctx):
+    clerk = make_user(ctx, "clerk")
+    first = date(2026, 5, 4)
+    card = make_prospect(ctx, consultant=clerk, first_visit_on=first)
+    make_visit(ctx, card, visited_on=first)
+    make_visit(ctx, card, visited_on=first, summary="当天下午又来看样板间。")
+    assert _statuses(ctx, clerk, first + timedelta(days=3)) == {card.id: ("due", "first")}
+
+
 def test_later_followups_follow_the_latest_appointment(ctx):
     clerk = make_user(ctx, "clerk")
     first = date(2026, 5, 4)

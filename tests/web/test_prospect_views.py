@@ -220,3 +220,17 @@ def test_ajax_update_is_refused_without_edit_right(app, client, login_as):
     )
     assert response.status_code == 403
     assert _one(app, id=prospect_id).grade == "B"
+
+
+def test_a_new_card_without_its_first_reception_is_refused_and_keeps_the_typing(
+    app, client, login_as
+):
+    login_as("clerk")
+    data = _form(app, name="无接待")
+    del data["visits-0-visited_on"], data["visits-0-summary"]
+    response = client.post("/admin/prospect/new/", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "新温馨卡须录入首次接待" in page
+    assert 'value="无接待"' in page
+    assert _one(app, name="无接待") is None

@@ -73,4 +73,6 @@ ZH = {
     "Total": "合计",
     "Taken %(at)s UTC by %(who)s.": "由 %(who)s 于 %(at)s（UTC）保存。",
     "the scheduler": "定时任务",
+    # views/prospects.py: a new card needs its first reception
+    "A new card needs its first reception: add it below with its date and what was learned. Nothing was saved.": "新温馨卡须录入首次接待：请在下方填写接待日期和本次了解到的情况。未保存任何内容。",
 }
