@@ -122,11 +122,12 @@ STANDARD_LISTS: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
         "家庭月收入",
         "Household monthly income",
         [
-            ("lt5000", "5000元以下", "Under 5,000 yuan"),
-            ("5000_10000", "5000–10000元", "5,000–10,000 yuan"),
-            ("10000_20000", "10000–20000元", "10,000–20,000 yuan"),
-            ("20000_30000", "20000–30000元", "20,000–30,000 yuan"),
-            ("gt30000", "30000元以上", "Over 30,000 yuan"),
+            # The policy's own bands (客户资料管理制度); migration l7e1c0de26c3 moved old cards.
+            ("lt3w", "3万以下", "Under 30,000 yuan"),
+            ("3w_5w", "3–5万", "30,000–50,000 yuan"),
+            ("5w_10w", "5–10万", "50,000–100,000 yuan"),
+            ("10w_20w", "10–20万", "100,000–200,000 yuan"),
+            ("gt20w", "20万以上", "Over 200,000 yuan"),
         ],
     ),
     (

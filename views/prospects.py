@@ -185,6 +185,11 @@ class ProspectView(ScoutFlagMixin, SecureModelView):
         FilterEqual(Prospect.progress, _l("Progress"), options=PROGRESS_CHOICES),
         reference_filter(Prospect.source_id, "source_channel", _l("Source")),
         reference_filter(Prospect.project_id, "project", _l("Intended project")),
+        # The policy's classifications: by customer type, by need, by intended district.
+        reference_filter(Prospect.customer_type_id, "customer_type", _l("Customer type")),
+        reference_filter(Prospect.need_id, "need", _l("Need")),
+        reference_filter(Prospect.district_id, "district", _l("Intended district")),
+        reference_filter(Prospect.income_band_id, "income_band", _l("Household income")),
         DateBetweenFilter(Prospect.first_visit_on, _l("First visit")),
         DateBetweenFilter(Prospect.created_at, _l("Created at")),
         consultant_filter(Prospect.consultant_id, _l("Consultant")),

@@ -75,4 +75,5 @@ ZH = {
     "the scheduler": "定时任务",
     # views/prospects.py: a new card needs its first reception
     "A new card needs its first reception: add it below with its date and what was learned. Nothing was saved.": "新温馨卡须录入首次接待：请在下方填写接待日期和本次了解到的情况。未保存任何内容。",
+    "Household income": "家庭收入",
 }
