@@ -62,11 +62,16 @@ def _region_manager(user, today) -> dict:
         log_in_own_transaction(
             "list", fail_closed=True, record_type="dealer", record_ids=[r.dealer_id for r in rows]
         )
+    files = dealer_deadlines.missing_files(db.session, user, today)
     return {
         "dealer_rows": rows[:20],
         "deadlines": {
             "due": sum(r.status == "due" for r in rows),
             "late": sum(r.status == "late" for r in rows),
+            # counts only: the names are on the deadlines page
+            "files_due": len(files),
+            "files_late": sum(r.status == "late" for r in files),
+            "directory_gaps": len(dealer_deadlines.directory_gaps(db.session, user)),
         },
     }
 

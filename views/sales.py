@@ -237,14 +237,22 @@ class WeeklyCountView(SecurePageView):
 class DealerDeadlinesView(SecurePageView):
     @expose("/")
     def index(self):
-        today = followups.office_today()
-        rows = dealer_deadlines.missing_cards(db.session, _user(), today)
+        today, user = followups.office_today(), _user()
+        rows = dealer_deadlines.missing_cards(db.session, user, today)
+        files = dealer_deadlines.missing_files(db.session, user, today)
+        gaps = dealer_deadlines.directory_gaps(db.session, user)
+        shown = [r.dealer_id for r in rows] + [r.dealer_id for r in files + gaps]
+        if shown:
+            # dealer names are the region's customer data: their look is logged
+            log_in_own_transaction("list", fail_closed=True, record_type="dealer", record_ids=shown)
         return self.render(
             "admin/sales/dealer_deadlines.html",
             rows=rows,
+            files=files,
+            gaps=gaps,
             today=today,
             status_labels=STATUS_LABELS,
-            any_uncertain=any(r.uncertain for r in rows),
+            any_uncertain=any(r.uncertain for r in rows + files),
         )
 
 

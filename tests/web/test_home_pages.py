@@ -226,7 +226,13 @@ def test_region_manager_home_shows_only_their_region(app, client, login_as):
         s.add(DealerDataCard(dealer_id=done.id, filled_on=today))
         s.commit()
     html = client.get("/admin/").get_data(as_text=True)
-    assert counts(html) == {"dealers-due": 1, "dealers-late": 2}
+    # Signed dealers only here: no potential-dealer file or directory entry is open.
+    assert counts(html) == {
+        "dealers-due": 1,
+        "dealers-late": 2,
+        "dealer-files-due": 0,
+        "directory-gaps": 0,
+    }
     assert "东一" in html and "西一" not in html
     with app.app_context():
         assert db.session.query(AccessEvent).filter_by(user_id=manager_id, action="list").count()

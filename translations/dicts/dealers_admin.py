@@ -82,4 +82,16 @@ ZH = {
     "The code of an existing item cannot change: retire it and add a new one.": "已有选项的代码不能修改：请停用该选项并新增一个。",
     "This list already has an item with this code.": "该列表中已有使用此代码的选项。",
     "Another list already has this code.": "已有其他列表使用此代码。",
+    # services/dealer_deadlines.py: potential-dealer files and the directory
+    "Visited dealers waiting for their potential-dealer file": "已拜访、待建立潜在经销商档案的批发客户",
+    "A wholesale customer visited but not signed gets a potential-dealer file right after the visit: by the next working day.": "已拜访但未合作的批发客户，应于拜访后立即填写“潜在经销商档案”：最迟在下一个工作日。",
+    "Every visited dealer has its potential-dealer file.": "所有已拜访的批发客户均已建立潜在经销商档案。",
+    "Important dealers of the directory still to visit or file": "潜在经销商名录中尚未拜访或未建档的重要客户",
+    "Visited": "已拜访",
+    "First visited on": "首次拜访日期",
+    "Not yet": "尚未拜访",
+    "Missing": "缺少",
+    "Every important dealer of the directory was visited and has its file.": "名录中的重要客户均已拜访并建档。",
+    "Potential-dealer files to write": "待填写的潜在经销商档案",
+    "Important dealers to visit or file": "待拜访或建档的重要客户",
 }
