@@ -20,6 +20,19 @@ def test_no_list_filter_reads_an_account_column(app):
                 assert table != "users" or view.endpoint == "user", (view.endpoint, str(column))
 
 
+def _card_filter_index(app, column: str) -> int:
+    """The position of the card list's filter on ``column``, as its URL argument names it."""
+    view = next(
+        v for v in app.extensions["admin"][0]._views if getattr(v, "access_key", "") == "prospect"
+    )
+    with app.test_request_context():
+        return next(
+            i
+            for i, flt in enumerate(view._filters)
+            if str(getattr(flt, "column", "")) == f"Prospect.{column}"
+        )
+
+
 def test_the_consultant_filter_lists_one_consultants_cards(app, client, login_as):
     with app.app_context():
         mine = make_user(db.session, "clerk", full_name="顾问甲")
@@ -29,15 +42,7 @@ def test_the_consultant_filter_lists_one_consultants_cards(app, client, login_as
         db.session.commit()
         mine_id = mine.id
     login_as("supervisor")
-    view = next(
-        v for v in app.extensions["admin"][0]._views if getattr(v, "access_key", "") == "prospect"
-    )
-    with app.test_request_context():
-        index = next(
-            i
-            for i, flt in enumerate(view._filters)
-            if str(getattr(flt, "column", "")) == "Prospect.consultant_id"
-        )
+    index = _card_filter_index(app, "consultant_id")
     page = client.get(f"/admin/prospect/?flt0_{index}={mine_id}").get_data(as_text=True)
     assert "甲的客户" in page and "乙的客户" not in page
 
@@ -63,14 +68,6 @@ def test_cards_are_classified_as_the_policy_asks(
         )
         db.session.commit()
     login_as("supervisor")
-    view = next(
-        v for v in app.extensions["admin"][0]._views if getattr(v, "access_key", "") == "prospect"
-    )
-    with app.test_request_context():
-        index = next(
-            i
-            for i, flt in enumerate(view._filters)
-            if str(getattr(flt, "column", "")) == f"Prospect.{column}"
-        )
+    index = _card_filter_index(app, column)
     page = client.get(f"/admin/prospect/?flt0_{index}={wanted_id}").get_data(as_text=True)
     assert "要找的客户" in page and "别的客户" not in page
