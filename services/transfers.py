@@ -21,7 +21,7 @@ from models.people import User
 from models.property import Owner, Ownership, ParkingSpace, ResidentCard, Unit, VehicleCard
 from models.reference import ReferenceItem, ReferenceList
 from models.transfers import Transfer, TransferItem
-from services import audit
+from services import audit, consent
 
 #: Items built one per card of the unit.
 CARD_ITEMS = {"resident_card_returned", "vehicle_card_returned"}
@@ -293,9 +293,27 @@ def cancel(session: Session, user: User, transfer: Transfer, reason: str) -> Tra
     return transfer
 
 
-def new_buyer(session: Session, name: str, mobile: str | None = None) -> Owner:
-    """A buyer who is not yet an owner in the records."""
+def new_buyer(
+    session: Session,
+    user: User,
+    name: str,
+    mobile: str | None = None,
+    *,
+    purpose: str,
+    policy_version: str,
+) -> Owner:
+    """A buyer who is not yet an owner in the records, stored with the basis their data is
+    kept on (the purchase contract, PIPL), like an owner entered on the owner form."""
     buyer = Owner(name=name.strip()[:50], mobile=(mobile or "").strip() or None)
     session.add(buyer)
     session.flush()
+    consent.record(
+        session,
+        user,
+        subject_type="owner",
+        subject_id=buyer.id,
+        basis="contract",
+        purpose=purpose,
+        policy_version=policy_version,
+    )
     return buyer

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -242,7 +242,12 @@ class TransferDeskView(SecurePageView):
                 buyer = db.session.get(Owner, form.buyer_id.data)
             elif (form.buyer_name.data or "").strip():
                 buyer = transfers.new_buyer(
-                    db.session, form.buyer_name.data, form.buyer_mobile.data
+                    db.session,
+                    current_user._get_current_object(),
+                    form.buyer_name.data,
+                    form.buyer_mobile.data,
+                    purpose=current_app.config["PRIVACY_PURPOSE"],
+                    policy_version=current_app.config["PRIVACY_POLICY_VERSION"],
                 )
             if buyer is None:
                 flash(str(_l("Choose an existing owner or enter a new buyer.")), "error")

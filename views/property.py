@@ -266,6 +266,8 @@ class HouseholdMemberView(PropertyView):
 
 class TenantView(PropertyView):
     access_key = "tenant"
+    # A tenant's data is kept on the lease contract, or on the tenant's own consent (PIPL).
+    consent_bases = ("contract", "consent")
     eager = (selectinload(Tenant.leases).joinedload(Lease.unit).joinedload(Unit.project),)
     column_list = ("name", "mobile", "created_at")
     column_details_list = ("name", "mobile", "id_number", "notes", "leases", "created_at")

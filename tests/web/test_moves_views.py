@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models.approvals import ChangeRequest
+from models.privacy import ConsentRecord
 from models.property import HouseholdMember, Lease, Owner, ResidentCard, Tenant, Unit
 from models.transfers import Transfer, TransferItem
 from tests.factories import ref_item
@@ -45,6 +46,14 @@ def test_clerk_works_a_transfer_through_to_the_timeline(app, client, login_as, u
     assert response.status_code == 302
     with app.app_context():
         transfer_id = db.session.scalar(select(Transfer.id))
+        buyer_id = db.session.get(Transfer, transfer_id).buyer_id
+        # The new buyer is stored with the basis their data is kept on: the contract.
+        bases = db.session.scalars(
+            select(ConsentRecord.basis).where(
+                ConsentRecord.subject_type == "owner", ConsentRecord.subject_id == buyer_id
+            )
+        ).all()
+        assert bases == ["contract"]
     item_ids = _items(app, transfer_id)
     assert len(item_ids) == 15  # 12 fixed items, one per card (2), parking
 

@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select
 from stdnum.cn import ric
 
 from extensions import db
+from models.privacy import ConsentRecord
 from models.property import (
     HouseholdMember,
     Lease,
@@ -499,7 +500,16 @@ def test_household_member_screen_creates_and_searches(app, client, login_as):
 def test_tenant_create_search_and_bad_id(app, client, login_as):
     login_as("clerk")
     data = {"name": "黄租户", "mobile": "13300001111", "id_number": valid_id(), "notes": ""}
+    # A tenant is stored with the basis the data is kept on, like an owner.
+    refused = client.post("/admin/tenant/new/", data=data)
+    assert refused.status_code == 200 and _count(app, Tenant) == 0
+    data.update(consent_basis="contract", consent_given="y")
     assert client.post("/admin/tenant/new/", data=data).status_code == 302
+    with app.app_context():
+        (basis,) = db.session.scalars(
+            select(ConsentRecord.basis).where(ConsentRecord.subject_type == "tenant")
+        ).all()
+        assert basis == "contract"
     page = client.get("/admin/tenant/?search=13300001111").get_data(as_text=True)
     assert "黄租户" in page
     response = client.post("/admin/tenant/new/", data={**data, "id_number": bad_id()})
