@@ -567,10 +567,16 @@ class SecureModelView(ModelView):
         return value
 
     def consent_withdrawn(self, model) -> bool:
-        """Whether the record's consent was withdrawn (shown on its details page)."""
-        return bool(self.consent_bases) and consents.is_withdrawn(
-            db.session, self.model, self.access_key, model.id
-        )
+        """Whether the record's consent was withdrawn (shown on its details page). The page
+        asks twice (the banner, the print button): one query per request."""
+        if not self.consent_bases:
+            return False
+        known = g.setdefault("consent_withdrawn", {})
+        if model.id not in known:
+            known[model.id] = consents.is_withdrawn(
+                db.session, self.model, self.access_key, model.id
+            )
+        return known[model.id]
 
     @pass_context
     def get_detail_value(self, context, model, name):
