@@ -15,16 +15,16 @@ from sqlalchemy.exc import OperationalError
 
 import models  # noqa: F401  (registers every table)
 from config import DefaultConfig
-from extensions import babel, csrf, db, login_manager, migrate
-from models.base import set_actor_provider
-from services import audit, keyfile, name_search  # noqa: F401  (name_search: its ORM events)
-from services.crypto import (
+from core.crypto import (
     BLIND_INDEX_SETTING,
     CURRENT_SETTING,
     KEYS_SETTING,
     CryptoConfigError,
     init_crypto,
 )
+from extensions import babel, csrf, db, login_manager, migrate
+from models.base import set_actor_provider
+from services import audit, keyfile, name_search  # noqa: F401  (name_search: its ORM events)
 from services.key_checks import verify_database_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent

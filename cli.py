@@ -93,13 +93,14 @@ crypto_group = AppGroup("crypto", help="Encryption keys of the personal data.")
 def crypto_rotate_command(batch_size: int):
     """Re-encrypt every value not under ENCRYPTION_CURRENT_KEY. Commits batch by batch, so
     an interrupted run is resumed by running it again."""
+    from core import crypto
     from models.types import encrypted_columns
-    from services import crypto
+    from services.key_rotation import rotate
 
     def progress(binding: str, done: int) -> None:
         click.echo(f"  {binding}: {done} re-encrypted so far")
 
-    results = crypto.rotate(
+    results = rotate(
         db.session, encrypted_columns(db.metadata), batch_size, progress=progress
     )
     total = sum(r.reencrypted for r in results.values())
@@ -117,8 +118,8 @@ def crypto_rotate_command(batch_size: int):
 @click.argument("key_id")
 def crypto_retire_key_command(key_id: str):
     """Forget KEY_ID once no value is sealed with it; then remove it from ENCRYPTION_KEYS."""
+    from core import crypto
     from models.types import encrypted_columns
-    from services import crypto
     from services.key_checks import retire_key
 
     try:

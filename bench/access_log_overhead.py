@@ -26,8 +26,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 import views.base  # noqa: E402
 from app import create_app  # noqa: E402
 from bench.run import PASSWORD, seed  # noqa: E402
+from core.crypto import generate_instance_keys  # noqa: E402
 from extensions import db  # noqa: E402
-from services.crypto import generate_instance_keys  # noqa: E402
 
 PAGES = ("/admin/prospect/", "/admin/prospect/?search=ww")
 

@@ -23,11 +23,11 @@ def one_size(rows: int) -> None:
     import flask_migrate
 
     from app import create_app
+    from core.crypto import generate_instance_keys
     from extensions import db
     from models.people import User
     from services import importer
     from services.accounts import create_user
-    from services.crypto import generate_instance_keys
     from tests.importing import HEADERS, write_xlsx
 
     folder = Path(tempfile.mkdtemp())

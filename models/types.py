@@ -23,8 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
-from services import crypto
-from services.crypto import ID_NUMBER, NORMALISERS, PHONE, blind_index, normalise
+from core import crypto
+from core.crypto import ID_NUMBER, NORMALISERS, PHONE, blind_index, normalise
 
 __all__ = [
     "ID_NUMBER",

@@ -24,6 +24,7 @@ from models.dealers import Dealer, DealerDataCard
 from models.people import User
 from models.property import HouseholdMember, Owner, Tenant
 from models.prospects import Prospect
+from services import household_history
 from services.approval_policy import may_approve
 
 #: Record types that can carry change requests, by their view key.
@@ -40,9 +41,7 @@ RECORD_MODELS = {
 def _after_apply(session: Session, request: ChangeRequest, record) -> None:
     """Follow-up writes some record types need once an approved change is applied."""
     if request.record_type == "household_member":
-        from services import household  # household files requests here: import late
-
-        household.after_approved_change(session, request, record)
+        household_history.after_approved_change(session, request, record)
 
 
 class ApprovalError(Exception):

@@ -19,10 +19,11 @@ from functools import cache
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from core import crypto
 from models.base import utcnow
 from models.name_search import NameToken
 from models.prospects import Prospect, Visit
-from services import crypto, name_search
+from services import name_search
 from services.demo_data import (
     GIVEN,
     GRADE_WEIGHTS,

@@ -13,7 +13,7 @@ from models.moves import HouseholdChange
 from models.people import User
 from models.property import HouseholdMember, Unit
 from models.reference import ReferenceItem, ReferenceList
-from services import approvals, audit
+from services import approvals, audit, household_history
 from services.approval_policy import gated_fields
 
 
@@ -149,32 +149,11 @@ def remove_member(
         )
     member.left_on = effective_on
     member.change_reason = reason
-    change = _removal(member, reason, effective_on, user.id)
+    change = household_history.removal(member, reason, effective_on, user.id)
     session.add(change)
     session.flush()
     _log(session, user, "household_remove", member)
     return change
-
-
-def _removal(member: HouseholdMember, reason, effective_on: date, by_id: int) -> HouseholdChange:
-    return HouseholdChange(
-        unit_id=member.unit_id,
-        member=member,
-        member_name=member.name,
-        kind="removed",
-        reason=reason,
-        effective_on=effective_on,
-        recorded_by_id=by_id,
-        created_by_id=by_id,
-    )
-
-
-def after_approved_change(session: Session, request, member: HouseholdMember) -> None:
-    """An approved request that ends a membership writes the household change the desk
-    would have written, recorded by the requester, so the unit's timeline stays whole."""
-    left = (request.changes or {}).get("left_on")
-    if left and left.get("old") is None and member.left_on is not None:
-        session.add(_removal(member, member.change_reason, member.left_on, request.requested_by_id))
 
 
 def members_on(session: Session, unit_id: int, on: date) -> list[HouseholdMember]:

@@ -27,13 +27,14 @@ from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from core import crypto
 from forms.validators import LANDLINE_RE, is_mobile, normalise_phone
 from models.people import User
 from models.property import Owner
 from models.prospects import GRADES, Prospect
 from models.reference import ReferenceItem, ReferenceList
 from models.types import blind_index_of, blind_indexes_for
-from services import audit, consultants, crypto, name_search
+from services import audit, consultants, name_search
 
 #: Rows inserted (and logged) per statement.
 CHUNK = 1000

@@ -14,8 +14,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.crypto import PHONE, CryptoConfigError, DecryptionError, Keyring
 from models.key_checks import EncryptionKeyCheck
-from services.crypto import PHONE, CryptoConfigError, DecryptionError, Keyring
 
 #: What the data-key rows seal and the blind-index row hashes. Not secret.
 _KNOWN_TEXT = "panel key check"

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from services.crypto import generate_instance_keys
+from core.crypto import generate_instance_keys
 
 FILE_NAME = "encryption_keys.json"
 

@@ -329,13 +329,3 @@ def register(admin, db) -> None:
             category=category,
         )
     )
-    from views.archive_register import LookupRegisterView
-
-    admin.add_view(
-        LookupRegisterView(
-            name=_l("Lookup register"),
-            endpoint="archive_register",
-            url="/admin/archive-register",
-            category=category,
-        )
-    )

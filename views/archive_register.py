@@ -107,3 +107,15 @@ class LookupRegisterView(_DeskPage):
             as_attachment=True,
             download_name="lookup-register.xlsx",
         )
+
+
+def register(admin, db) -> None:
+    # After the desk's own pages (views/__init__.py AREAS order), last in the archives menu.
+    admin.add_view(
+        LookupRegisterView(
+            name=_l("Lookup register"),
+            endpoint="archive_register",
+            url="/admin/archive-register",
+            category=_l("Archives"),
+        )
+    )

@@ -42,12 +42,12 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import False_
 
+from core.crypto import ID_NUMBER, PHONE
 from extensions import db
 from models.types import EncryptedJSON, EncryptedString, is_encrypted
 from services import access, approvals, audit, masking, name_search
 from services import consent as consents
 from services.approval_policy import deletion_is_gated, policy_for
-from services.crypto import ID_NUMBER, PHONE
 from views import concurrency, encrypted_fields, exports, gating
 from views.audit_context import current_actor, log_in_own_transaction
 from views.capped_count import COUNT_CAP, CappedCountQuery, cap_for

@@ -18,8 +18,8 @@ from flask_admin.model.form import converts
 from sqlalchemy import Unicode, cast, or_
 from wtforms import fields
 
+from core.crypto import ID_NUMBER, PHONE, normalise
 from models.types import blind_index_of, blind_match, is_encrypted
-from services.crypto import ID_NUMBER, PHONE, normalise
 
 #: Longest term an as-you-type select searches with.
 AJAX_TERM_MAX = 50

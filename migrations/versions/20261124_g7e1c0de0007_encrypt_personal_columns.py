@@ -17,7 +17,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from services import crypto
+from core import crypto
 
 # revision identifiers, used by Alembic.
 revision = "g7e1c0de0007"

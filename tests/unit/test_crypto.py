@@ -1,4 +1,4 @@
-"""Encryption at rest and blind indexes: services/crypto.py and models/types.py.
+"""Encryption at rest and blind indexes: core/crypto.py and models/types.py.
 
 The model tests use throwaway models on their own DeclarativeBase, on in-memory SQLite and,
 when TEST_DATABASE_URL names PostgreSQL, on uniquely named tables there (dropped after).
@@ -32,6 +32,20 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, StringField
 
+from core import crypto
+from core.crypto import (
+    BLIND_INDEX_SETTING,
+    CURRENT_SETTING,
+    ID_NUMBER,
+    KEYS_SETTING,
+    PHONE,
+    CryptoConfigError,
+    DecryptionError,
+    Keyring,
+    generate_instance_keys,
+    generate_key,
+    init_crypto,
+)
 from models.types import (
     EncryptedComparisonError,
     EncryptedString,
@@ -41,22 +55,7 @@ from models.types import (
     encrypted_columns,
     keep_blind_index,
 )
-from services import crypto
-from services.crypto import (
-    BLIND_INDEX_SETTING,
-    CURRENT_SETTING,
-    ID_NUMBER,
-    KEYS_SETTING,
-    PHONE,
-    ColumnRotation,
-    CryptoConfigError,
-    DecryptionError,
-    Keyring,
-    generate_instance_keys,
-    generate_key,
-    init_crypto,
-    rotate,
-)
+from services.key_rotation import ColumnRotation, rotate
 
 PROSPECT_AAD = b"prospects.mobile"
 OWNER_AAD = b"owners.mobile"

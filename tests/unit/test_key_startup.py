@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Text, select, type_coerce
 
 from app import create_app
+from core import crypto
 from extensions import db
 from models.key_checks import EncryptionKeyCheck
 from models.prospects import Prospect
-from services import crypto
 from tests.factories import make_prospect
 from tests.keys import TEST_KEYS
 

@@ -67,9 +67,9 @@ def test_upgrade_from_empty_matches_models_and_downgrades(scratch_url):
 def test_encryption_migration_seals_existing_values_and_builds_indexes(scratch_url):
     from sqlalchemy import Text, type_coerce
 
+    from core.crypto import ID_NUMBER, PHONE
     from models.property import Owner
     from models.types import blind_match
-    from services.crypto import ID_NUMBER, PHONE
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "migrations", **TEST_KEYS}
