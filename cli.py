@@ -44,7 +44,7 @@ def create_user_command(name: str, role: str, password: str | None, full_name: s
 @click.option("--if-empty", is_flag=True, help="Do nothing when accounts already exist.")
 def seed_demo_command(prospect_count: int, if_empty: bool):
     """Fill an empty database with a realistic demo office."""
-    from services.demo_data import DemoDataError, seed_demo
+    from demo.seed import DemoDataError, seed_demo
 
     try:
         result = seed_demo(

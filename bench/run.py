@@ -47,6 +47,8 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from app import create_app  # noqa: E402
 from core import crypto  # noqa: E402
 from core.crypto import generate_instance_keys  # noqa: E402
+from demo.prospects import _insert_columns  # noqa: E402
+from demo.seed import seed_demo  # noqa: E402
 from extensions import db  # noqa: E402
 from models.approvals import ChangeRequest  # noqa: E402
 from models.audit import AccessChainHead, AccessEvent  # noqa: E402
@@ -55,8 +57,6 @@ from models.prospects import Prospect  # noqa: E402
 from models.reference import ReferenceItem, ReferenceList  # noqa: E402
 from services import audit, name_search  # noqa: E402
 from services.accounts import create_user  # noqa: E402
-from services.demo_data import seed_demo  # noqa: E402
-from services.demo_prospects import _insert_columns  # noqa: E402
 from views.encrypted_fields import PanelModelConverter  # noqa: E402
 
 PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

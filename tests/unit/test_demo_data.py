@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 from stdnum.cn import ric, uscc
 
+from demo.seed import DEMO_ACCOUNTS, DemoDataError, seed_demo
 from extensions import db
 from forms.property import PLATE_RE
 from forms.validators import is_mobile
@@ -33,7 +34,6 @@ from models.reference import ReferenceItem, ReferenceList
 from models.transfers import Transfer, TransferItem
 from services.access import ROLES
 from services.accounts import authenticate
-from services.demo_data import DEMO_ACCOUNTS, DemoDataError, seed_demo
 from services.standard_data import install_standard_data
 from tests.conftest import _wipe
 from tests.factories import make_prospect, make_visit

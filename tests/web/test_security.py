@@ -21,10 +21,10 @@ from flask_babel import gettext as babel_gettext
 from sqlalchemy import event
 
 import views.auth
+from demo.seed import seed_demo
 from extensions import db, limiter
 from models.people import User
 from services import access, login_guard
-from services.demo_data import seed_demo
 from tests.factories import PASSWORD, make_prospect, make_user
 from tests.factories import login_as as factory_login_as
 from tests.keys import TEST_KEYS

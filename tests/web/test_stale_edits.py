@@ -16,13 +16,13 @@ from flask_login import login_user
 from sqlalchemy import select
 
 import views  # noqa: F401  (imports every area's views, so all are found below)
+from demo.seed import seed_demo
 from extensions import db
 from models.approvals import ChangeRequest
 from models.reference import ReferenceItem, ReferenceList
 from services import access
 from services.approval_policy import gated_fields
 from services.clock import office_today
-from services.demo_data import seed_demo
 from tests.factories import PASSWORD, make_user
 from tests.html_forms import read_form
 from views.base import SecureModelView

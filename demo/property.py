@@ -1,6 +1,6 @@
 """Demo owners, units and what hangs off a unit: ownerships with their history, household
 members, resident smart cards, vehicle IC cards and parking spaces. Tenants, leases and
-transfers follow in demo_tenancy, dealers in demo_dealers.
+transfers follow in demo.tenancy; the people, homes and office it builds are demo.common's.
 
 Everything is drawn from the rng handed in, so the same seed gives the same office.
 """
@@ -8,15 +8,23 @@ Everything is drawn from the rng handed in, so the same seed gives the same offi
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
-from models.base import utcnow
-from models.people import User
+from demo import tenancy
+from demo.common import (
+    Home,
+    Office,
+    birth_date,
+    licence_plate,
+    person,
+    random_mobile,
+    random_name,
+    resident_id,
+)
 from models.property import (
     HouseholdMember,
     Owner,
@@ -27,36 +35,7 @@ from models.property import (
     VehicleCard,
 )
 from models.reference import ReferenceItem
-from services import demo_dealers
-from services.clock import office_today
-from services.demo_data import DemoDataError, random_mobile, random_name, reference_items
 
-#: Birth-place codes of resident ID numbers with the first birth year they are valid for:
-#: mostly the office's city (Shenzhen), then the places its buyers come from. People born
-#: before a district existed carry a city-level code.
-AREA_CODES = (
-    *(("440303", 1983), ("440304", 1983), ("440305", 1983), ("440306", 1992)) * 3,
-    *(("440307", 1992), ("440300", 0)) * 3,
-    ("440106", 1985),
-    ("441900", 1988),
-    ("430102", 1983),
-    ("420106", 1983),
-    ("360102", 1983),
-    ("510107", 1990),
-    ("110105", 0),
-    ("310104", 0),
-    ("440100", 0),
-    ("440500", 0),
-    ("440600", 0),
-    ("440800", 0),
-    ("430100", 0),
-    ("420100", 0),
-    ("360100", 0),
-    ("510100", 0),
-)
-#: Plates: mostly the city's own (粤B), some from the province and further away.
-PLATE_PREFIXES = ("粤B",) * 8 + ("粤A", "粤S", "湘A", "赣A")
-PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # I and O are not used on plates
 #: project code: (buildings, entrances per building, top floor, flat areas m², delivery year)
 PROJECT_LAYOUT = {
     "cuihu": (("1栋", "2栋", "3栋", "5栋"), 2, 7, ("78.56", "89.20", "112.63"), 2012),
@@ -72,115 +51,9 @@ UNITS_LET = 19
 PARKING_LEVELS = (("B1", 60), ("B2", 40))
 
 
-@dataclass
-class Person:
-    name: str
-    mobile: str
-    id_number: str
-    born: date
-
-
-@dataclass
-class Home:
-    """A unit with its current owner and what the seeding gave them."""
-
-    unit: Unit
-    owner: Owner
-    owner_born: date
-    since: date
-    members: list[HouseholdMember] = field(default_factory=list)
-    resident_cards: list[ResidentCard] = field(default_factory=list)
-    vehicle_cards: list[VehicleCard] = field(default_factory=list)
-    parking: ParkingSpace | None = None
-    #: Let to a tenant: the owner lives elsewhere.
-    let: bool = False
-
-
-@dataclass
-class Office:
-    """What every area's seeding shares: the session, the rng, the day and the lists."""
-
-    session: Session
-    rng: random.Random
-    users: dict[str, User]
-    today: date = field(default_factory=office_today)
-    refs: dict[str, dict[str, ReferenceItem]] = field(default_factory=dict)
-    next_card: int = 0
-    plates: set[str] = field(default_factory=set)
-
-    def ref(self, list_code: str, code: str) -> ReferenceItem:
-        """The item ``code`` of the reference list ``list_code``."""
-        return self._list(list_code)[code]
-
-    def items(self, list_code: str) -> list[ReferenceItem]:
-        """The active items of a list, in the admin's order."""
-        return [item for item in self._list(list_code).values() if item.active]
-
-    def _list(self, list_code: str) -> dict[str, ReferenceItem]:
-        if list_code not in self.refs:
-            self.refs[list_code] = reference_items(self.session, list_code)
-        return self.refs[list_code]
-
-    def day_between(self, start: date, end: date) -> date:
-        return start + timedelta(days=self.rng.randrange(max(1, (end - start).days + 1)))
-
-    def moment_on(self, day: date) -> datetime:
-        """An office-hours moment of ``day`` as naive UTC, never in the future."""
-        local = datetime.combine(day, time(self.rng.randrange(9, 18), self.rng.randrange(60)))
-        return min(utcnow(), local - timedelta(hours=8))
-
-    def card_no(self, prefix: str) -> str:
-        self.next_card += 1
-        return f"{prefix}{self.next_card:07d}"
-
-    def clerk(self) -> User:
-        return self.users[self.rng.choice(("clerk1", "clerk2"))]
-
-
-def birth_date(rng: random.Random, first_year: int, last_year: int) -> date:
-    return date(rng.randint(first_year, last_year), rng.randint(1, 12), rng.randint(1, 28))
-
-
-def resident_id(rng: random.Random, born: date) -> str:
-    """A resident ID number that passes stdnum's checks: a birth-place code in use at the
-    birth, the birth date, a sequence number and the check character."""
-    area = rng.choice([code for code, since in AREA_CODES if since <= born.year])
-    body = f"{area}{born:%Y%m%d}{rng.randrange(1000):03d}"
-    # calc_check_digit reads the first 17 characters of an 18-character number.
-    number = body + ric.calc_check_digit(body + "0")
-    if not ric.is_valid(number):
-        raise DemoDataError(f"AREA_CODES: {area} is not valid for a birth in {born.year}")
-    return number
-
-
-def person(rng: random.Random, first_year: int, last_year: int) -> Person:
-    born = birth_date(rng, first_year, last_year)
-    return Person(random_name(rng), random_mobile(rng), resident_id(rng, born), born)
-
-
-def licence_plate(office: Office) -> str:
-    """A plate such as 粤B12345 (stored without the dot of 粤B·12345), unique in the office."""
-    rng = office.rng
-    while True:
-        prefix = rng.choice(PLATE_PREFIXES)
-        if rng.random() < 0.15:  # new-energy plates: D or F and five digits
-            plate = prefix + rng.choice("DF") + f"{rng.randrange(10**5):05d}"
-        else:
-            chars = [rng.choice("0123456789") for _ in range(5)]
-            if rng.random() < 0.5:
-                chars[rng.randrange(2)] = rng.choice(PLATE_LETTERS)
-            plate = prefix + "".join(chars)
-        if plate not in office.plates:
-            office.plates.add(plate)
-            return plate
-
-
-def seed(session: Session, rng: random.Random, *, users, regions, projects) -> None:
-    """Seed the non-prospect areas of the demo office (the archive files come after the
-    prospects, from demo_archives)."""
-    # Imported here: it builds on this module (Office, Home, person).
-    from services import demo_tenancy
-
+def seed(session: Session, rng: random.Random, *, users, projects) -> None:
+    """Seed units, owners, households, cards, parking, leases and transfers (the dealers
+    follow on the same rng, the archive files after the prospects: demo.seed)."""
     office = Office(session, rng, users)
     homes = seed_homes(office, projects)
     plan = rng.sample(homes, len(homes))
@@ -194,9 +67,8 @@ def seed(session: Session, rng: random.Random, *, users, regions, projects) -> N
         seed_cards(office, home)
     seed_parking(office, homes)
     session.flush()
-    demo_tenancy.seed_leases(office, let)
-    demo_tenancy.seed_transfers(office, for_sale)
-    demo_dealers.seed(session, rng, users=users, regions=regions)
+    tenancy.seed_leases(office, let)
+    tenancy.seed_transfers(office, for_sale)
 
 
 def seed_homes(office: Office, projects: dict[str, ReferenceItem]) -> list[Home]:

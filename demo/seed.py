@@ -2,8 +2,9 @@
 dealers, paper files and prospects (``flask --app app seed-demo [--prospects N]``).
 
 This module holds the accounts and the order of the areas; each area is seeded by its own
-module: demo_property (owners, units, households, cards, parking, leases, transfers),
-demo_dealers, demo_prospects (the bulk load), demo_archives. See docs/demo-data.md.
+module: demo.property (owners, units, households, cards, parking; leases and transfers through
+demo.tenancy), demo.dealers, demo.prospects (the bulk load), demo.archives. See
+docs/demo-data.md.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from config import DefaultConfig
+from demo import archives, dealers, prospects
+from demo import property as property_area
+from demo.common import DemoDataError
 from models.archives import ArchiveFile
 from models.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
 from models.people import User
+from models.privacy import ConsentRecord
 from models.property import (
     HouseholdMember,
     Lease,
@@ -36,33 +42,8 @@ from models.reference import ReferenceItem, ReferenceList
 from models.transfers import Transfer, TransferItem
 from services.accounts import create_user
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英建华文辉力志红玉兰海燕鹏飞宇浩然子涵欣怡梓轩思远婷雪梅晓东春生国庆"
-MOBILE_PREFIXES = (
-    "130",
-    "131",
-    "132",
-    "135",
-    "136",
-    "137",
-    "138",
-    "139",
-    "150",
-    "151",
-    "152",
-    "155",
-    "158",
-    "159",
-    "166",
-    "177",
-    "180",
-    "181",
-    "186",
-    "187",
-    "188",
-    "189",
-    "199",
-)
+__all__ = ["DEMO_ACCOUNTS", "DemoDataError", "DemoResult", "seed_demo"]
+
 REGIONS = [
     ("south", "华南区", "South"),
     ("east", "华东区", "East"),
@@ -84,15 +65,6 @@ DEMO_ACCOUNTS = [
     ("custodian1", "孙秀兰", "custodian", None),
     ("admin1", "刘建华", "admin", None),
 ]
-GRADE_WEIGHTS = (("A", 1), ("B", 3), ("C", 4), ("D", 2), (None, 1))
-PROGRESS_WEIGHTS = (("follow_up", 6), ("viewed", 3), ("signed", 1))
-OBSERVATIONS = (
-    "首次来访，关注学区和交通。",
-    "电话咨询，预算有限，想看小户型。",
-    "网络留言，询问开盘时间和优惠。",
-    "带父母看房，关心电梯和医院。",
-    "改善型需求，现住老小区，想换三房。",
-)
 #: (label, model) for the per-area counts of DemoResult.describe.
 AREA_COUNTS = (
     ("owners", Owner),
@@ -116,10 +88,6 @@ AREA_COUNTS = (
 )
 
 
-class DemoDataError(RuntimeError):
-    pass
-
-
 @dataclass
 class DemoResult:
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
@@ -135,22 +103,6 @@ class DemoResult:
             lines.append(f"demo accounts (also written to {self.accounts_file}):")
             lines += [f"  {name:<14} {role:<15} {pw}" for name, role, pw in self.accounts]
         return "\n".join(lines)
-
-
-def random_name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-
-
-def random_mobile(rng: random.Random) -> str:
-    return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-
-
-def reference_items(session: Session, list_code: str) -> dict[str, ReferenceItem]:
-    """The items of a reference list by item code; DemoDataError when the list is missing."""
-    ref_list = session.scalar(select(ReferenceList).where(ReferenceList.code == list_code))
-    if ref_list is None:
-        raise DemoDataError(f"reference list {list_code!r} is missing: run the migrations first")
-    return {item.code: item for item in ref_list.items}
 
 
 def _ensure_items(session: Session, code: str, entries) -> dict[str, ReferenceItem]:
@@ -182,9 +134,6 @@ def seed_demo(
         if skip_if_not_empty:
             return None
         raise DemoDataError("the database already holds accounts; demo data goes into an empty one")
-    # Imported here: the area modules import this one's helpers and constants.
-    from services import demo_archives, demo_property, demo_prospects
-
     rng = random.Random(seed)
     # One generator per area, split off first, so the office is the same for any N.
     property_rng, prospect_rng, archive_rng = (random.Random(rng.getrandbits(64)) for _ in range(3))
@@ -209,11 +158,12 @@ def seed_demo(
         users[username].superior = users["supervisor1"]
     session.flush()
 
-    demo_property.seed(session, property_rng, users=users, regions=regions, projects=projects)
-    prospect_ids = demo_prospects.bulk_prospects(
-        session, prospect_rng, prospect_count, users, projects
-    )
-    demo_archives.seed(session, archive_rng, users=users, prospect_ids=prospect_ids)
+    property_area.seed(session, property_rng, users=users, projects=projects)
+    # The dealers draw from the property generator where it stopped, as they always have,
+    # so the office stays the same for a given seed.
+    dealers.seed(session, property_rng, users=users, regions=regions)
+    prospect_ids = prospects.bulk_prospects(session, prospect_rng, prospect_count, users, projects)
+    archives.seed(session, archive_rng, users=users, prospect_ids=prospect_ids)
     _record_demo_consents(session)
     result.prospects = len(prospect_ids)
     result.counts = {
@@ -238,9 +188,6 @@ def _record_demo_consents(session: Session) -> None:
     """The basis each demo customer is kept on, as a real office would have recorded it:
     a card's consent when it was entered, by its consultant; an owner's contract. One
     INSERT ... SELECT each, so a million cards cost seconds."""
-    from config import DefaultConfig
-    from models.privacy import ConsentRecord
-
     purpose, version = DefaultConfig.PRIVACY_PURPOSE, DefaultConfig.PRIVACY_POLICY_VERSION
     if has_app_context():
         purpose = current_app.config.get("PRIVACY_PURPOSE", purpose)

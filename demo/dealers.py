@@ -15,10 +15,10 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 
+from demo.common import random_mobile, random_name
 from models.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
 from models.people import User
 from services.clock import office_today
-from services.demo_data import random_mobile, random_name
 from services.workdays import WorkdayCalendar
 
 #: region code: cities as (name, phone area code, registration area of licence numbers)

@@ -20,21 +20,21 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core import crypto
+from demo.common import GIVEN, MOBILE_PREFIXES, SURNAMES, DemoDataError, reference_items
 from models.base import utcnow
 from models.name_search import NameToken
 from models.prospects import Prospect, Visit
 from services import name_search
-from services.demo_data import (
-    GIVEN,
-    GRADE_WEIGHTS,
-    MOBILE_PREFIXES,
-    OBSERVATIONS,
-    PROGRESS_WEIGHTS,
-    SURNAMES,
-    DemoDataError,
-    reference_items,
-)
 
+GRADE_WEIGHTS = (("A", 1), ("B", 3), ("C", 4), ("D", 2), (None, 1))
+PROGRESS_WEIGHTS = (("follow_up", 6), ("viewed", 3), ("signed", 1))
+OBSERVATIONS = (
+    "首次来访，关注学区和交通。",
+    "电话咨询，预算有限，想看小户型。",
+    "网络留言，询问开盘时间和优惠。",
+    "带父母看房，关心电梯和医院。",
+    "改善型需求，现住老小区，想换三房。",
+)
 #: Rows generated and inserted per round; bounds memory, not speed.
 PROSPECT_CHUNK = 50_000
 #: Only the first cards get receptions: a million cards with visits would be another demo.

@@ -1,16 +1,16 @@
 """Demo tenants and leases, and property-right transfers with their checklists: open ones at
 every stage, one completed (the buyer moved in, the seller's record stays as history) and one
-cancelled. Works on the homes demo_property built.
+cancelled. Works on the homes demo.property built.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from demo.common import Home, Office, licence_plate, person
 from models.property import Lease, Owner, Ownership, ResidentCard, Tenant, VehicleCard
 from models.transfers import Transfer, TransferItem
 from services import leases
-from services.demo_property import Home, Office, licence_plate, person
 
 ACTIVE_LEASES = 15
 TENANT_NOTES = (None, None, None, "公司租赁，联系人为行政部。", "合租，两人。", "带一只小型犬。")
