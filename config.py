@@ -79,15 +79,18 @@ class DefaultConfig:
     #: A paper file is due for its regular recheck this many days after its last one
     #: (services/archive_recheck.py); twice a year unless the office sets otherwise.
     ARCHIVE_RECHECK_DAYS = 180
+    #: A customer's complaint is answered within this many working days of its receipt
+    #: (Chinese calendar; services/complaints.py). The policy says only "及时" (promptly):
+    #: one working week, so a complaint gets its answer by the same weekday of the next week.
+    COMPLAINT_ANSWER_WORKDAYS = 5
     #: Prospects not contacted for this many days are listed for a call.
     STALE_CONTACT_DAYS = 30
     #: Version of the privacy notice customers are told, kept with each consent.
     PRIVACY_POLICY_VERSION = "2026-01"
     #: The purpose told to a customer whose data the office keeps.
     PRIVACY_PURPOSE = "购房咨询、跟进服务及物业管理（客户资料仅用于本案场及物业服务）"
-    #: Days a record is kept after its last activity before the retention review lists it
-    #: for anonymisation (welcome cards: not signed, not contacted since).
-    RETENTION_DAYS = {"prospect": 3 * 365}
+    # Retention periods are the admin's setting in the database (retention_periods; the
+    # defaults are in services/retention_periods.py KINDS), not configuration.
     #: Rows a single export may hold.
     EXPORT_MAX_ROWS = 100_000
     #: Largest Excel file the import page accepts, and where uploads wait between steps

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from config import DefaultConfig
-from demo import archives, dealers, prospects
+from demo import archives, complaints, dealers, prospects
 from demo import property as property_area
 from demo.common import DemoDataError
 from models.archives import ArchiveFile
@@ -164,6 +164,7 @@ def seed_demo(
     dealers.seed(session, property_rng, users=users, regions=regions)
     prospect_ids = prospects.bulk_prospects(session, prospect_rng, prospect_count, users, projects)
     archives.seed(session, archive_rng, users=users, prospect_ids=prospect_ids)
+    complaints.seed(session, users=users)
     _record_demo_consents(session)
     result.prospects = len(prospect_ids)
     result.counts = {

@@ -9,6 +9,7 @@ from models import (  # noqa: F401  (imported for their tables)
     archives,
     audit,
     calendar,
+    complaints,
     daily,
     dealers,
     imports,
@@ -20,6 +21,7 @@ from models import (  # noqa: F401  (imported for their tables)
     property,
     prospects,
     reference,
+    retention,
     sales,
     transfers,
 )

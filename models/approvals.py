@@ -63,6 +63,11 @@ class ChangeRequest(Base):
     decided_at: Mapped[datetime | None]
     #: The approver's comment; required for a rejection.
     decision_comment: Mapped[str | None] = mapped_column(Text)
+    #: The customer's correction request this change carries out (services/corrections.py):
+    #: approving the change answers that request.
+    subject_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subject_requests.id", ondelete="SET NULL"), index=True
+    )
 
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])

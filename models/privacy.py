@@ -102,14 +102,23 @@ class SubjectRequest(Base):
         return f"#{self.id} {self.kind} {self.subject_type}:{self.subject_id}"
 
 
+#: The kinds of the retention review (services/retention_periods.KINDS).
+RETENTION_KINDS = ("prospect", "owner", "tenant", "dealer", "visit", "access_log")
+RETENTION_KINDS_SQL = ",".join(f"'{kind}'" for kind in RETENTION_KINDS)
+
+
 class RetentionBatch(Base):
-    """A bulk anonymisation of records past their retention period: asked by one person,
-    approved by another, then run; the ids it touched are in the access log."""
+    """A batch of records past their retention period (services/retention.py): asked by one
+    person, approved by another, then run; the ids it touched are in the access log."""
 
     __tablename__ = "retention_batches"
-    __table_args__ = (CheckConstraint("status IN ('pending','done','rejected')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','done','rejected')", name="status"),
+        CheckConstraint(f"record_type IN ({RETENTION_KINDS_SQL})", name="record_type"),
+    )
 
     id: Mapped[intpk]
+    #: The kind of records (services/retention_periods.KINDS).
     record_type: Mapped[str] = mapped_column(String(20))
     #: Records last active before this day are anonymised.
     cutoff_on: Mapped[date]
@@ -120,7 +129,7 @@ class RetentionBatch(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
-    #: Records anonymised by the run.
+    #: Records the run touched: persons anonymised, receptions cleared, log events deleted.
     anonymised: Mapped[int | None]
 
     requested_by = relationship("User", foreign_keys=[requested_by_id])

@@ -30,6 +30,9 @@ _TABLE: dict[str, tuple[str, str, str, str, str]] = {
     "prospect":              ("LDCE",  "LDCEXO",  "",        "LD",     "LD"),
     # customers' requests about their data (services/subject_requests.py)
     "subject_request":       ("LDC",   "LDC",     "",        "",       "LDC"),
+    # customers' complaints (services/complaints.py): clerks register and answer their own,
+    # supervisors assign, answer and close; the admin reads
+    "complaint":             ("LDC",   "LDCE",    "",        "",       "LD"),
     "visit":                 ("LDCE",  "LDCEXO",  "",        "",       "LD"),
     # dealers
     "dealer":                ("",      "LDO",     "LDCEO",   "",       "LD"),
@@ -68,10 +71,12 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
 _APPROVERS = frozenset({"supervisor", "admin"})
 PAGES: dict[str, frozenset[str]] = {
     "admin.index": frozenset(ROLES),
-    # the retention review: asked by one approver, approved by another
+    # the retention review: asked by one approver, approved by another; the admin sets the
+    # periods (views/retention.py)
     "retention.index": _APPROVERS,
     "retention.request": _APPROVERS,
     "retention.decide": _APPROVERS,
+    "retention.periods": frozenset({"admin"}),
     # the approvals queue: who decides change requests (services/approval_policy.py)
     "approvals.index": _APPROVERS,
     "approvals.detail": _APPROVERS,
@@ -120,6 +125,9 @@ PAGES: dict[str, frozenset[str]] = {
     "day_cards.report": frozenset({"supervisor"}),
     "weekly_count.index": frozenset({"supervisor"}),
     "weekly_count.snapshot": frozenset({"supervisor"}),
+    # customer analysis (views/analysis.py): counts of the office's cards, no person shown
+    "customer_analysis.index": frozenset({"supervisor", "admin"}),
+    "customer_analysis.export": frozenset({"supervisor", "admin"}),
     "dealer_deadlines.index": frozenset({"region_manager", "supervisor"}),
     "identity_checks.index": frozenset({"clerk", "supervisor"}),
     "identity_checks.record": frozenset({"clerk", "supervisor"}),

@@ -24,7 +24,7 @@ from models.dealers import Dealer, DealerDataCard
 from models.people import User
 from models.property import HouseholdMember, Owner, Tenant
 from models.prospects import Prospect
-from services import household_history
+from services import corrections, household_history
 from services.approval_policy import may_approve
 
 #: Record types that can carry change requests, by their view key.
@@ -42,6 +42,8 @@ def _after_apply(session: Session, request: ChangeRequest, record) -> None:
     """Follow-up writes some record types need once an approved change is applied."""
     if request.record_type == "household_member":
         household_history.after_approved_change(session, request, record)
+    # A change that carries out a customer's correction request answers it (same transaction).
+    corrections.applied(session, request)
 
 
 class ApprovalError(Exception):

@@ -14,14 +14,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, bindparam, cast, func, insert, literal, select, type_coerce, update
+from sqlalchemy import (
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from models.audit import AccessChainHead, AccessEvent
+from models.audit import SQLITE_TRIGGERS, AccessChainHead, AccessEvent
 from models.base import utcnow
 
 #: At most this many ids are listed on one event (a list page has at most 100 rows).
 MAX_IDS = 200
+#: The event the retention review writes after deleting old events: its record_id is the
+#: last deleted sequence number, which is how verify() knows the gap at the start is allowed.
+PURGE_ACTION = "log_purge"
 
 _key: bytes | None = None
 
@@ -179,6 +194,9 @@ def verify(session: Session, *, batch: int = 20_000) -> Verification:
     # One text per event, the fields joined by the database: fetching one string instead of
     # sixteen is most of what verifying costs after the HMAC itself.
     texts = _digest_texts(session)
+    # After a retention purge the chain starts at the first event kept, whose prev_hash is
+    # covered by its own HMAC; a purge event in the kept chain must name exactly that gap.
+    first_seq = session.scalar(select(func.min(AccessEvent.seq))) or 1
     joined = texts[0]
     for text_value in texts[1:]:
         joined = joined.concat(literal("\x1f")).concat(text_value)
@@ -191,7 +209,7 @@ def verify(session: Session, *, batch: int = 20_000) -> Verification:
     postgres = connection.dialect.name == "postgresql"
     # PostgreSQL: a server-side cursor streams the log instead of loading it whole.
     cursor = driver.cursor(name="audit_verify") if postgres else driver.cursor()
-    expected_seq, prev_hash, checked = 1, "", 0
+    expected_seq, prev_hash, checked = first_seq, "", 0
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(batch):
@@ -199,6 +217,8 @@ def verify(session: Session, *, batch: int = 20_000) -> Verification:
                 seq = row[0]
                 if seq != expected_seq:
                     return Verification(False, checked, expected_seq, "missing event")
+                if checked == 0 and first_seq > 1:
+                    prev_hash = row[2]
                 mac = keyed.copy()
                 mac.update(f"{prev_hash}\x1f{row[1]}".encode())
                 if row[2] != prev_hash or mac.hexdigest() != row[3]:
@@ -209,7 +229,49 @@ def verify(session: Session, *, batch: int = 20_000) -> Verification:
     head = session.get(AccessChainHead, 1)
     if head is None or head.seq != expected_seq - 1 or head.last_hash != prev_hash:
         return Verification(False, checked, expected_seq, "events missing at the end")
+    if first_seq > 1 and not _purge_vouches_for(session, first_seq - 1):
+        return Verification(False, checked, 1, "events missing at the start")
     return Verification(True, checked)
+
+
+def _purge_vouches_for(session: Session, last_deleted_seq: int) -> bool:
+    # Every kept event was just verified, so a matching purge event is genuine.
+    return (
+        session.scalar(
+            select(AccessEvent.seq)
+            .where(AccessEvent.action == PURGE_ACTION, AccessEvent.record_id == last_deleted_seq)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def delete_through(session: Session, last_seq: int) -> int:
+    """Delete events 1..``last_seq`` in the caller's transaction; the number deleted.
+
+    The only delete the log ever allows (the retention review, after a second person
+    approved). The append-only triggers are lifted for this statement alone: PostgreSQL's
+    trigger does not fire under ``session_replication_role = replica`` (SET LOCAL: the
+    transaction's own setting, so the database account needs the right to set it); SQLite
+    drops and recreates its trigger inside the transaction, which holds the write lock, so
+    no other connection ever sees the log without it, and a rollback restores it.
+    The caller then writes the PURGE_ACTION event that verify() needs.
+    """
+    connection = session.connection()
+    statement = delete(AccessEvent.__table__).where(AccessEvent.__table__.c.seq <= last_seq)
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        deleted = connection.execute(statement).rowcount
+        connection.execute(text("SET LOCAL session_replication_role = origin"))
+        return deleted
+    # A write first: the driver opens the transaction (and SQLite takes its write lock)
+    # only on DML, and the trigger must be dropped inside it.
+    connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq))
+    connection.execute(text("DROP TRIGGER access_events_no_delete"))
+    deleted = connection.execute(statement).rowcount
+    (recreate,) = [s for s in SQLITE_TRIGGERS if "access_events_no_delete" in s]
+    connection.execute(text(recreate))
+    return deleted
 
 
 def events_for_record(session: Session, record_type: str, record_id: int, limit: int = 50):

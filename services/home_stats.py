@@ -18,7 +18,7 @@ from models.people import Role, User
 from models.prospects import Prospect, Visit
 from models.reference import ReferenceList
 from models.sales import DayReport
-from services import access_alerts, consultants, dealer_deadlines, followups
+from services import access_alerts, complaints, consultants, dealer_deadlines, followups
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 #: Lookups still under way for their requester.
@@ -169,6 +169,14 @@ def deadline_counts(session: Session, user: User, today: date) -> dict[str, int]
         "due": sum(r.status == "due" for r in rows),
         "late": sum(r.status == "late" for r in rows),
     }
+
+
+def complaint_counts(session: Session, today: date, handler: User | None = None) -> dict[str, int]:
+    """Open and overdue complaints: the office's, or one handler's own (the overdue rule
+    lives in services/complaints.py, so the list behind the number agrees)."""
+    if handler is None:
+        return complaints.counts(session, today)
+    return complaints.handler_counts(session, handler, today)
 
 
 # --- custodian ----------------------------------------------------------------------------

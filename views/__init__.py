@@ -13,13 +13,16 @@ from services import consent as consents
 from services import masking
 from views import admin as admin_area
 from views import (
+    analysis,
     approvals,
     archive_desk,
     archive_recheck,
     archive_register,
     archives,
     audit,
+    complaints,
     concurrency,
+    corrections,
     daily,
     dealers,
     gating,
@@ -28,6 +31,7 @@ from views import (
     printing,
     property,
     prospects,
+    retention,
     sales,
     subject_requests,
     transfers,
@@ -38,6 +42,7 @@ from views.home import HomeView
 AREAS = (
     prospects,
     sales,
+    analysis,
     imports,
     property,
     transfers,
@@ -49,6 +54,8 @@ AREAS = (
     archive_recheck,
     approvals,
     subject_requests,
+    retention,
+    complaints,
     admin_area,
     audit,
     daily,
@@ -75,6 +82,7 @@ def init_admin(app: Flask) -> Admin:
         consent_withdrawn_explained=consents.WITHDRAWN_EXPLAINED,
         consent_basis_label=lambda code: str(consents.BASIS_LABELS.get(code, code)),
         history_event_label=gating.history_event_label,
+        correction_request=corrections.correcting,
         request_status_label=approvals.request_status_label,
     )
 

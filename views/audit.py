@@ -31,8 +31,37 @@ ACTION_LABELS = [
     ("denied", _l("refused")),
     ("not_found", _l("not found / out of scope")),
     ("print", _l("print")),
+    ("report", _l("report viewed")),
     ("alert", _l("unusual-access alert")),
     ("alert_ack", _l("alert acknowledged")),
+    # the retention review (services/retention.py)
+    ("retention_asked", _l("retention batch asked")),
+    ("retention_rejected", _l("retention batch rejected")),
+    ("retention_anonymise", _l("anonymised (retention)")),
+    ("retention_cleared", _l("observation notes cleared (retention)")),
+    ("log_purge", _l("old access-log events deleted")),
+    # customers' requests (services/subject_requests.py, services/corrections.py)
+    ("subject_request", _l("customer's request registered")),
+    ("subject_copy", _l("customer's copy given")),
+    ("subject_answered", _l("customer's request answered")),
+    ("subject_refused", _l("customer's request refused")),
+    ("anonymise_asked", _l("anonymisation asked")),
+    ("anonymise", _l("anonymised (customer's request)")),
+    # complaints (services/complaints.py)
+    ("complaint_registered", _l("complaint registered")),
+    ("complaint_assigned", _l("complaint handler assigned")),
+    ("complaint_answered", _l("complaint answered")),
+    ("complaint_closed", _l("complaint closed")),
+    # desks
+    ("household_add", _l("household member added")),
+    ("household_remove", _l("household member removed")),
+    ("transfer_open", _l("transfer opened")),
+    ("transfer_tick", _l("transfer item ticked")),
+    ("transfer_untick", _l("transfer item unticked")),
+    ("transfer_complete", _l("transfer completed")),
+    ("transfer_cancel", _l("transfer cancelled")),
+    ("import_check", _l("import checked")),
+    ("import", _l("import")),
 ]
 
 

@@ -758,11 +758,15 @@ class SecureModelView(ModelView):
 
 def _may_open(role: str | None, endpoint: str) -> bool:
     """Whether ``role`` may open ``endpoint``: a custom page of access.PAGES, or a model
-    view's list or details page by its rights."""
+    view's list, details or create page by its rights."""
     if endpoint in access.PAGES:
         return role in access.PAGES[endpoint]
     view, _dot, function = endpoint.partition(".")
-    needed = {"index_view": access.LIST, "details_view": access.DETAILS}.get(function)
+    needed = {
+        "index_view": access.LIST,
+        "details_view": access.DETAILS,
+        "create_view": access.CREATE,
+    }.get(function)
     return needed is not None and access.can(role, view, needed)
 
 

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from extensions import db
 from services import approvals
 from services.approval_policy import gated_fields
+from views import corrections
 
 REASON_FIELD = "approval_reason"
 
@@ -134,6 +135,8 @@ def gated_update(view, form, model) -> bool:
                 changes={c: _plain(changes[c]) for c in gated},
                 reason=reason,
             )
+        # An edit that carries out a customer's correction request (views/corrections.py).
+        corrections.after_edit(view, model, request, changed=bool(changes))
         session.commit()
     except approvals.DuplicatePending as exc:
         session.rollback()

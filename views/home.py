@@ -19,13 +19,19 @@ from services import (
 )
 from services.followups import office_today
 from views.audit_context import log_in_own_transaction
+from views.complaints import list_url as complaint_list_url
 from views.daily import AckForm, rule_label
 from views.home_charts import day_cards_svg
 from views.sales_chart import trend_svg
 
 
 def _clerk(user, today) -> dict:
-    return {"clerk": home_stats.clerk_home(db.session, user, today)}
+    return {
+        "clerk": home_stats.clerk_home(db.session, user, today),
+        # complaints this clerk handles, linked to the list filtered to them
+        "my_complaints": home_stats.complaint_counts(db.session, today, handler=user),
+        "my_complaints_url": complaint_list_url(handler=user.id, status="open"),
+    }
 
 
 def _supervisor(user, today) -> dict:
@@ -44,6 +50,11 @@ def _supervisor(user, today) -> dict:
         if points
         else None,
         "deadlines": home_stats.deadline_counts(db.session, user, today),
+        "complaints": home_stats.complaint_counts(db.session, today),
+        "complaint_urls": {
+            "open": complaint_list_url(status="open"),
+            "overdue": complaint_list_url(overdue="1"),
+        },
     }
 
 

@@ -45,6 +45,7 @@ from views.archives import paper_file_links
 from views.base import SecureModelView
 from views.formatters import child_table
 from views.labels import COMMON_LABELS
+from views.request_links import register_request_link
 
 L = PROPERTY_LABELS
 # Ajax selects: what a clerk types to find the record.
@@ -97,7 +98,10 @@ class OwnerView(PropertyView):
     consent_bases = ("contract", "consent")
 
     def related_links(self, model):
-        return paper_file_links(ArchiveFile.owner_id, model.id)
+        return [
+            *paper_file_links(ArchiveFile.owner_id, model.id),
+            register_request_link("owner", model.id),
+        ]
 
     eager = (selectinload(Owner.ownerships).joinedload(Ownership.unit).joinedload(Unit.project),)
     column_list = ("name", "mobile", "landline", "current_units", "created_at")
@@ -268,6 +272,10 @@ class TenantView(PropertyView):
     access_key = "tenant"
     # A tenant's data is kept on the lease contract, or on the tenant's own consent (PIPL).
     consent_bases = ("contract", "consent")
+
+    def related_links(self, model):
+        return [register_request_link("tenant", model.id)]
+
     eager = (selectinload(Tenant.leases).joinedload(Lease.unit).joinedload(Unit.project),)
     column_list = ("name", "mobile", "created_at")
     column_details_list = ("name", "mobile", "id_number", "notes", "leases", "created_at")

@@ -25,6 +25,7 @@ from services.prospects import (
 from views.archives import paper_file_links
 from views.base import SecureModelView
 from views.formatters import child_table
+from views.request_links import register_request_link
 from views.scouts import ScoutFlagMixin, scout_detail
 
 GRADE_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
@@ -102,6 +103,7 @@ class ProspectView(ScoutFlagMixin, SecureModelView):
         return [
             (_l("Identity checks"), "identity_checks.index", {"prospect": model.id}),
             *paper_file_links(ArchiveFile.prospect_id, model.id),
+            register_request_link("prospect", model.id),
         ]
 
     column_list = (

@@ -1,9 +1,9 @@
-"""Customers' requests about their data (/admin/subject_request/) and the retention review
-(/admin/retention/). Rules: services/subject_requests.py."""
+"""Customers' requests about their data (/admin/subject_request/). Rules:
+services/subject_requests.py. The retention review is views/retention.py."""
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, request
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
@@ -11,17 +11,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import select
 from wtforms import fields
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from extensions import db
-from models.privacy import RetentionBatch, SubjectRequest
-from services import access
+from models.privacy import SubjectRequest
+from services import access, corrections, customer_copy
 from services import subject_requests as requests_service
 from services.clock import office_today
+from views import customer_copy as copy_document
+from views.approvals import field_label, request_status_label
 from views.audit_context import current_actor
-from views.base import SecureModelView, SecurePageView
+from views.base import SecureModelView
+from views.corrections import ARG as CORRECTION_ARG
+from views.customer_picker import CustomerPickerMixin, customer_label
 
 KIND_CHOICES = [
     ("copy", _l("A copy of their data")),
@@ -50,12 +53,14 @@ def _due(view, context, model, name):
 
 
 def _subject(view, context, model, name):
-    person = requests_service.subject_of(db.session, model.subject_type, model.subject_id)
-    label = dict(SUBJECT_CHOICES).get(model.subject_type, model.subject_type)
-    return f"{label} #{model.subject_id} {person.name if person else ''}"
+    # The customer as a person reads it (kind and name), never an internal record number.
+    return customer_label(db.session, model.subject_type, model.subject_id)
 
 
-class SubjectRequestView(SecureModelView):
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class SubjectRequestView(CustomerPickerMixin, SecureModelView):
     access_key = "subject_request"
     details_template = "admin/model/subject_request_details.html"
     can_export = False
@@ -99,21 +104,21 @@ class SubjectRequestView(SecureModelView):
         "answered_at": _l("Answered at"),
         "answer_note": _l("Answer"),
     }
-    form_columns = ("kind", "subject_type", "subject_id", "received_on", "note")
+    # The customer is found by name or phone (views/customer_picker.py), never typed as a
+    # record number; a customer's details page links here with the customer picked.
+    form_columns = ("kind", "customer", "received_on", "note")
     form_overrides = {
         "kind": fields.SelectField,
-        "subject_type": fields.SelectField,
         "note": fields.TextAreaField,
     }
     form_args = {
         "kind": {"choices": KIND_CHOICES, "validators": [DataRequired()]},
-        "subject_type": {"choices": SUBJECT_CHOICES, "validators": [DataRequired()]},
-        "subject_id": {"validators": [DataRequired(), NumberRange(min=1)]},
         "received_on": {"validators": [DataRequired()], "default": office_today},
         "note": {"validators": [Optional(), Length(max=2000)]},
     }
     extra_endpoint_rights = {
         "copy_view": access.DETAILS,
+        "print_copy_view": access.DETAILS,
         "ask_anonymise_view": access.CREATE,
         "approve_anonymise_view": access.CREATE,
         "answer_view": access.CREATE,
@@ -147,26 +152,73 @@ class SubjectRequestView(SecureModelView):
             flash(done_message, "info")
         return redirect(self.get_url(".details_view", id=item.id))
 
+    # --- the customer's copy (views/customer_copy.py, services/customer_copy.py) ---------
+    def _copy_document(self, item: SubjectRequest):
+        """The copy for a copy request that is open or answered (404 for any other), logged
+        in this request's transaction; None when the customer record is gone."""
+        if item.kind != "copy" or item.status not in ("open", "answered"):
+            abort(404)
+        try:
+            document = copy_document.build(db.session, item)
+        except copy_document.NoSuchCustomer:
+            flash(_("no such customer record"), "error")
+            return None
+        customer_copy.log_copy(db.session, current_actor(), item, path=request.path)
+        db.session.commit()
+        return document
+
     @expose("/copy/", methods=("POST",))
     def copy_view(self):
         item = self._request_or_404()
-        if item.kind != "copy":
-            abort(404)
-        try:
-            data = requests_service.copy_workbook(db.session, item, current_actor())
-            db.session.commit()
-        except requests_service.RequestError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+        document = self._copy_document(item)
+        if document is None:
             return redirect(self.get_url(".details_view", id=item.id))
         return Response(
-            data,
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            customer_copy.workbook(document),
+            mimetype=XLSX,
             headers={
                 "Content-Disposition": f"attachment;filename=request-{item.id}-copy.xlsx",
                 "Cache-Control": "no-store",
             },
         )
+
+    @expose("/copy/print/")
+    def print_copy_view(self):
+        """The same copy as an A4 page to print and hand over."""
+        item = self.get_one(request.args.get("id"))
+        if item is None:
+            abort(404)
+        document = self._copy_document(item)
+        if document is None:
+            return redirect(self.get_url(".details_view", id=item.id))
+        page = self.render(
+            "print/customer_copy.html",
+            document=document,
+            text=customer_copy.text,
+            printed_on=office_today(),
+        )
+        return Response(page, headers={"Cache-Control": "no-store"})
+
+    # --- a correction, through the approval of edits (services/corrections.py) -----------
+    def correction_panel(self, item: SubjectRequest) -> dict | None:
+        """For a correction request: the edit page that carries it out (for a role that
+        edits that kind of record), and the change requests filed for it so far."""
+        if item.kind != "correct":
+            return None
+        may_edit = access.can(current_user.role_code, item.subject_type, access.EDIT)
+        edit_url = None
+        if may_edit and item.status == "open":
+            edit_url = url_for(
+                f"{item.subject_type}.edit_view",
+                id=item.subject_id,
+                **{CORRECTION_ARG: item.id},
+            )
+        return {
+            "edit_url": edit_url,
+            "attempts": corrections.attempts(db.session, item),
+            "field_label": field_label,
+            "status_label": request_status_label,
+        }
 
     @expose("/ask-anonymise/", methods=("POST",))
     def ask_anonymise_view(self):
@@ -203,72 +255,8 @@ class SubjectRequestView(SecureModelView):
         )
 
 
-class RetentionView(SecurePageView):
-    """Records past their retention period, and the batches that anonymise them."""
-
-    @expose("/")
-    def index(self):
-        days = current_app.config["RETENTION_DAYS"]["prospect"]
-        cutoff = requests_service.cutoff_for(office_today(), days)
-        candidates = requests_service.retention_candidates(db.session, "prospect", cutoff)
-        count = db.session.scalar(select(db.func.count()).select_from(candidates.subquery()))
-        batches = db.session.scalars(
-            select(RetentionBatch).order_by(RetentionBatch.id.desc()).limit(20)
-        ).all()
-        return self.render(
-            "admin/retention.html", days=days, cutoff=cutoff, count=count, batches=batches
-        )
-
-    @expose("/request/", methods=("POST",))
-    def request(self):
-        if not FlaskForm().validate_on_submit():
-            abort(400)
-        days = current_app.config["RETENTION_DAYS"]["prospect"]
-        cutoff = requests_service.cutoff_for(office_today(), days)
-        try:
-            requests_service.request_batch(
-                db.session, current_user._get_current_object(), current_actor(), "prospect", cutoff
-            )
-            db.session.commit()
-        except requests_service.RequestError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("Anonymisation asked; another supervisor or admin must approve it."), "info")
-        return redirect(self.get_url(".index"))
-
-    @expose("/decide/<int:batch_id>/", methods=("POST",))
-    def decide(self, batch_id: int):
-        if not FlaskForm().validate_on_submit():
-            abort(400)
-        batch = db.session.get(RetentionBatch, batch_id) or abort(404)
-        approve = request.form.get("decision") == "approve"
-        try:
-            done = requests_service.decide_batch(
-                db.session, batch, current_user._get_current_object(), current_actor(), approve
-            )
-            db.session.commit()
-        except requests_service.RequestError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            if approve:
-                flash(_("%(count)s records anonymised.", count=done), "info")
-            else:
-                flash(_("The anonymisation was rejected."), "info")
-        return redirect(self.get_url(".index"))
-
-
 def register(admin, db_) -> None:
     category = _l("Privacy")
     admin.add_view(
         SubjectRequestView(SubjectRequest, db_, name=_l("Customers' requests"), category=category)
-    )
-    admin.add_view(
-        RetentionView(
-            name=_l("Retention review"),
-            endpoint="retention",
-            url="/admin/retention",
-            category=category,
-        )
     )

@@ -17,6 +17,15 @@ from tests.factories import make_prospect
 pytestmark = pytest.mark.e2e
 
 
+def _pick_customer(page: Page, name: str, prospect_id: int) -> None:
+    """The customer is found by name (views/customer_picker.py), never typed as a number."""
+    page.locator("#s2id_customer .select2-choice").click()
+    dropdown = page.locator("#select2-drop")
+    dropdown.locator("input.select2-input").fill(name)
+    dropdown.locator(".select2-result-label", has_text=name).first.click()
+    expect(page.locator("#customer")).to_have_value(f"prospect:{prospect_id}")
+
+
 def test_a_deletion_request_ends_with_the_customer_anonymised(
     app, page: Page, browser: Browser, live_server: str
 ):
@@ -29,8 +38,7 @@ def test_a_deletion_request_ends_with_the_customer_anonymised(
     sign_in(page, "dsr_clerk")
     page.goto("/admin/subject_request/new/")
     page.locator("#kind").select_option("delete")
-    page.locator("#subject_type").select_option("prospect")
-    page.locator("#subject_id").fill(str(prospect_id))
+    _pick_customer(page, "慕容雪", prospect_id)
     page.locator("#note").fill("客户来电要求删除个人信息")
     page.locator("form.admin-form input[type=submit]").first.click()
     expect(page.locator("table.model-list")).to_contain_text("慕容雪")

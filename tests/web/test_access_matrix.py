@@ -42,11 +42,16 @@ MODEL_ENDPOINTS = {
     "withdraw_consent_view": ("POST", access.EDIT, {"consent_id": "1", "note": "x"}),
     # customers' requests (no request 1 exists: allowed roles get a 404)
     "copy_view": ("POST", access.DETAILS, {}),
+    "print_copy_view": ("GET", access.DETAILS, None),
     "ask_anonymise_view": ("POST", access.CREATE, {}),
     "approve_anonymise_view": ("POST", access.CREATE, {}),
     "answer_view": ("POST", access.CREATE, {"answer_note": "x"}),
     # proposing a card as a competitor's scout (views/scouts.py): part of working the card
     "propose_scout_view": ("POST", access.EDIT, {"reason": "x"}),
+    # complaints' steps (views/complaints.py; no complaint 1 exists: allowed roles get a 404)
+    "complaint_assign_view": ("POST", access.EDIT, {"handler_id": "1", "version": "1"}),
+    "complaint_answer_view": ("POST", access.CREATE, {"answer": "x", "version": "1"}),
+    "complaint_close_view": ("POST", access.EDIT, {"improvement": "x", "version": "1"}),
 }
 
 
@@ -75,10 +80,14 @@ def _url_for(rule, view_key, function):
         "withdraw_consent_view": "?id=1",
         "ajax_lookup": "?name=x&query=a",
         "copy_view": "?id=1",
+        "print_copy_view": "?id=1",
         "ask_anonymise_view": "?id=1",
         "approve_anonymise_view": "?id=1",
         "answer_view": "?id=1",
         "propose_scout_view": "?id=1",
+        "complaint_assign_view": "?id=1",
+        "complaint_answer_view": "?id=1",
+        "complaint_close_view": "?id=1",
     }.get(function, "")
     return path + query
 
@@ -173,6 +182,7 @@ PAGE_CALLS = {
     "retention.index": ("GET", "/admin/retention/", None),
     "retention.request": ("POST", "/admin/retention/request/", {}),
     "retention.decide": ("POST", "/admin/retention/decide/1/", {"decision": "reject"}),
+    "retention.periods": ("GET", "/admin/retention/periods/", None),
     "transfer_desk.index": ("GET", "/admin/transfer-desk/", None),
     "transfer_desk.detail": ("GET", "/admin/transfer-desk/1/", None),
     "transfer_desk.tick": ("POST", "/admin/transfer-desk/1/items/1/tick", {"note": ""}),
@@ -201,6 +211,8 @@ PAGE_CALLS = {
     ),
     "weekly_count.index": ("GET", "/admin/sales/weekly/", None),
     "weekly_count.snapshot": ("POST", "/admin/sales/weekly/snapshot", {"week": "2026-03-14"}),
+    "customer_analysis.index": ("GET", "/admin/analysis/customers/", None),
+    "customer_analysis.export": ("GET", "/admin/analysis/customers/export.xlsx", None),
     "dealer_deadlines.index": ("GET", "/admin/sales/dealer-deadlines/", None),
     "identity_checks.index": ("GET", "/admin/sales/identity/?prospect=1", None),
     "imports.index": ("GET", "/admin/import/", None),

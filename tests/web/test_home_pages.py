@@ -126,6 +126,7 @@ def test_clerk_home_counts(app, client, login_as):
         "entered-cards": 3,
         "entered-receptions": 4,
         "entered-other": 1,
+        "my-complaints": 0,  # counted in tests/web/test_complaints.py
     }
     assert _links(html)["followups-due"] == "/admin/sales/followups/"
     assert _links(html)["pending-requests"] == "/admin/my-requests/"
@@ -168,6 +169,9 @@ def test_supervisor_home_counts_and_charts(app, client, login_as):
         "copies-waiting": 1,
         "dealers-due": 1,
         "dealers-late": 1,
+        # counted in tests/web/test_complaints.py
+        "complaints-open": 0,
+        "complaints-overdue": 0,
     }
     rows = dict(re.findall(r'<a href="[^"]+">([^<]+)</a></td>\s*<td class="entered">(\d+)', html))
     assert rows == {"安娜": "3", "博文": "1"}

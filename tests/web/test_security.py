@@ -497,6 +497,7 @@ READ_ONLY_ENDPOINTS = {
     "site.set_language",
     "approvals.index",
     "retention.index",
+    "retention.periods",  # GET shows the form; only a POST (validate_on_submit) saves
     "approvals.detail",
     "my_requests.index",
     "archive_copies.index",
@@ -526,6 +527,9 @@ READ_ONLY_ENDPOINTS = {
     "unit_timeline.index",
     "unit_timeline.unit",
     "weekly_count.index",
+    # the customer analysis and its XLSX: counts only, read
+    "customer_analysis.index",
+    "customer_analysis.export",
     # daily work: the spot-check pages, the alerts page and the print views only read
     "spot_checks.index",
     "spot_checks.week",
@@ -534,6 +538,8 @@ READ_ONLY_ENDPOINTS = {
     "print_view.card",
     "print_view.register",
     "print_view.transfer",
+    # a customer's copy as an A4 page: reads the record (and logs the copy given)
+    "subject_request.print_copy_view",
 }
 
 

@@ -110,3 +110,25 @@ ZH = {
     "Client address": "客户端地址",
     "%(what)s cannot be changed or removed from this form: open it on its own page, where the change goes for approval. Nothing was saved.": "不能在此表单中修改或删除%(what)s：请在其单独页面修改，修改将提交审批。未保存任何内容。",
 }
+
+ACTION_LABELS_ZH = {
+    "customer's request registered": "登记客户个人信息请求",
+    "customer's copy given": "向客户提供副本",
+    "customer's request answered": "答复客户请求",
+    "customer's request refused": "拒绝客户请求",
+    "anonymisation asked": "申请匿名化",
+    "anonymised (customer's request)": "匿名化（客户请求）",
+    "complaint registered": "登记投诉",
+    "complaint handler assigned": "指派投诉处理人",
+    "complaint answered": "答复投诉",
+    "complaint closed": "投诉结案",
+    "household member added": "增加家庭成员",
+    "household member removed": "减少家庭成员",
+    "transfer opened": "办理过户",
+    "transfer item ticked": "过户事项完成",
+    "transfer item unticked": "过户事项撤销",
+    "transfer completed": "过户完成",
+    "transfer cancelled": "过户取消",
+    "import checked": "导入检查",
+    "import": "导入",
+}

@@ -1,6 +1,9 @@
 """Chinese translations of the core strings, merged with translations/fill.py."""
 
 ZH = {
+    # list separators: Chinese enumerations use the ideographic comma, clauses the full-width semicolon
+    ", ": "、",
+    "; ": "；",
     "Username": "用户名",
     "Password": "密码",
     "Enter an 11-digit mainland mobile number, e.g. 13812345678.": "请输入11位中国大陆手机号码，例如 13812345678。",
