@@ -30,7 +30,7 @@ translations: $(VENV)/.installed
 
 # The instance's encryption keys, made once (never replaced: data sealed with them would be lost).
 keys: install
-	$(BIN)/python -m services.keyfile instance/encryption_keys.json
+	$(BIN)/python -m services.admin.keyfile instance/encryption_keys.json
 
 run: install keys
 	$(FLASK) db upgrade
@@ -47,6 +47,7 @@ system-deps:
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # Every test on SQLite, then again on PostgreSQL when one answers on 127.0.0.1:5432, each
 # spread over the cores (pytest-xdist; one database per worker); then the day-sensitive
@@ -57,6 +58,7 @@ PYTEST := $(BIN)/pytest -n $(TEST_WORKERS)
 
 test: install-test system-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(PYTEST)
 	@if $(BIN)/python -c "import psycopg2; psycopg2.connect('dbname=test user=postgres host=127.0.0.1 port=5432', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \

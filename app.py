@@ -24,8 +24,9 @@ from core.crypto import (
 )
 from extensions import babel, csrf, db, login_manager, migrate
 from models.base import set_actor_provider
-from services import audit, keyfile, name_search  # noqa: F401  (name_search: its ORM events)
-from services.key_checks import verify_database_keys
+from services.admin import keyfile
+from services.admin.key_checks import verify_database_keys
+from services.privacy import audit  # noqa: F401  (name_search: its ORM events)
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -66,13 +67,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 
-    from views.site import select_locale
+    from views.shared.site import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     set_actor_provider(_signed_in_user_id)
 
-    from views import auth, site
+    from views.admin import auth
+    from views.shared import site
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(site.bp)
@@ -81,13 +83,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_admin(app)
 
-    from views.audit_context import init_request_ids
-    from views.errors import register_error_pages
+    from views.shared.audit_context import init_request_ids
+    from views.shared.errors import register_error_pages
 
     init_request_ids(app)
     register_error_pages(app)
 
-    from views.security import init_security
+    from views.shared.security import init_security
 
     init_security(app)
 
@@ -126,7 +128,7 @@ def _signed_in_user_id() -> int | None:
 
 
 def _check_password_profile(app: Flask) -> None:
-    from services.accounts import HASH_PROFILES
+    from services.admin.accounts import HASH_PROFILES
 
     profile = app.config["PASSWORD_HASH_PROFILE"]
     if profile not in HASH_PROFILES:

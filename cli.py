@@ -8,9 +8,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from core import access
 from extensions import db
-from services import access
-from services.accounts import AccountError, create_user
+from services.admin.accounts import AccountError, create_user
 
 users = AppGroup("users", help="Manage personal accounts.")
 
@@ -70,7 +70,7 @@ def audit_verify_command():
     """Check the hash chain; report the first altered or missing event."""
     import time
 
-    from services import audit
+    from services.privacy import audit
 
     started = time.perf_counter()
     result = audit.verify(db.session)
@@ -95,7 +95,7 @@ def crypto_rotate_command(batch_size: int):
     an interrupted run is resumed by running it again."""
     from core import crypto
     from models.types import encrypted_columns
-    from services.key_rotation import rotate
+    from services.admin.key_rotation import rotate
 
     def progress(binding: str, done: int) -> None:
         click.echo(f"  {binding}: {done} re-encrypted so far")
@@ -120,7 +120,7 @@ def crypto_retire_key_command(key_id: str):
     """Forget KEY_ID once no value is sealed with it; then remove it from ENCRYPTION_KEYS."""
     from core import crypto
     from models.types import encrypted_columns
-    from services.key_checks import retire_key
+    from services.admin.key_checks import retire_key
 
     try:
         left = retire_key(db.session, crypto.get_keyring(), key_id, encrypted_columns(db.metadata))
@@ -139,7 +139,7 @@ archive_group = AppGroup("archive", help="The paper archive desk.")
 @archive_group.command("expire-unclaimed")
 def archive_expire_unclaimed_command():
     """Expire approved lookups nobody collected in time (safe to run again; run it daily)."""
-    from services import archive_desk
+    from services.archive import archive_desk
 
     count = archive_desk.expire_unclaimed(db.session)
     db.session.commit()
@@ -158,7 +158,7 @@ def backup_create_command(out: str | None):
 
     from flask import current_app
 
-    from services import backup
+    from services.admin import backup
 
     key = backup.backup_key(current_app.config, current_app.instance_path)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -183,7 +183,8 @@ def backup_restore_command(path: str, into: str):
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from services import audit, backup
+    from services.admin import backup
+    from services.privacy import audit
 
     key = backup.backup_key(current_app.config, current_app.instance_path)
     try:
@@ -211,9 +212,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(crypto_group)
-    from views.sales import register_cli as register_sales_cli  # noqa: PLC0415
+    from views.sales.sales import register_cli as register_sales_cli  # noqa: PLC0415
 
     register_sales_cli(app)
-    from views.daily import register_cli as register_daily_cli  # noqa: PLC0415
+    from views.sales.daily import register_cli as register_daily_cli  # noqa: PLC0415
 
     register_daily_cli(app)

@@ -35,7 +35,7 @@ class DefaultConfig:
     #: testing app may choose "CHEAPEST".
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # noqa: S105 (a profile name, not a secret)
 
-    # --- sign-in and sessions (views/security.py) ------------------------------------------
+    # --- sign-in and sessions (views/shared/security.py) ------------------------------------------
     #: A signed-in session ends after this many minutes without a request...
     SESSION_IDLE_MINUTES = 30
     #: ...and at the latest this many hours after sign-in, active or not.
@@ -60,10 +60,10 @@ class DefaultConfig:
     #: or every client shares the load balancer's address (and its sign-in budget).
     TRUSTED_PROXIES = 0
 
-    # --- security headers (views/security.py) ---------------------------------------------
+    # --- security headers (views/shared/security.py) ---------------------------------------------
     #: Inline event handlers (onclick=...) are forbidden. Flask-Admin's templates still write
     #: a few (delete confirmation, batch actions, inline "Add", filter links);
-    #: static/csp-handlers.js binds the same behaviour and removes them (views/security.py).
+    #: static/csp-handlers.js binds the same behaviour and removes them (views/shared/security.py).
     CSP_SCRIPT_SRC_ATTR = "'none'"
     #: Strict-Transport-Security max-age in seconds; 0 sends no header (plain-http dev).
     HSTS_SECONDS = 0
@@ -73,14 +73,14 @@ class DefaultConfig:
     FLASK_ADMIN_SWATCH = "default"
 
     #: Whether the sales supervisor receives customers too, and so may be named a card's or a
-    #: reception's consultant (services/consultants.py). Clerks always may; the custodian,
+    #: reception's consultant (services/sales/consultants.py). Clerks always may; the custodian,
     #: the admin and region managers never.
     SUPERVISOR_RECEIVES_CUSTOMERS = False
     #: A paper file is due for its regular recheck this many days after its last one
-    #: (services/archive_recheck.py); twice a year unless the office sets otherwise.
+    #: (services/archive/archive_recheck.py); twice a year unless the office sets otherwise.
     ARCHIVE_RECHECK_DAYS = 180
     #: A customer's complaint is answered within this many working days of its receipt
-    #: (Chinese calendar; services/complaints.py). The policy says only "及时" (promptly):
+    #: (Chinese calendar; services/care/complaints.py). The policy says only "及时" (promptly):
     #: one working week, so a complaint gets its answer by the same weekday of the next week.
     COMPLAINT_ANSWER_WORKDAYS = 5
     #: Prospects not contacted for this many days are listed for a call.
@@ -90,7 +90,7 @@ class DefaultConfig:
     #: The purpose told to a customer whose data the office keeps.
     PRIVACY_PURPOSE = "购房咨询、跟进服务及物业管理（客户资料仅用于本案场及物业服务）"
     # Retention periods are the admin's setting in the database (retention_periods; the
-    # defaults are in services/retention_periods.py KINDS), not configuration.
+    # defaults are in services/privacy/retention_periods.py KINDS), not configuration.
     #: Rows a single export may hold.
     EXPORT_MAX_ROWS = 100_000
     #: Largest Excel file the import page accepts, and where uploads wait between steps

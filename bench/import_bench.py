@@ -25,9 +25,9 @@ def one_size(rows: int) -> None:
     from app import create_app
     from core.crypto import generate_instance_keys
     from extensions import db
-    from models.people import User
-    from services import importer
-    from services.accounts import create_user
+    from models.admin.people import User
+    from services.admin.accounts import create_user
+    from services.sales import importer
     from tests.importing import HEADERS, write_xlsx
 
     folder = Path(tempfile.mkdtemp())
@@ -47,7 +47,7 @@ def one_size(rows: int) -> None:
     )
     with app.app_context():
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
-        from services.standard_data import install_standard_data
+        from services.admin.standard_data import install_standard_data
 
         install_standard_data(db.session)
         user = create_user(

@@ -50,14 +50,15 @@ from core.crypto import generate_instance_keys  # noqa: E402
 from demo.prospects import _insert_columns  # noqa: E402
 from demo.seed import seed_demo  # noqa: E402
 from extensions import db  # noqa: E402
-from models.approvals import ChangeRequest  # noqa: E402
-from models.audit import AccessChainHead, AccessEvent  # noqa: E402
-from models.property import Owner, Unit  # noqa: E402
-from models.prospects import Prospect  # noqa: E402
-from models.reference import ReferenceItem, ReferenceList  # noqa: E402
-from services import audit, name_search  # noqa: E402
-from services.accounts import create_user  # noqa: E402
-from views.encrypted_fields import PanelModelConverter  # noqa: E402
+from models.admin.reference import ReferenceItem, ReferenceList  # noqa: E402
+from models.privacy.audit import AccessChainHead, AccessEvent  # noqa: E402
+from models.property.property import Owner, Unit  # noqa: E402
+from models.sales.prospects import Prospect  # noqa: E402
+from models.shared.approvals import ChangeRequest  # noqa: E402
+from services.admin.accounts import create_user  # noqa: E402
+from services.privacy import audit  # noqa: E402
+from services.shared import name_search
+from views.shared.encrypted_fields import PanelModelConverter  # noqa: E402
 
 PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/bench"

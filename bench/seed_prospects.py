@@ -28,7 +28,7 @@ from app import create_app  # noqa: E402
 from core.crypto import generate_instance_keys  # noqa: E402
 from demo.seed import seed_demo  # noqa: E402
 from extensions import db  # noqa: E402
-from models.prospects import Prospect, Visit  # noqa: E402
+from models.sales.prospects import Prospect, Visit  # noqa: E402
 
 
 def _empty_postgres(url: str, *, refuse_accounts: bool) -> None:

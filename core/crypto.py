@@ -2,7 +2,7 @@
 
 A value is stored as the token ``"<key id>:<base64(nonce | ciphertext | tag)>"``. The key id
 names the data key that sealed it, so old keys keep decrypting after the current key
-changes and key rotation (services/key_rotation.py) can find what is left to re-encrypt. The additional
+changes and key rotation (services/admin/key_rotation.py) can find what is left to re-encrypt. The additional
 authenticated data (AAD) names the table and column, so a token copied into another column
 fails to decrypt instead of showing someone else's data.
 
@@ -54,7 +54,7 @@ def _normalise_common(value: str) -> str:
 
 
 def _normalise_phone(value: str) -> str:
-    # Same rule as forms.validators.normalise_phone, plus hyphens: 020-1234567 = 0201234567.
+    # Same rule as forms.shared.validators.normalise_phone, plus hyphens: 020-1234567 = 0201234567.
     value = re.sub(r"[()\-]", "", _normalise_common(value))
     if value.startswith("+86"):
         return value[3:]

@@ -12,13 +12,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models.archives import ArchiveFile
-from models.dealers import Dealer
-from models.people import User
-from models.property import Ownership, Unit
-from models.prospects import Prospect
-from models.transfers import Transfer
-from services.clock import office_today
+from core.clock import office_today
+from models.admin.people import User
+from models.archive.archives import ArchiveFile
+from models.dealers.dealers import Dealer
+from models.property.property import Ownership, Unit
+from models.property.transfers import Transfer
+from models.sales.prospects import Prospect
 
 OWNER_FILES = 40
 UNIT_FILES = 15

@@ -14,11 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
+from core.clock import office_today
+from models.admin.people import User
+from models.admin.reference import ReferenceItem, ReferenceList
 from models.base import utcnow
-from models.people import User
-from models.property import HouseholdMember, Owner, ParkingSpace, ResidentCard, Unit, VehicleCard
-from models.reference import ReferenceItem, ReferenceList
-from services.clock import office_today
+from models.property.property import (
+    HouseholdMember,
+    Owner,
+    ParkingSpace,
+    ResidentCard,
+    Unit,
+    VehicleCard,
+)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英建华文辉力志红玉兰海燕鹏飞宇浩然子涵欣怡梓轩思远婷雪梅晓东春生国庆"

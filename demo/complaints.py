@@ -9,13 +9,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.clock import office_today
+from models.admin.people import User
 from models.base import utcnow
-from models.complaints import Complaint
-from models.people import User
-from models.property import Owner
-from models.prospects import Prospect
-from services.clock import office_today
-from services.complaints import due_date
+from models.care.complaints import Complaint
+from models.property.property import Owner
+from models.sales.prospects import Prospect
+from services.care.complaints import due_date
 
 # (kind, days ago received, channel, category, what was said, state)
 COMPLAINTS = (

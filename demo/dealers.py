@@ -15,11 +15,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 
+from core.clock import office_today
 from demo.common import random_mobile, random_name
-from models.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
-from models.people import User
-from services.clock import office_today
-from services.workdays import WorkdayCalendar
+from models.admin.people import User
+from models.dealers.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
+from services.shared.workdays import WorkdayCalendar
 
 #: region code: cities as (name, phone area code, registration area of licence numbers)
 REGION_CITIES = {

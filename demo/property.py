@@ -25,7 +25,8 @@ from demo.common import (
     random_name,
     resident_id,
 )
-from models.property import (
+from models.admin.reference import ReferenceItem
+from models.property.property import (
     HouseholdMember,
     Owner,
     Ownership,
@@ -34,7 +35,6 @@ from models.property import (
     Unit,
     VehicleCard,
 )
-from models.reference import ReferenceItem
 
 #: project code: (buildings, entrances per building, top floor, flat areas m², delivery year)
 PROJECT_LAYOUT = {

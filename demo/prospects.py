@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from core import crypto
 from demo.common import GIVEN, MOBILE_PREFIXES, SURNAMES, DemoDataError, reference_items
 from models.base import utcnow
-from models.name_search import NameToken
-from models.prospects import Prospect, Visit
-from services import name_search
+from models.sales.prospects import Prospect, Visit
+from models.shared.name_search import NameToken
+from services.shared import name_search
 
 GRADE_WEIGHTS = (("A", 1), ("B", 3), ("C", 4), ("D", 2), (None, 1))
 PROGRESS_WEIGHTS = (("follow_up", 6), ("viewed", 3), ("signed", 1))

@@ -22,11 +22,12 @@ from config import DefaultConfig
 from demo import archives, complaints, dealers, prospects
 from demo import property as property_area
 from demo.common import DemoDataError
-from models.archives import ArchiveFile
-from models.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
-from models.people import User
-from models.privacy import ConsentRecord
-from models.property import (
+from models.admin.people import User
+from models.admin.reference import ReferenceItem, ReferenceList
+from models.archive.archives import ArchiveFile
+from models.dealers.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
+from models.privacy.privacy import ConsentRecord
+from models.property.property import (
     HouseholdMember,
     Lease,
     Owner,
@@ -37,10 +38,9 @@ from models.property import (
     Unit,
     VehicleCard,
 )
-from models.prospects import Prospect, Visit
-from models.reference import ReferenceItem, ReferenceList
-from models.transfers import Transfer, TransferItem
-from services.accounts import create_user
+from models.property.transfers import Transfer, TransferItem
+from models.sales.prospects import Prospect, Visit
+from services.admin.accounts import create_user
 
 __all__ = ["DEMO_ACCOUNTS", "DemoDataError", "DemoResult", "seed_demo"]
 

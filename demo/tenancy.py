@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from demo.common import Home, Office, licence_plate, person
-from models.property import Lease, Owner, Ownership, ResidentCard, Tenant, VehicleCard
-from models.transfers import Transfer, TransferItem
-from services import leases
+from models.property.property import Lease, Owner, Ownership, ResidentCard, Tenant, VehicleCard
+from models.property.transfers import Transfer, TransferItem
+from services.property import leases
 
 ACTIVE_LEASES = 15
 TENANT_NOTES = (None, None, None, "公司租赁，联系人为行政部。", "合租，两人。", "带一只小型犬。")

@@ -1,30 +1,18 @@
-"""SQLAlchemy 2.x typed models, one module per area of DOMAIN.md.
+"""SQLAlchemy 2.x typed models, grouped by area of DOMAIN.md (models/<area>/), on the shared
+base and column types (models/base.py, models/types.py).
 
 Importing this package registers every table on ``Base.metadata``.
 """
 
-from models import (  # noqa: F401  (imported for their tables)
-    approvals,
-    archive_desk,
-    archives,
-    audit,
-    calendar,
-    complaints,
-    daily,
-    dealers,
-    imports,
-    key_checks,
-    moves,
-    name_search,
-    people,
-    privacy,
-    property,
-    prospects,
-    reference,
-    retention,
-    sales,
-    transfers,
-)
+# Imported for their tables.
+from models.admin import key_checks, people, reference  # noqa: F401
+from models.archive import archive_desk, archives  # noqa: F401
 from models.base import Base
+from models.care import complaints  # noqa: F401
+from models.dealers import dealers  # noqa: F401
+from models.privacy import audit, privacy, retention  # noqa: F401
+from models.property import moves, property, transfers  # noqa: F401
+from models.sales import daily, imports, prospects, sales  # noqa: F401
+from models.shared import approvals, calendar, name_search  # noqa: F401
 
 __all__ = ["Base"]

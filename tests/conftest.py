@@ -4,7 +4,7 @@ The database is an SQLite file, or PostgreSQL when TEST_DATABASE_URL names one (
 runs the suite on both). Under pytest-xdist each worker has its own database.
 
 Time (tests never ask the machine for a date: the office's today is
-``services.clock.office_today()``, or the ``today`` fixture):
+``core.clock.office_today()``, or the ``today`` fixture):
 - a test whose inputs are fixed dates (a form dated 2026-03-14, an import of March) pins the
   instant it was written for with ``@pytest.mark.instant(...)``, so it means the same in
   any year;
@@ -28,10 +28,10 @@ from sqlalchemy import make_url, text
 from sqlalchemy_utils import create_database, database_exists, drop_database
 
 from app import create_app
+from core.clock import office_today
 from extensions import db, limiter
-from models.audit import SQLITE_TRIGGERS
-from services.clock import office_today
-from services.standard_data import install_standard_data
+from models.privacy.audit import SQLITE_TRIGGERS
+from services.admin.standard_data import install_standard_data
 from tests.factories import login_as as _login_as
 from tests.keys import TEST_KEYS
 
@@ -130,7 +130,7 @@ def today(_travel) -> date:
 class PanelTestClient(FlaskClient):
     """Flask's test client, posting a record's form the way a person does: after opening
     the page. Edit and deletion-request forms carry what the page showed of the record
-    (views/concurrency.py); a test that posts one without it gets the hidden fields of the
+    (views/shared/concurrency.py); a test that posts one without it gets the hidden fields of the
     page as it is now. Tests about stale pages pass their own and are left alone."""
 
     def post(self, *args, **kwargs):
@@ -180,7 +180,7 @@ def app(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": url,
             # argon2 at production cost is ~0.26 s a sign-in; tests sign in hundreds of times.
             "PASSWORD_HASH_PROFILE": "CHEAPEST",
-            # Most tests post forms directly; tests/web/test_csrf.py turns CSRF back on.
+            # Most tests post forms directly; tests/web/shared/test_csrf.py turns CSRF back on.
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": None,
             "IMPORT_FOLDER": str(tmp_path_factory.mktemp("imports")),

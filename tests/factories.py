@@ -6,11 +6,11 @@ import itertools
 
 from sqlalchemy import select
 
+from core.clock import office_today
 from extensions import db
-from models.prospects import Prospect, Visit
-from models.reference import ReferenceItem, ReferenceList
-from services.accounts import create_user
-from services.clock import office_today
+from models.admin.reference import ReferenceItem, ReferenceList
+from models.sales.prospects import Prospect, Visit
+from services.admin.accounts import create_user
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)

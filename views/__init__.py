@@ -8,35 +8,18 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from core import masking
 from extensions import db
-from services import consent as consents
-from services import masking
-from views import admin as admin_area
-from views import (
-    analysis,
-    approvals,
-    archive_desk,
-    archive_recheck,
-    archive_register,
-    archives,
-    audit,
-    complaints,
-    concurrency,
-    corrections,
-    daily,
-    dealers,
-    gating,
-    imports,
-    moves,
-    printing,
-    property,
-    prospects,
-    retention,
-    sales,
-    subject_requests,
-    transfers,
-)
-from views.home import HomeView
+from services.privacy import consent as consents
+from views.admin import admin as admin_area
+from views.archive import archive_desk, archive_recheck, archive_register, archives
+from views.care import complaints
+from views.dealers import dealers
+from views.home.home import HomeView
+from views.privacy import audit, corrections, retention, subject_requests
+from views.property import moves, property, transfers
+from views.sales import analysis, daily, imports, prospects, sales
+from views.shared import approvals, concurrency, gating, printing
 
 # Each area module exposes register(admin, db); the order is the menu order.
 AREAS = (

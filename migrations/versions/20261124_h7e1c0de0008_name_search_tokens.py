@@ -33,7 +33,7 @@ def upgrade():
         sa.Column("record_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "token", "record_id", name=op.f("pk_name_search_tokens")),
     )
-    from services.name_search import rows_for
+    from services.shared.name_search import rows_for
 
     bind = op.get_bind()
     tokens = sa.table(

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from extensions import db
-from models.reference import ReferenceItem, ReferenceList
+from models.admin.reference import ReferenceItem, ReferenceList
 from tests.factories import PASSWORD, make_user
 
 

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
+from core.clock import office_today
 from extensions import db
-from models.prospects import Prospect
-from services.clock import office_today
+from models.sales.prospects import Prospect
 from tests.e2e.helpers import add_project, choose_select2, create_account, pick_date, sign_in
 from tests.factories import make_prospect, make_visit, ref_item
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from extensions import db
-from models.complaints import Complaint
+from models.care.complaints import Complaint
 from tests.e2e.helpers import choose_select2, create_account, sign_in
 from tests.e2e.test_desk_journeys import second_person
 from tests.factories import make_prospect

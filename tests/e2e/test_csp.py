@@ -8,7 +8,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import func, select
 
 from extensions import db
-from models.property import ParkingSpace
+from models.property.property import ParkingSpace
 from tests.e2e.helpers import create_account, sign_in
 from tests.factories import make_prospect
 

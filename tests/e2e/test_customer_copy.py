@@ -8,8 +8,8 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from extensions import db
-from models.approvals import ChangeRequest
-from models.privacy import SubjectRequest
+from models.privacy.privacy import SubjectRequest
+from models.shared.approvals import ChangeRequest
 from tests.e2e.helpers import create_account, sign_in
 from tests.e2e.test_desk_journeys import second_person
 from tests.factories import make_prospect, make_visit

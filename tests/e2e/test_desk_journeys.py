@@ -12,17 +12,17 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from core.clock import office_today
 from extensions import db
-from models.approvals import ChangeRequest
-from models.archives import ArchiveFile
-from models.people import User
-from models.prospects import Prospect
-from services.clock import office_today
-from services.weekly_count import week_ending
+from models.admin.people import User
+from models.archive.archives import ArchiveFile
+from models.sales.prospects import Prospect
+from models.shared.approvals import ChangeRequest
+from services.sales.weekly_count import week_ending
 from tests.e2e.conftest import ACTION_TIMEOUT_MS
 from tests.e2e.helpers import choose_select2, create_account, pick_date, sign_in
 from tests.factories import make_prospect, make_visit
-from tests.unit.test_transfers_service import add_cards, make_unit_with_owner
+from tests.unit.property.test_transfers_service import add_cards, make_unit_with_owner
 
 pytestmark = pytest.mark.e2e
 

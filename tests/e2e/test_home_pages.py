@@ -11,10 +11,10 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models.base import utcnow
-from models.daily import AccessAlert
-from models.dealers import Dealer
-from models.sales import DayReport, WeeklySnapshot
-from services.followups import office_today
+from models.dealers.dealers import Dealer
+from models.sales.daily import AccessAlert
+from models.sales.sales import DayReport, WeeklySnapshot
+from services.sales.followups import office_today
 from tests.e2e.helpers import create_account, sign_in
 from tests.factories import make_prospect, make_user, make_visit, ref_item
 

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from extensions import db
-from models.prospects import Prospect
+from models.sales.prospects import Prospect
 from tests.e2e.helpers import create_account, sign_in
 from tests.factories import ref_item
 from tests.importing import HEADERS, good_row, write_xlsx

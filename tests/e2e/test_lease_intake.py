@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from core.clock import office_today
 from extensions import db
-from models.property import Lease, Tenant, Unit
-from services.clock import office_today
+from models.property.property import Lease, Tenant, Unit
 from tests.e2e.helpers import add_project, create_account, pick_date, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.day_sensitive]

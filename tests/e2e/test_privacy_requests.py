@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from extensions import db
-from models.prospects import Prospect
+from models.sales.prospects import Prospect
 from tests.e2e.helpers import create_account, sign_in
 from tests.e2e.test_desk_journeys import second_person
 from tests.factories import make_prospect
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _pick_customer(page: Page, name: str, prospect_id: int) -> None:
-    """The customer is found by name (views/customer_picker.py), never typed as a number."""
+    """The customer is found by name (views/shared/customer_picker.py), never typed as a number."""
     page.locator("#s2id_customer .select2-choice").click()
     dropdown = page.locator("#select2-drop")
     dropdown.locator("input.select2-input").fill(name)

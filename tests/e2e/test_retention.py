@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from extensions import db
-from models.property import Owner, Ownership, Unit
+from models.property.property import Owner, Ownership, Unit
 from tests.e2e.helpers import create_account, sign_in
 from tests.e2e.test_desk_journeys import second_person
 from tests.factories import make_prospect, ref_item

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from extensions import db
-from models.prospects import Prospect
+from models.sales.prospects import Prospect
 from tests.e2e.helpers import create_account, sign_in
 from tests.factories import make_prospect
 

@@ -1,0 +1,1 @@
+"""Dealers: data cards, visits, potential-dealer files and their deadlines."""

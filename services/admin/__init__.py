@@ -1,0 +1,1 @@
+"""Administration: accounts, sign-in, passwords, reference lists, keys and backups."""

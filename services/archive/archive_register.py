@@ -1,0 +1,83 @@
+"""Reads of the archive desk: a file's lending history, the desk's queues, the overdue
+count and the lookup register (查阅登记簿) by period. Nothing here changes data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.archive.archive_desk import FileDestruction, LookupRequest
+from services.archive.archive_desk import OFFICE_TZ, office_today
+
+
+def file_history(session: Session, file_id: int, limit: int = 500) -> list[LookupRequest]:
+    """Every lookup of one file, newest first: its whole lending history."""
+    return list(
+        session.scalars(
+            select(LookupRequest)
+            .where(LookupRequest.file_id == file_id)
+            .order_by(LookupRequest.requested_at.desc(), LookupRequest.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def destruction_of(session: Session, file_id: int) -> FileDestruction | None:
+    return session.scalar(select(FileDestruction).where(FileDestruction.file_id == file_id))
+
+
+def queues(session: Session, *, today: date | None = None, limit: int = 200) -> dict[str, list]:
+    """The desk's queues: to decide, to hand out, out now, overdue."""
+    today = today or office_today()
+
+    def by_status(*statuses: str, order=LookupRequest.requested_at):
+        return list(
+            session.scalars(
+                select(LookupRequest)
+                .where(LookupRequest.status.in_(statuses))
+                .order_by(order)
+                .limit(limit)
+            )
+        )
+
+    to_decide = [
+        r
+        for r in by_status("requested", "approved_by_superior")
+        if not r.needs_superior or r.status == "approved_by_superior"
+    ]
+    out_now = by_status("handed_out", order=LookupRequest.due_on)
+    return {
+        "to_decide": to_decide,
+        "to_hand_out": by_status("approved"),
+        "out_now": [r for r in out_now if not r.is_overdue(today)],
+        "overdue": [r for r in out_now if r.is_overdue(today)],
+    }
+
+
+def overdue_count(session: Session, *, today: date | None = None) -> int:
+    today = today or office_today()
+    return session.scalar(
+        select(func.count())
+        .select_from(LookupRequest)
+        .where(LookupRequest.status == "handed_out", LookupRequest.due_on < today)
+    )
+
+
+def register_rows(
+    session: Session, *, start: date | None = None, end: date | None = None, limit: int = 5000
+) -> list[LookupRequest]:
+    """Every lookup filed in [start, end] (office dates), newest first."""
+    query = select(LookupRequest).order_by(LookupRequest.requested_at.desc(), LookupRequest.id)
+    if start:
+        query = query.where(LookupRequest.requested_at >= _utc_start(start))
+    if end:
+        query = query.where(LookupRequest.requested_at < _utc_start(end, plus_days=1))
+    return list(session.scalars(query.limit(limit)))
+
+
+def _utc_start(day: date, plus_days: int = 0) -> datetime:
+    local = datetime.combine(day + timedelta(days=plus_days), datetime.min.time(), OFFICE_TZ)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)

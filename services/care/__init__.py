@@ -1,0 +1,1 @@
+"""Customer care: complaints and feedback."""

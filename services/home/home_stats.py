@@ -1,0 +1,212 @@
+"""The numbers of each role's home page. Each is one cheap query (an indexed count or a
+small grouped count), except where a rule already lives in a service (follow-ups, dealer
+deadlines): then the service is asked, so the home page and its page never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from models.admin.people import Role, User
+from models.admin.reference import ReferenceList
+from models.archive.archive_desk import MODES_NEEDING_SUPERIOR, LookupRequest
+from models.base import AuditedMixin, Base
+from models.sales.prospects import Prospect, Visit
+from models.sales.sales import DayReport
+from models.shared.approvals import ChangeRequest
+from services.care import complaints
+from services.dealers import dealer_deadlines
+from services.privacy import access_alerts
+from services.sales import consultants, followups
+
+OFFICE_TZ = ZoneInfo("Asia/Shanghai")
+#: Lookups still under way for their requester.
+OPEN_LOOKUP_STATUSES = ("requested", "approved_by_superior", "approved", "handed_out")
+
+
+def _office_day_utc(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, OFFICE_TZ).astimezone(UTC).replace(tzinfo=None)
+    return start, start + timedelta(days=1)
+
+
+def _count(session: Session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+# --- clerk / consultant -------------------------------------------------------------------
+def entered_today(session: Session, user: User, today: date) -> dict[str, int]:
+    """Rows the user created today (office day), by table, in one UNION ALL of counts over
+    every table with a creator column (AuditedMixin)."""
+    start, end = _office_day_utc(today)
+    tables = [
+        m.class_
+        for m in Base.registry.mappers
+        if issubclass(m.class_, AuditedMixin) and m.class_.__table__ is m.local_table
+    ]
+    parts = [
+        select(literal(model.__tablename__).label("t"), func.count().label("n"))
+        .select_from(model)
+        .where(model.created_by_id == user.id, model.created_at >= start, model.created_at < end)
+        for model in sorted(tables, key=lambda m: m.__tablename__)
+    ]
+    return {t: n for t, n in session.execute(union_all(*parts)) if n}
+
+
+@dataclass(frozen=True)
+class ClerkHome:
+    followups_due: int
+    followups_overdue: int
+    pending_requests: int
+    open_lookups: int
+    entered_cards: int
+    entered_receptions: int
+    entered_other: int
+
+    @property
+    def entered_total(self) -> int:
+        return self.entered_cards + self.entered_receptions + self.entered_other
+
+
+def clerk_home(session: Session, user: User, today: date) -> ClerkHome:
+    groups = followups.due_list(session, user, today)
+    entered = entered_today(session, user, today)
+    cards = entered.pop(Prospect.__tablename__, 0)
+    receptions = entered.pop(Visit.__tablename__, 0)
+    return ClerkHome(
+        followups_due=len(groups["due"]),
+        followups_overdue=len(groups["overdue"]),
+        pending_requests=_count(
+            session,
+            ChangeRequest,
+            ChangeRequest.requested_by_id == user.id,
+            ChangeRequest.status == "pending",
+        ),
+        open_lookups=_count(
+            session,
+            LookupRequest,
+            LookupRequest.requested_by_id == user.id,
+            LookupRequest.status.in_(OPEN_LOOKUP_STATUSES),
+        ),
+        entered_cards=cards,
+        entered_receptions=receptions,
+        entered_other=sum(entered.values()),
+    )
+
+
+# --- supervisor ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConsultantDay:
+    consultant_id: int
+    name: str
+    entered: int
+    reported: int | None
+
+    @property
+    def agrees(self) -> bool | None:
+        return None if self.reported is None else self.reported == self.entered
+
+
+def day_cards_by_consultant(session: Session, day: date) -> list[ConsultantDay]:
+    """Every active consultant (and anyone else who received a customer that day) with the
+    receptions entered for ``day`` (scouts not counted) and the count reported at the
+    evening meeting."""
+    entered = (
+        select(Visit.consultant_id.label("cid"), func.count().label("n"))
+        .join(Prospect, Prospect.id == Visit.prospect_id)
+        .where(
+            Visit.visited_on == day,
+            Visit.consultant_id.is_not(None),
+            Prospect.is_scout.is_(False),
+        )
+        .group_by(Visit.consultant_id)
+        .subquery()
+    )
+    reported = select(DayReport.consultant_id.label("cid"), DayReport.reported_count).where(
+        DayReport.day == day
+    )
+    reported = reported.subquery()
+    rows = session.execute(
+        select(User.id, User.full_name, entered.c.n, reported.c.reported_count)
+        .join(Role, Role.id == User.role_id)
+        .outerjoin(entered, entered.c.cid == User.id)
+        .outerjoin(reported, reported.c.cid == User.id)
+        .where(
+            or_(
+                and_(Role.code.in_(consultants.receiving_roles()), User.active.is_(True)),
+                entered.c.n.is_not(None),
+                reported.c.reported_count.is_not(None),
+            )
+        )
+        .order_by(User.full_name, User.id)
+    )
+    return [ConsultantDay(uid, name, n or 0, rep) for uid, name, n, rep in rows]
+
+
+def requests_waiting(session: Session, user: User) -> int:
+    """Pending change requests others filed (the approver's queue)."""
+    return _count(
+        session,
+        ChangeRequest,
+        ChangeRequest.status == "pending",
+        ChangeRequest.requested_by_id != user.id,
+    )
+
+
+def copies_waiting(session: Session) -> int:
+    """Copies and excerpts waiting for a superior's approval."""
+    return _count(
+        session,
+        LookupRequest,
+        LookupRequest.status == "requested",
+        LookupRequest.mode.in_(MODES_NEEDING_SUPERIOR),
+    )
+
+
+def deadline_counts(session: Session, user: User, today: date) -> dict[str, int]:
+    rows = dealer_deadlines.missing_cards(session, user, today)
+    return {
+        "due": sum(r.status == "due" for r in rows),
+        "late": sum(r.status == "late" for r in rows),
+    }
+
+
+def complaint_counts(session: Session, today: date, handler: User | None = None) -> dict[str, int]:
+    """Open and overdue complaints: the office's, or one handler's own (the overdue rule
+    lives in services/care/complaints.py, so the list behind the number agrees)."""
+    if handler is None:
+        return complaints.counts(session, today)
+    return complaints.handler_counts(session, handler, today)
+
+
+# --- custodian ----------------------------------------------------------------------------
+def desk_counts(session: Session, today: date) -> dict[str, int]:
+    """The archive desk's queues as counts (same rules as services/archive_register.queues)."""
+    lr = LookupRequest
+    return {
+        "to_decide": _count(
+            session,
+            lr,
+            or_(
+                and_(lr.status == "requested", lr.mode.not_in(MODES_NEEDING_SUPERIOR)),
+                lr.status == "approved_by_superior",
+            ),
+        ),
+        "to_hand_out": _count(session, lr, lr.status == "approved"),
+        "out_now": _count(
+            session, lr, lr.status == "handed_out", or_(lr.due_on.is_(None), lr.due_on >= today)
+        ),
+        "overdue": _count(session, lr, lr.status == "handed_out", lr.due_on < today),
+    }
+
+
+# --- admin --------------------------------------------------------------------------------
+def admin_counts(session: Session) -> dict[str, int]:
+    return {
+        "active_accounts": _count(session, User, User.active.is_(True)),
+        "reference_lists": _count(session, ReferenceList),
+        "open_alerts": access_alerts.open_count(session),
+    }

@@ -1,0 +1,1 @@
+"""Shared by every area: working days, name search, and the approval of corrections."""

@@ -1,0 +1,176 @@
+"""Search people by any part of the name, its pinyin or its initials, from an index.
+
+A Chinese office looks a customer up by a character or two of the name (伟, 王伟), by its
+pinyin (wangwei, wang, wei) or by the initials typed on a phone keyboard (ww). A
+``LIKE '%x%'`` cannot use an index and reads every row of a million-card table, so each
+name is cut into tokens kept in ``name_search_tokens``: every run of its characters, the
+pinyin from each syllable on, and the initials (with every reading of a surname such as
+单 or 曾). A search term is then an exact token (Chinese) or a prefix range of tokens
+(latin letters), both served by the table's primary key.
+
+Tokens follow the records through ORM events (``after_flush``); bulk loads call
+``bulk_tokens``; ``rebuild`` recomputes a kind from scratch.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin, pinyin
+from sqlalchemy import and_, delete, event, insert, select
+from sqlalchemy.orm import Session
+
+from models.shared.name_search import TOKEN_LENGTH, NameToken
+
+#: Model class -> kind, filled by register().
+_KINDS: dict[type, str] = {}
+#: Longest run of characters indexed (names are short; a company name is capped).
+MAX_RUN = 12
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def register(model: type, kind: str) -> None:
+    """Keep ``model.name`` in the index under ``kind``."""
+    _KINDS[model] = kind
+
+
+def kind_of(model: type) -> str | None:
+    return _KINDS.get(model)
+
+
+def normalise(text: str) -> str:
+    """Lower case, full-width folded, spaces and punctuation dropped."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+@lru_cache(maxsize=65536)
+def tokens_of(name: str) -> frozenset[str]:
+    """Every token of ``name`` (cached: names repeat a lot across a million cards)."""
+    text = normalise(name)[:TOKEN_LENGTH]
+    if not text:
+        return frozenset()
+    tokens: set[str] = set()
+    # Every run of characters, so any part of the name is one exact lookup.
+    for start in range(len(text)):
+        for end in range(start + 1, min(len(text), start + MAX_RUN) + 1):
+            tokens.add(text[start:end])
+    if _HAN.search(text):
+        syllables = lazy_pinyin(text)
+        initials = [s[0] for s in syllables if s]
+        # Every reading of the first character: 单 is shan as a surname, 曾 is zeng.
+        readings = {r for r in pinyin(text[0], heteronym=True, style=Style.NORMAL)[0] if r}
+        readings.add(syllables[0])
+        for reading in readings:
+            tokens.add((reading + "".join(syllables[1:]))[:TOKEN_LENGTH])
+            tokens.add((reading[0] + "".join(initials[1:]))[:TOKEN_LENGTH])
+        # The pinyin and initials from each later syllable on: "wei" and "w" find 王伟.
+        for start in range(1, len(syllables)):
+            tokens.add("".join(syllables[start:])[:TOKEN_LENGTH])
+            tokens.add("".join(initials[start:])[:TOKEN_LENGTH])
+    return frozenset(token for token in tokens if token)
+
+
+def search_condition(model: type, term: str):
+    """``model.id IN (ids whose tokens match term)``; None when the term has no letters."""
+    kind = _KINDS[model]
+    text = normalise(term)[:TOKEN_LENGTH]
+    if not text:
+        return None
+    if _HAN.search(text) or not text.isascii():
+        match = NameToken.token == text
+    else:
+        # Latin letters and digits: a prefix of a pinyin, initials or latin-name token.
+        match = and_(NameToken.token >= text, NameToken.token < _next_prefix(text))
+    ids = select(NameToken.record_id).where(NameToken.kind == kind, match)
+    return model.id.in_(ids)
+
+
+def _next_prefix(text: str) -> str:
+    """The smallest string greater than every string starting with ``text``."""
+    return text[:-1] + chr(ord(text[-1]) + 1)
+
+
+def rows_for(kind: str, pairs: Iterable[tuple[int, str]]) -> list[dict]:
+    """Token rows for (record id, name) pairs."""
+    return [
+        {"kind": kind, "token": token, "record_id": record_id}
+        for record_id, name in pairs
+        for token in tokens_of(name or "")
+    ]
+
+
+def bulk_tokens(session_or_conn, kind: str, pairs: Iterable[tuple[int, str]]) -> int:
+    """Insert the tokens of new records (a bulk load that bypassed the ORM)."""
+    rows = rows_for(kind, pairs)
+    if rows:
+        session_or_conn.execute(insert(NameToken), rows)
+    return len(rows)
+
+
+def rebuild(session: Session, model: type, batch: int = 5000) -> int:
+    """Recompute every token of ``model``; returns the number of rows written."""
+    kind = _KINDS[model]
+    session.execute(delete(NameToken).where(NameToken.kind == kind))
+    written, last_id = 0, 0
+    while True:
+        pairs = session.execute(
+            select(model.id, model.name).where(model.id > last_id).order_by(model.id).limit(batch)
+        ).all()
+        if not pairs:
+            return written
+        written += bulk_tokens(session, kind, pairs)
+        last_id = pairs[-1][0]
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_tokens(session: Session, flush_context) -> None:
+    # In the flush's transaction: a record and its tokens are written, or neither.
+    changed: dict[str, list] = {}
+    removed: dict[str, list[int]] = {}
+    for obj in session.new | session.dirty:
+        kind = _KINDS.get(type(obj))
+        if kind is None:
+            continue
+        if obj in session.dirty and not _name_changed(obj):
+            continue
+        changed.setdefault(kind, []).append((obj.id, obj.name))
+    for obj in session.deleted:
+        kind = _KINDS.get(type(obj))
+        if kind is not None:
+            removed.setdefault(kind, []).append(obj.id)
+    if not changed and not removed:
+        return
+    conn = session.connection()
+    for kind, pairs in changed.items():
+        ids = [record_id for record_id, _name in pairs]
+        stale = [i for i in ids if i is not None]
+        if stale:
+            conn.execute(
+                delete(NameToken).where(NameToken.kind == kind, NameToken.record_id.in_(stale))
+            )
+        bulk_tokens(conn, kind, pairs)
+    for kind, ids in removed.items():
+        conn.execute(delete(NameToken).where(NameToken.kind == kind, NameToken.record_id.in_(ids)))
+
+
+def _name_changed(obj) -> bool:
+    from sqlalchemy import inspect
+
+    history = inspect(obj).attrs.name.history
+    return bool(history.added or history.deleted)
+
+
+def _register_people() -> None:
+    from models.property.property import Owner, Tenant
+    from models.sales.prospects import Prospect
+
+    register(Prospect, "prospect")
+    register(Owner, "owner")
+    register(Tenant, "tenant")
+
+
+_register_people()

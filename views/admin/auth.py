@@ -1,0 +1,71 @@
+"""Sign-in and sign-out at the fixed entry points /login and /logout."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from extensions import db, login_manager
+from forms.admin.auth import LoginForm
+from models.admin.people import User
+from services.admin.accounts import authenticate
+from views.shared.audit_context import log_in_own_transaction, raise_sign_in_alert
+from views.shared.security import begin_session, throttle_sign_in
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path is followed after sign-in; anything else goes home."""
+    if not target:
+        return url_for("admin.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("admin.index")
+    if "\\" in target:
+        return url_for("admin.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@throttle_sign_in
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(db.session, form.username.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            session.clear()  # a fresh session at sign-in
+            login_user(user)
+            begin_session()
+            # sign-ins are on the record; one outside office hours raises its alert now
+            log_in_own_transaction("login", user=user)
+            raise_sign_in_alert(user)
+            return redirect(safe_next(request.args.get("next")))
+        db.session.rollback()
+        # One answer for a wrong password and an unknown account; every 401 here counts as
+        # a failed sign-in (views/shared/security.py).
+        flash(_("Wrong username or password."), "error")
+    return render_template("auth/login.html", form=form), (200 if request.method == "GET" else 401)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))

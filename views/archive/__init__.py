@@ -1,0 +1,1 @@
+"""Paper archives: the files, the desk (lookups, copies, returns) and the register."""

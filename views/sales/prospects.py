@@ -1,0 +1,309 @@
+"""Welcome cards (prospects) with their receptions and follow-ups inline."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from forms.admin.reference import consultant_filter, reference_filter, reference_form_args
+from forms.sales.consultants import ConsultantField, consultant_form_args
+from forms.shared.validators import DateInRange, Landline, MainlandMobile
+from models.archive.archives import ArchiveFile
+from models.sales.prospects import Prospect, Visit
+from services.sales.consultants import NoConsultant, assign_reception_consultants
+from services.sales.prospects import (
+    NoFirstReception,
+    assign_default_consultant,
+    number_visits,
+    require_first_reception,
+)
+from views.archive.archives import paper_file_links
+from views.privacy.request_links import register_request_link
+from views.sales.scouts import ScoutFlagMixin, scout_detail
+from views.shared.base import SecureModelView
+from views.shared.formatters import child_table
+
+GRADE_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
+PROGRESS_CHOICES = [
+    ("follow_up", _l("To follow up")),
+    ("viewed", _l("Viewed")),
+    ("signed", _l("Signed")),
+]
+
+VISIT_LABELS = {
+    "seq": _l("No."),
+    "visited_on": _l("Date"),
+    "channel": _l("Channel"),
+    "consultant": _l("Received by"),
+    "summary": _l("What was learned"),
+    "appearance": _l("Appearance"),
+    "character": _l("First read of character"),
+    "job_finances": _l("Job and finances"),
+    "housing_owned": _l("Current housing and property owned"),
+    "reasons_needs": _l("Reason and needs"),
+    "concerns": _l("Concerns"),
+    "presented": _l("What was presented"),
+    "interests": _l("Interests"),
+    "open_problems": _l("Open problems and how to solve them"),
+    "next_appointment_on": _l("Next appointment"),
+    "next_appointment_pretext": _l("Pretext of next appointment"),
+    "next_time_todo": _l("To solve next time"),
+    "reflection": _l("Consultant's reflection"),
+}
+
+VISIT_FORM_COLUMNS = (
+    "id",
+    "visited_on",
+    "channel",
+    "consultant",
+    "summary",
+    "appearance",
+    "character",
+    "job_finances",
+    "housing_owned",
+    "reasons_needs",
+    "concerns",
+    "presented",
+    "interests",
+    "open_problems",
+    "next_appointment_on",
+    "next_appointment_pretext",
+    "next_time_todo",
+    "reflection",
+)
+
+VISIT_FORM_ARGS = {
+    "visited_on": {"validators": [DataRequired(), DateInRange(years_back=10)]},
+    "summary": {"validators": [DataRequired(), Length(max=5000)]},
+    "next_appointment_on": {"validators": [Optional(), DateInRange(years_back=1, days_ahead=366)]},
+    "consultant": consultant_form_args(default_to_signed_in=True),
+    **reference_form_args(channel="contact_channel"),
+}
+
+
+class VisitInline(InlineFormAdmin):
+    form_columns = VISIT_FORM_COLUMNS
+    form_label = _l("Reception / follow-up")
+    column_labels = VISIT_LABELS
+    form_args = VISIT_FORM_ARGS
+    form_overrides = {"consultant": ConsultantField}
+
+
+class ProspectView(ScoutFlagMixin, SecureModelView):
+    access_key = "prospect"
+    consent_bases = ("consent",)
+    details_template = "admin/model/prospect_details.html"
+
+    def related_links(self, model):
+        return [
+            (_l("Identity checks"), "identity_checks.index", {"prospect": model.id}),
+            *paper_file_links(ArchiveFile.prospect_id, model.id),
+            register_request_link("prospect", model.id),
+        ]
+
+    column_list = (
+        "name",
+        "mobile",
+        "source",
+        "project",
+        "grade",
+        "progress",
+        "consultant",
+        "first_visit_on",
+        "last_contact_on",
+    )
+    column_details_list = (
+        "name",
+        "mobile",
+        "landline",
+        "source",
+        "project",
+        "budget_wan",
+        "purpose",
+        "timeframe",
+        "unit_nature",
+        "age_band",
+        "housing",
+        "awareness",
+        "area_band",
+        "price_band",
+        "income_band",
+        "customer_type",
+        "need",
+        "district",
+        "grade",
+        "progress",
+        "is_scout",
+        "consultant",
+        "first_visit_on",
+        "last_contact_on",
+        "notes",
+        "visits",
+        "created_at",
+        "updated_at",
+    )
+    column_export_list = (
+        "id",
+        "name",
+        "source",
+        "project",
+        "grade",
+        "progress",
+        "consultant",
+        "first_visit_on",
+        "last_contact_on",
+    )
+    column_labels = {
+        "source": _l("Source"),
+        "project": _l("Intended project"),
+        "budget_wan": _l("Budget (10k yuan)"),
+        "purpose": _l("Purpose"),
+        "timeframe": _l("Purchase timeframe"),
+        "unit_nature": _l("Employer type"),
+        "age_band": _l("Age band"),
+        "housing": _l("Current housing"),
+        "awareness": _l("Awareness channel"),
+        "area_band": _l("Intended area"),
+        "price_band": _l("Accepted price"),
+        "income_band": _l("Household monthly income"),
+        "customer_type": _l("Customer type"),
+        "need": _l("Need"),
+        "district": _l("Intended district"),
+        "grade": _l("Grade"),
+        "progress": _l("Progress"),
+        "is_scout": _l("Competitor's scout"),
+        "first_visit_on": _l("First visit"),
+        "last_contact_on": _l("Last contact"),
+        "visits": _l("Receptions and follow-ups"),
+    }
+    column_searchable_list = ("name", "mobile")
+    column_filters = (
+        FilterEqual(Prospect.grade, _l("Grade"), options=GRADE_CHOICES),
+        FilterEqual(Prospect.progress, _l("Progress"), options=PROGRESS_CHOICES),
+        reference_filter(Prospect.source_id, "source_channel", _l("Source")),
+        reference_filter(Prospect.project_id, "project", _l("Intended project")),
+        # The policy's classifications: by customer type, by need, by intended district.
+        reference_filter(Prospect.customer_type_id, "customer_type", _l("Customer type")),
+        reference_filter(Prospect.need_id, "need", _l("Need")),
+        reference_filter(Prospect.district_id, "district", _l("Intended district")),
+        reference_filter(Prospect.income_band_id, "income_band", _l("Household income")),
+        DateBetweenFilter(Prospect.first_visit_on, _l("First visit")),
+        DateBetweenFilter(Prospect.created_at, _l("Created at")),
+        consultant_filter(Prospect.consultant_id, _l("Consultant")),
+    )
+    column_sortable_list = (
+        "name",
+        "grade",
+        "progress",
+        "first_visit_on",
+        "last_contact_on",
+        ("consultant", "consultant.full_name"),
+    )
+    column_default_sort = ("id", True)
+    column_choices = {"grade": GRADE_CHOICES, "progress": PROGRESS_CHOICES}
+    column_formatters_detail = {
+        "is_scout": scout_detail,
+        "visits": child_table(
+            "visits",
+            [
+                ("seq", VISIT_LABELS["seq"]),
+                ("visited_on", VISIT_LABELS["visited_on"]),
+                ("channel", VISIT_LABELS["channel"]),
+                ("summary", VISIT_LABELS["summary"]),
+                ("next_appointment_on", VISIT_LABELS["next_appointment_on"]),
+                ("consultant", VISIT_LABELS["consultant"]),
+            ],
+        ),
+    }
+
+    form_columns = (
+        "name",
+        "mobile",
+        "landline",
+        "source",
+        "project",
+        "budget_wan",
+        "purpose",
+        "timeframe",
+        "unit_nature",
+        "age_band",
+        "housing",
+        "awareness",
+        "area_band",
+        "price_band",
+        "income_band",
+        "customer_type",
+        "need",
+        "district",
+        "grade",
+        "progress",
+        "consultant",
+        "notes",
+    )
+    form_choices = {"grade": GRADE_CHOICES, "progress": PROGRESS_CHOICES}
+    form_overrides = {"consultant": ConsultantField}
+    form_args = {
+        "name": {"validators": [DataRequired(), Length(max=50)]},
+        "mobile": {"validators": [InputRequired(), MainlandMobile()]},
+        "landline": {"validators": [Optional(), Landline()]},
+        "budget_wan": {"validators": [Optional(), NumberRange(min=0, max=100000)]},
+        "notes": {"validators": [Optional(), Length(max=5000)]},
+        "consultant": consultant_form_args(default_to_signed_in=True),
+        **reference_form_args(
+            source="source_channel",
+            project="project",
+            purpose="purpose",
+            timeframe="timeframe",
+            unit_nature="unit_nature",
+            age_band="age_band",
+            housing="housing",
+            awareness="awareness",
+            area_band="area_band",
+            price_band="price_band",
+            income_band="income_band",
+            customer_type="customer_type",
+            need="need",
+            district="district",
+        ),
+    }
+    inline_models = (VisitInline(Visit),)
+
+    column_formatters = {"grade": lambda view, context, model, name: model.grade or ""}
+
+    def on_model_change(self, form, model, is_created):
+        user = current_user._get_current_object()
+        if is_created:
+            require_first_reception(model)
+            assign_default_consultant(model, user)
+        assign_reception_consultants(model, user)
+        number_visits(model)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, NoFirstReception):
+            flash(
+                _(
+                    "A new card needs its first reception: add it below with its date and "
+                    "what was learned. Nothing was saved."
+                ),
+                "error",
+            )
+            return True
+        if isinstance(exc, NoConsultant):
+            flash(
+                _(
+                    "Name the consultant who received the customer, on the card or on the "
+                    "reception. Nothing was saved."
+                ),
+                "error",
+            )
+            return True
+        return super().handle_view_exception(exc)
+
+
+def register(admin, db) -> None:
+    admin.add_view(ProspectView(Prospect, db, name=_l("Welcome cards"), category=_l("Sales")))

@@ -1,0 +1,234 @@
+"""The approvals queue (/admin/approvals/) and "my requests" (/admin/my-requests/)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import TextAreaField
+from wtforms.validators import Length
+
+from core import access
+from extensions import db
+from models.admin.people import User
+from models.base import utcnow
+from models.shared.approvals import ChangeRequest
+from services.sales import scouts
+from services.shared import approvals
+from services.shared.approval_policy import POLICIES
+from views.shared.base import SecurePageView
+from views.shared.errors_util import deny
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField(_l("Comment (required to reject)"), validators=[Length(max=1000)])
+
+
+RECORD_TYPE_LABELS = {
+    "prospect": _l("Welcome card"),
+    "owner": _l("Owner"),
+    "household_member": _l("Household member"),
+    "tenant": _l("Tenant"),
+    "dealer": _l("Dealer"),
+    "dealer_data_card": _l("Dealer data card"),
+}
+
+
+def record_type_label(code: str) -> str:
+    return str(RECORD_TYPE_LABELS.get(code, code))
+
+
+def _value_label(column: str, value):
+    """A flag's value as words; nothing shows True/False."""
+    if not isinstance(value, bool):
+        return value
+    if column == scouts.FIELD:
+        return str(scouts.SCOUT_LABEL if value else scouts.NOT_SCOUT_LABEL)
+    return _("Yes") if value else _("No")
+
+
+def field_label(record_type: str, column: str) -> str:
+    """A changed column as its view labels it (``is_scout`` reads 同行踩盘), not its code."""
+    for admin in current_app.extensions.get("admin", []):
+        for view in admin._views:
+            if getattr(view, "endpoint", None) == record_type:
+                label = (getattr(view, "column_labels", None) or {}).get(column)
+                if label:
+                    return str(label)
+    return column
+
+
+class ApprovalsView(SecurePageView):
+    @expose("/")
+    def index(self):
+        query = select(ChangeRequest).where(ChangeRequest.status == "pending")
+        requester = request.args.get("requester", type=int)
+        record_type = request.args.get("type", "")
+        min_age = request.args.get("age", type=int)
+        if requester:
+            query = query.where(ChangeRequest.requested_by_id == requester)
+        if record_type in POLICIES:
+            query = query.where(ChangeRequest.record_type == record_type)
+        if min_age is not None and 0 <= min_age <= 3650:
+            query = query.where(ChangeRequest.requested_at <= utcnow() - timedelta(days=min_age))
+        pending = db.session.scalars(query.order_by(ChangeRequest.requested_at).limit(500)).all()
+        requesters = db.session.scalars(
+            select(User)
+            .join(ChangeRequest, ChangeRequest.requested_by_id == User.id)
+            .where(ChangeRequest.status == "pending")
+            .distinct()
+        ).all()
+        return self.render(
+            "admin/approvals/index.html",
+            pending=pending,
+            requesters=requesters,
+            record_types=[(code, record_type_label(code)) for code in POLICIES],
+            selected={"requester": requester, "type": record_type, "age": min_age},
+            record_type_label=record_type_label,
+            field_label=field_label,
+            now=utcnow(),
+        )
+
+    @expose("/<int:request_id>/")
+    def detail(self, request_id: int):
+        change = db.session.get(ChangeRequest, request_id) or abort(404)
+        model = approvals.RECORD_MODELS[change.record_type]
+        record = db.session.get(model, change.record_id)
+        rows = []
+        for column, values in sorted((change.changes or {}).items()):
+            current = getattr(record, column, None) if record is not None else None
+            current = _value_label(column, current)
+            rows.append((column, values.get("old_label"), values.get("new_label"), current))
+        return self.render(
+            "admin/approvals/detail.html",
+            change=change,
+            record=record,
+            rows=rows,
+            form=DecisionForm(),
+            own=change.requested_by_id == current_user.id,
+            record_type_label=record_type_label,
+            field_label=field_label,
+            record_url=url_for(f"{change.record_type}.details_view", id=change.record_id),
+        )
+
+    @expose("/<int:request_id>/approve", methods=("POST",))
+    def approve(self, request_id: int):
+        return self._decide(request_id, approve=True)
+
+    @expose("/<int:request_id>/reject", methods=("POST",))
+    def reject(self, request_id: int):
+        return self._decide(request_id, approve=False)
+
+    def _decide(self, request_id: int, *, approve: bool):
+        form = DecisionForm()
+        if not form.validate_on_submit():
+            abort(400)
+        user = current_user._get_current_object()
+        back = url_for(".detail", request_id=request_id)
+        try:
+            if approve:
+                decision = approvals.approve(
+                    db.session, user=user, request_id=request_id, comment=form.comment.data
+                )
+            else:
+                decision = approvals.reject(
+                    db.session, user=user, request_id=request_id, comment=form.comment.data
+                )
+            db.session.commit()
+        except approvals.SelfDecision:
+            db.session.commit()  # keeps the record of the refused attempt
+            deny()
+        except approvals.NotAnApprover:
+            db.session.rollback()
+            deny()
+        except approvals.AlreadyDecided:
+            db.session.rollback()
+            flash(_("This request was already decided by someone else."), "warning")
+            return redirect(back)
+        except approvals.MissingComment:
+            db.session.rollback()
+            flash(_("A rejection needs a comment for the requester."), "error")
+            return redirect(back)
+        except StaleDataError:
+            db.session.rollback()
+            flash(_("The record changed while approving; nothing was applied. Try again."), "error")
+            return redirect(back)
+        if decision.status == "stale":
+            flash(
+                _(
+                    "The record changed after the request was filed, so the request is stale and "
+                    "nothing was applied. The requester can file it again."
+                ),
+                "warning",
+            )
+        elif decision.status == "approved":
+            flash(_("Approved and applied."), "success")
+        else:
+            flash(_("Rejected; the record is unchanged."), "info")
+        return redirect(url_for(".index"))
+
+
+class MyRequestsView(SecurePageView):
+    @expose("/")
+    def index(self):
+        mine = db.session.scalars(
+            select(ChangeRequest)
+            .where(ChangeRequest.requested_by_id == current_user.id)
+            .order_by(ChangeRequest.requested_at.desc())
+            .limit(200)
+        ).all()
+        return self.render(
+            "admin/approvals/mine.html",
+            mine=mine,
+            record_type_label=record_type_label,
+            field_label=field_label,
+        )
+
+
+def pending_count_for(user) -> int | None:
+    """Pending requests others filed, for the navbar badge of approver roles."""
+    if not user.is_authenticated or user.role_code not in access.PAGES["approvals.index"]:
+        return None
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ChangeRequest)
+        .where(ChangeRequest.status == "pending", ChangeRequest.requested_by_id != user.id)
+    )
+
+
+def register(admin, db) -> None:
+    admin.add_view(
+        ApprovalsView(
+            name=_l("Approvals"),
+            endpoint="approvals",
+            url="/admin/approvals",
+            category=_l("Approvals"),
+        )
+    )
+    admin.add_view(
+        MyRequestsView(
+            name=_l("My requests"),
+            endpoint="my_requests",
+            url="/admin/my-requests",
+            category=_l("Approvals"),
+        )
+    )
+
+
+STATUS_LABELS = {
+    "pending": _l("waiting"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "stale": _l("stale (record had changed)"),
+}
+
+
+def request_status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
