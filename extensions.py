@@ -16,5 +16,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
-# Counts failed sign-ins (views/security.py); storage and strategy come from RATELIMIT_*.
+# Counts failed sign-ins (views/shared/security.py); storage and strategy come from RATELIMIT_*.
 limiter = Limiter(get_remote_address)
