@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
 
-.PHONY: run keys test install install-test translations system-deps lint bench
+.PHONY: run keys test install install-test translations translations-update system-deps lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,18 @@ install-test: $(VENV)/.installed-test translations
 # Compiled catalogues are build output (.mo files are not committed).
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -f -d translations -D messages > $(VENV)/pybabel.log 2>&1 || (cat $(VENV)/pybabel.log; exit 1)
+
+# After changing a message in the code or a template: the catalogues learn the new msgids
+# (translations keep theirs); write the Chinese into
+# translations/zh_Hans_CN/LC_MESSAGES/messages.po, the one place it is kept; the test then
+# names any message still without Chinese. English needs nothing: the msgids are English.
+translations-update: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ --no-location --omit-header \
+		--ignore-dirs=".venv migrations tests bench .git" -o translations/messages.pot . > /dev/null
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
+		--ignore-obsolete -w 100 > /dev/null
+	$(BIN)/pybabel compile -f -d translations -D messages > /dev/null
+	$(BIN)/pytest -q -p no:randomly -p no:xdist tests/unit/shared/test_catalogue.py
 
 # The instance's encryption keys, made once (never replaced: data sealed with them would be lost).
 keys: install
