@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
 from app import create_app
@@ -23,7 +23,8 @@ from tests.factories import PASSWORD, make_user
 from tests.keys import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parents[3]
-ZH = runpy.run_path(str(ROOT / "translations" / "dicts" / "security.py"))["ZH"]
+with (ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po").open("rb") as _po:
+    ZH = {message.id: message.string for message in read_po(_po) if message.id and message.string}
 
 
 @pytest.mark.parametrize(
