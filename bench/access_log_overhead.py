@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import flask_migrate  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-import views.shared.base  # noqa: E402
+import views.shared.mixins.access_log as access_log  # noqa: E402
 from app import create_app  # noqa: E402
 from bench.run import PASSWORD, seed  # noqa: E402
 from core.crypto import generate_instance_keys  # noqa: E402
@@ -52,20 +52,20 @@ def measure(url: str, prospects: int, rounds: int, batch: int, workdir: Path) ->
     seed(app, prospects, 0, 0, workdir)
     client = app.test_client()
     client.post("/login", data={"username": "bench", "password": PASSWORD})
-    real = views.shared.base.log_in_own_transaction
+    real = access_log.log_in_own_transaction
     for page in PAGES:
         times: dict[str, list[float]] = {"on": [], "off": []}
         for _ in range(3):
             client.get(page)  # warm up
         for _ in range(rounds):
             for mode in ("on", "off"):
-                views.shared.base.log_in_own_transaction = real if mode == "on" else _no_log
+                access_log.log_in_own_transaction = real if mode == "on" else _no_log
                 for _ in range(batch):
                     started = time.perf_counter()
                     response = client.get(page)
                     times[mode].append(time.perf_counter() - started)
                     assert response.status_code == 200
-        views.shared.base.log_in_own_transaction = real
+        access_log.log_in_own_transaction = real
         on, off = statistics.median(times["on"]), statistics.median(times["off"])
         p95 = {m: sorted(v)[int(0.95 * (len(v) - 1))] for m, v in times.items()}
         print(
