@@ -48,7 +48,7 @@ run: install keys
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo "Panel: http://127.0.0.1:$(PORT)/login  (demo accounts: instance/demo-accounts.txt)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	PANEL_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
 # Debian's Chromium and CJK fonts for the browser tests; installed only when missing.
 system-deps:

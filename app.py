@@ -22,9 +22,10 @@ from core.crypto import (
     CryptoConfigError,
     init_crypto,
 )
+from core.log_format import configure_logging
 from extensions import babel, csrf, db, login_manager, migrate
 from models.base import set_actor_provider
-from services.admin import keyfile
+from services.admin import keyfile, readiness, startup_checks
 from services.admin.key_checks import verify_database_keys
 from services.privacy import audit  # noqa: F401  (name_search: its ORM events)
 
@@ -41,6 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config.get("PRODUCTION"):
+        _check_production_keys(app)
+    if not app.testing:
+        configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "panel.db"
@@ -85,8 +90,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from views.shared.audit_context import init_request_ids
     from views.shared.errors import register_error_pages
+    from views.shared.serving import init_serving
 
     init_request_ids(app)
+    init_serving(app)
     register_error_pages(app)
 
     from views.shared.security import init_security
@@ -106,6 +113,34 @@ def _load_instance_keys(app: Flask) -> None:
     for name in (KEYS_SETTING, CURRENT_SETTING, BLIND_INDEX_SETTING):
         if not app.config.get(name) and name in stored:
             app.config[name] = stored[name]
+
+
+def _check_production_keys(app: Flask) -> None:
+    """Production refuses keys it would otherwise make itself into this machine's instance/."""
+    for name in ("SECRET_KEY", "AUDIT_HMAC_KEY"):
+        problem = startup_checks.key_problem(name, app.config.get(name))
+        if problem:
+            raise SystemExit(f"Cannot start the panel: {problem}")
+
+
+def check_ready_to_serve(app: Flask) -> None:
+    """Before a production server takes traffic (wsgi.py): the schema must be at head. Not in
+    create_app, which ``flask db upgrade`` itself runs."""
+    if not app.config.get("PRODUCTION"):
+        return
+    with app.app_context():
+        try:
+            problem = readiness.schema_problem(db.engine, app.extensions["migrate"].directory)
+        except OperationalError:
+            problem = "the database does not answer"
+        else:
+            if problem:
+                problem += " (run: flask --app app db upgrade)"
+        finally:
+            # The server forks its workers after this: none may inherit this connection.
+            db.engine.dispose()
+    if problem:
+        raise SystemExit(f"Cannot start the panel: {problem}")
 
 
 def _check_keys_fit_database(app: Flask) -> None:

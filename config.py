@@ -4,6 +4,13 @@ from datetime import timedelta
 
 
 class DefaultConfig:
+    #: Production mode (PANEL_PRODUCTION=true): the panel refuses to start with a missing or
+    #: default SECRET_KEY / AUDIT_HMAC_KEY, without its encryption keys, or (wsgi.py) with
+    #: migrations not at head. Off for `make run` and `flask run` on one machine.
+    PRODUCTION = False
+    #: Server log: "json" (one object a line, for a log collector) or "text".
+    LOG_FORMAT = "json"
+    LOG_LEVEL = "INFO"
     #: Set in instance/config.py or PANEL_SECRET_KEY; generated into instance/ on first start.
     SECRET_KEY: str | None = None
     #: Key of the access log's hash chain; generated into instance/audit_key on first start.
@@ -65,8 +72,10 @@ class DefaultConfig:
     #: a few (delete confirmation, batch actions, inline "Add", filter links);
     #: static/csp-handlers.js binds the same behaviour and removes them (views/shared/security.py).
     CSP_SCRIPT_SRC_ATTR = "'none'"
-    #: Strict-Transport-Security max-age in seconds; 0 sends no header (plain-http dev).
-    HSTS_SECONDS = 0
+    #: Strict-Transport-Security max-age in seconds. None: one year on requests that came over
+    #: HTTPS (as told by a trusted proxy's X-Forwarded-Proto), none over plain http; a number
+    #: sends it on every response; 0 never.
+    HSTS_SECONDS: int | None = None
 
     #: Flask-Admin: never show SQL with its parameters on the page.
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
@@ -78,10 +87,13 @@ class DefaultConfig:
     SUPERVISOR_RECEIVES_CUSTOMERS = False
     #: A paper file is due for its regular recheck this many days after its last one
     #: (services/archive/archive_recheck.py); twice a year unless the office sets otherwise.
+    #: The admin's office setting (services/admin/office_settings.py) decides; this is only its
+    #: default while no value is stored (the migration stores one).
     ARCHIVE_RECHECK_DAYS = 180
     #: A customer's complaint is answered within this many working days of its receipt
     #: (Chinese calendar; services/care/complaints.py). The policy says only "及时" (promptly):
     #: one working week, so a complaint gets its answer by the same weekday of the next week.
+    #: Like ARCHIVE_RECHECK_DAYS, only the default of the admin's office setting.
     COMPLAINT_ANSWER_WORKDAYS = 5
     #: Prospects not contacted for this many days are listed for a call.
     STALE_CONTACT_DAYS = 30

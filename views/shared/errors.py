@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import logging
+
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from extensions import db, login_manager
 from views.shared.audit_context import log_in_own_transaction
+
+log = logging.getLogger(__name__)
 
 
 def register_error_pages(app: Flask) -> None:
@@ -35,6 +41,28 @@ def register_error_pages(app: Flask) -> None:
             _("Bad request"),
             _("The request could not be understood. Reload the page and try again."),
         )
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc):
+        # A dropped connection (PostgreSQL restarted, a connection killed) or SQLite's
+        # "database is locked" past its busy timeout: the transaction was not committed, and
+        # the pool re-checks connections (pool_pre_ping), so the same action again works.
+        log.warning("database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection is gone; teardown discards it
+            log.debug("rollback after a database failure failed", exc_info=True)
+        if "_login_user" not in g:
+            # Rendering would load the account (Flask-Login's current_user in every
+            # template) from the database that just failed.
+            g._login_user = login_manager.anonymous_user()
+        response = page(
+            503,
+            _("Please try again"),
+            _("The database is busy or not answering. Nothing was saved. Try again in a moment."),
+        )
+        return response[0], 503, {"Retry-After": "5"}
 
     @app.errorhandler(500)
     def server_error(exc):

@@ -40,7 +40,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user, logout_user
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from extensions import limiter
@@ -57,13 +56,13 @@ LAST_SEEN = "last_seen"
 TOUCH_EVERY_SECONDS = 60
 
 _NONCE_KEY = "panel.csp_nonce"
+#: HSTS sent on HTTPS requests when HSTS_SECONDS is left unset: one year.
+HSTS_OVER_TLS_SECONDS = 365 * 24 * 3600
 
 
 def init_security(app: Flask) -> None:
     """Install throttling, session checks and headers on ``app`` (after its blueprints)."""
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    # TRUSTED_PROXIES (X-Forwarded-For/-Proto/-Host): views/shared/serving.py.
     limiter.init_app(app)
     app.before_request(_check_session)
     app.after_request(_security_headers)
@@ -210,6 +209,9 @@ def _security_headers(response: Response) -> Response:
     if not _is_static():
         # Pages and exports carry personal data: no copy in any cache, back button included.
         headers["Cache-Control"] = "no-store"
-    if config.get("HSTS_SECONDS"):
-        headers["Strict-Transport-Security"] = f"max-age={int(config['HSTS_SECONDS'])}"
+    hsts = config.get("HSTS_SECONDS")
+    if hsts is None and request.is_secure:
+        hsts = HSTS_OVER_TLS_SECONDS
+    if hsts:
+        headers["Strict-Transport-Security"] = f"max-age={int(hsts)}"
     return response

@@ -1,11 +1,11 @@
-"""Small site-wide routes: health check, language switch, root redirect."""
+"""Small site-wide routes: health and readiness checks, language switch, root redirect."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, make_response, redirect, request, url_for
-from sqlalchemy import text
 
 from extensions import db
+from services.admin import readiness
 from views.admin.auth import safe_next
 
 bp = Blueprint("site", __name__)
@@ -18,11 +18,22 @@ def root():
 
 @bp.route("/healthz")
 def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
-        current_app.logger.error("health check: database did not answer")
-        return jsonify({"status": "error"}), 503
+    """The process lives and answers (no database: a load balancer restarts on this)."""
+    return jsonify({"status": "ok"})
+
+
+@bp.route("/readyz")
+def readyz():
+    """Whether to send traffic here: the database answers, its schema is at head and Redis
+    answers where it is configured; 503 with the reasons otherwise."""
+    problems = readiness.readiness_problems(
+        db.engine,
+        current_app.extensions["migrate"].directory,
+        current_app.config.get("RATELIMIT_STORAGE_URI"),
+    )
+    if problems:
+        current_app.logger.warning("not ready: %s", "; ".join(problems))
+        return jsonify({"status": "error", "problems": problems}), 503
     return jsonify({"status": "ok"})
 
 
@@ -36,6 +47,7 @@ def set_language(code: str):
             code,
             max_age=365 * 24 * 3600,
             httponly=True,
+            secure=request.is_secure,
             samesite="Lax",
         )
     return response
