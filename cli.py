@@ -146,6 +146,21 @@ def archive_expire_unclaimed_command():
     click.echo(f"{count} unclaimed lookup(s) expired")
 
 
+imports_group = AppGroup("imports", help="Uploaded Excel files waiting to be imported.")
+
+
+@imports_group.command("expire")
+def imports_expire_command():
+    """Delete uploads older than IMPORT_KEEP_HOURS (safe to run again; run it from cron)."""
+    from flask import current_app
+
+    from services.sales import import_store
+
+    folder = import_store.upload_folder(current_app.config, current_app.instance_path)
+    count = import_store.expire(folder, import_store.keep_hours(current_app.config))
+    click.echo(f"{count} expired upload file(s) deleted")
+
+
 backup_group = AppGroup("backup", help="Encrypted backups of the database.")
 
 
@@ -160,7 +175,10 @@ def backup_create_command(out: str | None):
 
     from services.admin import backup
 
-    key = backup.backup_key(current_app.config, current_app.instance_path)
+    try:
+        key = backup.backup_key(current_app.config, current_app.instance_path)
+    except backup.BackupError as exc:
+        raise click.ClickException(f"backup failed: {exc}") from None
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     target = (
         Path(out) if out else Path(current_app.instance_path) / "backups" / f"panel-{stamp}.bak"
@@ -186,8 +204,8 @@ def backup_restore_command(path: str, into: str):
     from services.admin import backup
     from services.privacy import audit
 
-    key = backup.backup_key(current_app.config, current_app.instance_path)
     try:
+        key = backup.backup_key(current_app.config, current_app.instance_path)
         backup.restore(Path(path), into, key)
     except (backup.BackupError, OSError, subprocess.CalledProcessError) as exc:
         raise click.ClickException(f"restore failed: {type(exc).__name__}: {exc}") from exc
@@ -209,6 +227,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(backup_group)
     app.cli.add_command(archive_group)
+    app.cli.add_command(imports_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(crypto_group)

@@ -63,7 +63,14 @@ def one_size(rows: int) -> None:
         started = time.perf_counter()
         report = importer.check_file(db.session, path, mapping)
         checked = time.perf_counter()
-        outcome = importer.import_file(db.session, user, path, mapping, skip_rejected=False)
+        outcome = importer.import_file(
+            db.session,
+            user,
+            path,
+            mapping,
+            skip_rejected=False,
+            consent=importer.ConsentBasis("consent", "bench", "bench"),
+        )
         db.session.commit()
         done = time.perf_counter()
     assert report.valid == rows and outcome.inserted == rows, (report.valid, outcome)

@@ -36,16 +36,24 @@ def backup_key(config, instance_path: str) -> bytes:
     """The 32-byte backup key from BACKUP_KEY, else instance/backup_key (created once)."""
     configured = config.get("BACKUP_KEY") or os.environ.get("PANEL_BACKUP_KEY")
     if configured:
-        key = bytes.fromhex(str(configured).strip())
+        key = _key_from_hex(str(configured))
     else:
         path = Path(instance_path) / "backup_key"
         if not path.exists():
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
-        key = bytes.fromhex(path.read_text().strip())
+        key = _key_from_hex(path.read_text())
     if len(key) != 32:
         raise BackupError("the backup key must be 32 bytes (64 hex characters)")
     return key
+
+
+def _key_from_hex(text: str) -> bytes:
+    try:
+        return bytes.fromhex(text.strip())
+    except ValueError:
+        # Never echo the value: it is (nearly) the key.
+        raise BackupError("the backup key must be 64 hex characters") from None
 
 
 def _seal(plain: bytes, key: bytes, dialect: str) -> bytes:
@@ -121,7 +129,9 @@ def create(database_uri: str, out: Path, key: bytes) -> Path:
 
 def restore(backup: Path, into_uri: str, key: bytes) -> None:
     """Restore ``backup`` into the EMPTY database ``into_uri`` (a new SQLite file, or an
-    existing empty PostgreSQL database)."""
+    existing empty PostgreSQL database). All or nothing: a database that already holds tables
+    is refused before anything is written, and PostgreSQL restores in one transaction, so a
+    failure leaves the target as it was. The decrypted dump never touches the disk."""
     url = make_url(into_uri)
     backend = url.get_backend_name()
     plain = _open(backup.read_bytes(), key, backend)
@@ -129,26 +139,61 @@ def restore(backup: Path, into_uri: str, key: bytes) -> None:
         target = Path(url.database)
         if target.exists() and target.stat().st_size:
             raise BackupError("the target SQLite file exists; restore into a new file")
-        target.write_bytes(plain)
+        # Created readable by its owner only, like the backup itself (the umask would give 644).
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as fh:
+            fh.write(plain)
+        target.chmod(0o600)
         return
     pg_restore = shutil.which("pg_restore")
     if not pg_restore:
         raise BackupError("pg_restore is not installed")
+    _require_empty_postgres(into_uri)
     args, env = _pg_args(url)
-    with tempfile.NamedTemporaryFile(suffix=".dump") as raw:
-        raw.write(plain)
-        raw.flush()
-        subprocess.run(  # noqa: S603 - fixed program, arguments from the given URL
-            [
-                pg_restore,
-                "--no-owner",
-                "--exit-on-error",
-                *args,
-                "--dbname",
-                url.database,
-                raw.name,
-            ],
-            check=True,
-            env=env,
-            capture_output=True,
+    done = subprocess.run(  # noqa: S603 - fixed program, arguments from the given URL
+        [
+            pg_restore,
+            "--no-owner",
+            "--exit-on-error",
+            "--single-transaction",
+            *args,
+            "--dbname",
+            url.database,
+        ],
+        input=plain,
+        env=env,
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        raise BackupError(f"pg_restore refused the backup: {_first_error(done.stderr)}")
+
+
+def _require_empty_postgres(into_uri: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(into_uri)
+    try:
+        with engine.connect() as connection:
+            tables = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_tables "
+                    "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+                )
+            ).scalar_one()
+    except Exception as exc:  # the database is missing or refuses us: say so, not a traceback
+        raise BackupError(f"cannot open the target database: {type(exc).__name__}") from None
+    finally:
+        engine.dispose()
+    if tables:
+        raise BackupError(
+            f"the target database is not empty ({tables} tables); restore into a new, "
+            "empty database"
         )
+
+
+def _first_error(stderr: bytes) -> str:
+    # The first error line only: later lines (and DETAIL) may quote rows of customer data.
+    for line in stderr.decode(errors="replace").splitlines():
+        if "error" in line.lower():
+            return line.split("DETAIL")[0].strip()[:200]
+    return "unknown error"

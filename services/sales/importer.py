@@ -13,11 +13,13 @@ already on another card (in the database or earlier in the file).
 
 from __future__ import annotations
 
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -31,11 +33,21 @@ from core import crypto
 from core.phones import LANDLINE_RE, is_mobile, normalise_phone
 from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
+from models.privacy.privacy import ConsentRecord
 from models.property.property import Owner
 from models.sales.prospects import GRADES, Prospect
 from models.types import blind_index_of, blind_indexes_for
 from services.privacy import audit
 from services.sales import consultants
+from services.sales.workbook_limits import (
+    ImportLimits,
+    WorkbookRefused,
+    inspect_rows,
+    inspect_zip,
+    too_many_columns,
+    too_many_rows,
+    too_slow,
+)
 from services.shared import name_search
 
 #: Rows inserted (and logged) per statement.
@@ -57,6 +69,8 @@ class Kind:
     fixed: dict
     #: Fields whose value may be on one record only (duplicate check).
     unique: tuple[str, ...]
+    #: Bases a record of the kind may be kept on (PIPL), as on its create form.
+    consent_bases: tuple[str, ...] = ("consent",)
 
 
 KINDS: dict[str, Kind] = {
@@ -109,6 +123,7 @@ KINDS: dict[str, Kind] = {
         references={},
         fixed={},
         unique=("mobile", "id_number"),
+        consent_bases=("contract", "consent"),
     ),
 }
 #: The welcome-card fields (kept for callers that import cards only).
@@ -147,9 +162,22 @@ class Report:
 
 
 # --- reading ----------------------------------------------------------------------------
-def open_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple]]]:
-    """The header row and an iterator of (row number, values) of the first sheet."""
+def open_rows(
+    path: Path | BinaryIO, limits: ImportLimits | None = None
+) -> tuple[list[str], Iterator[tuple[int, tuple]]]:
+    """The header row and an iterator of (row number, values) of the first sheet.
+
+    The zip is inspected before openpyxl opens it (services/sales/workbook_limits.py), and the
+    rows stop at the row cap, the column cap and the time limit: a bomb is refused with a
+    message (ImportFileError), never read to its end."""
+    limits = limits or ImportLimits.current()
     try:
+        inspect_zip(_rewound(path), limits)
+        inspect_rows(_rewound(path), limits)
+    except WorkbookRefused as exc:
+        raise ImportFileError(exc.message) from exc
+    try:
+        path = _rewound(path)
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFileError(
@@ -159,22 +187,46 @@ def open_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple]]]:
     if sheet is None:
         workbook.close()
         raise ImportFileError(_("The file has no sheet."))
-    rows = sheet.iter_rows(values_only=True)
+    # One column past the cap is read, to tell a too-wide sheet from one at the cap; a
+    # declared dimension of A1:XFD1048576 would otherwise pad every row to 16,384 cells.
+    rows = sheet.iter_rows(values_only=True, max_col=limits.max_columns + 1)
     header = next(rows, None)
     if header is None or not any(cell not in (None, "") for cell in header):
+        rows.close()
         workbook.close()
         raise ImportFileError(_("The first row of the first sheet must hold the column titles."))
+    if len(header) > limits.max_columns and header[limits.max_columns] not in (None, ""):
+        rows.close()  # openpyxl's reader holds the sheet's stream open until closed
+        workbook.close()
+        raise ImportFileError(too_many_columns(limits).message)
+    header = header[: limits.max_columns]
     headers = [str(cell).strip() if cell is not None else "" for cell in header]
 
     def body() -> Iterator[tuple[int, tuple]]:
+        deadline = time.monotonic() + limits.max_seconds
         try:
             for number, values in enumerate(rows, start=2):
-                if values and any(cell not in (None, "") for cell in values):
+                # Empty rows count: millions of them cost time although none is kept.
+                if number > limits.max_rows + 1:
+                    raise ImportFileError(too_many_rows(limits).message)
+                if number % 1000 == 0 and time.monotonic() > deadline:
+                    raise ImportFileError(too_slow(limits).message)
+                values = values[: limits.max_columns]
+                # counted in C: empty rows (most rows of a bomb) cost next to nothing
+                if values and values.count(None) + values.count("") < len(values):
                     yield number, tuple(values)
         finally:
+            rows.close()  # openpyxl's reader holds the sheet's stream open until closed
             workbook.close()
 
     return headers, body()
+
+
+def _rewound(source: Path | BinaryIO) -> Path | BinaryIO:
+    # An upload is opened in memory (services/sales/import_store.py), read more than once.
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return source
 
 
 def guess_mapping(headers: list[str], kind: str = "prospect") -> dict[str, int]:
@@ -368,7 +420,7 @@ def _chunks(
 
 def check_file(
     session: Session,
-    path: Path,
+    path: Path | BinaryIO,
     mapping: dict[str, int],
     *,
     keep_rejected: int = 10_000,
@@ -404,21 +456,51 @@ class RowsRejected(ImportFileError):
     pass
 
 
+@dataclass(frozen=True)
+class ConsentBasis:
+    """The basis the importing user states once for the whole file (PIPL), recorded for
+    every card the file creates, as the create form records it for one card."""
+
+    basis: str
+    purpose: str
+    policy_version: str
+
+
+def _consent_rows(consent: ConsentBasis, subject_type: str, ids, user: User) -> list[dict]:
+    return [
+        {
+            "subject_type": subject_type,
+            "subject_id": record_id,
+            "basis": consent.basis,
+            "purpose": consent.purpose,
+            "policy_version": consent.policy_version,
+            "recorded_by_id": user.id,
+        }
+        for record_id in ids
+    ]
+
+
 def import_file(
     session: Session,
     user: User,
-    path: Path,
+    path: Path | BinaryIO,
     mapping: dict[str, int],
     *,
     skip_rejected: bool,
     actor: audit.Actor | None = None,
     progress: Callable[[int], None] | None = None,
     kind: str = "prospect",
+    consent: ConsentBasis | None = None,
 ) -> Outcome:
-    """Insert the valid rows in the caller's transaction; refuse the whole file when a row is
-    wrong and ``skip_rejected`` is not chosen. The caller commits (or rolls back) once."""
-    _headers, rows = open_rows(path)
+    """Insert the valid rows in the caller's transaction, each with its consent record;
+    refuse the whole file when a row is wrong and ``skip_rejected`` is not chosen, or when no
+    allowed basis is stated. The caller commits (or rolls back) once."""
     spec = KINDS[kind]
+    if consent is None or consent.basis not in spec.consent_bases:
+        raise ImportFileError(
+            _("State the basis the customers' data is kept on before importing them.")
+        )
+    _headers, rows = open_rows(path)
     actor = actor or audit.Actor(user.id, user.username, user.role_code)
     empty = {column: None for column in _stored_columns(spec)}
     owner_of_card = {}
@@ -452,6 +534,9 @@ def import_file(
                 names = [record.get("name") for record in records]
                 name_search.bulk_tokens(session, kind, zip(ids, names, strict=True))
             inserted += len(ids)
+            session.execute(
+                insert(ConsentRecord), _consent_rows(consent, spec.record_type, ids, user)
+            )
             audit.record(session, actor, "import", record_type=spec.record_type, record_ids=ids)
         seen += len(chunk)
         if progress:
@@ -459,7 +544,7 @@ def import_file(
     return Outcome(inserted, skipped)
 
 
-def rejected_workbook(report: Report, target: Path) -> Path:
+def rejected_workbook(report: Report, target: Path | BinaryIO) -> Path | BinaryIO:
     """The rejected rows with their original columns and an error column, to fix and re-upload."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()

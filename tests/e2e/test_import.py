@@ -50,6 +50,7 @@ def test_clerk_fixes_rejected_rows_and_imports(app, page: Page, tmp_path, screen
     fixed[1][2] = "B"
     # first the 38 good rows, skipping the two rejected ones
     page.locator("#skip_rejected").check()
+    page.locator("#consent_given").check()
     page.locator("#run").click()
     expect(page.locator("#import-result")).to_contain_text("已导入 38 张温馨卡。")
     expect(page.locator("#import-result")).to_contain_text("已跳过 2 个被拒的行。")
@@ -59,6 +60,7 @@ def test_clerk_fixes_rejected_rows_and_imports(app, page: Page, tmp_path, screen
     page.locator("#check").click()
     expect(page.locator("#import-summary")).to_contain_text("共 2 行：2 行可导入，0 行被拒。")
     expect(page.locator("#rejected-rows")).to_have_count(0)
+    page.locator("#consent_given").check()
     page.locator("#run").click()
     expect(page.locator("#import-result")).to_contain_text("已导入 2 张温馨卡。")
     with app.app_context():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from core.redirects import is_safe_local_path
 from extensions import db, login_manager
 from forms.admin.auth import LoginForm
 from models.admin.people import User
@@ -28,15 +27,9 @@ def load_user(user_id: str) -> User | None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a local path is followed after sign-in; anything else goes home."""
-    if not target:
-        return url_for("admin.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("admin.index")
-    if "\\" in target:
-        return url_for("admin.index")
-    return target
+    """Only a safe local path is followed (after sign-in, after the language switch); anything
+    else -- other hosts, control characters, backslashes -- goes home (core/redirects.py)."""
+    return target if is_safe_local_path(target) else url_for("admin.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,13 +1,16 @@
 """The Excel import page (/admin/import/): upload, map the columns, check, import, result.
 
-An uploaded file is kept under instance/imports/ with a random token and its owner's id, so a
-step can only touch its owner's file. Checking and importing stream the file row by row; the
+An uploaded file waits under instance/imports/ sealed with the panel's keys
+(services/sales/import_store.py), with a random token and its owner's id, so a step can only
+touch its owner's file; it is deleted when the import ends, is cancelled or refused, and
+leftovers expire after IMPORT_KEEP_HOURS. Checking and importing stream the file row by row; the
 import is one transaction. While a long step runs, static/import.js polls the progress of this
 process's steps (kept in memory: a progress bar, not a record).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import secrets
@@ -23,10 +26,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField
+from wtforms.validators import InputRequired
 
 from extensions import db
 from models.sales.imports import ImportMapping
-from services.sales import importer
+from services.privacy import consent as consents
+from services.sales import import_store, importer
 from views.sales import sales
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
@@ -48,25 +53,55 @@ class UploadForm(FlaskForm):
 
 class RunForm(FlaskForm):
     skip_rejected = BooleanField(_l("Import the valid rows and skip the rejected ones"))
+    # The basis is stated once for the whole file and recorded for every card it creates,
+    # as the create form records it for one card (services/privacy/consent.py).
+    consent_basis = SelectField(_l("Basis for keeping the data"), choices=[])
+    consent_given = BooleanField(
+        _l("Every customer in this file was told the purpose and agreed (or has the contract)"),
+        validators=[InputRequired()],
+    )
+
+
+def _run_form(kind: str) -> RunForm:
+    form = RunForm()
+    bases = importer.KINDS[kind].consent_bases
+    form.consent_basis.choices = [(b, consents.BASIS_LABELS[b]) for b in bases]
+    if not form.consent_basis.data:
+        form.consent_basis.data = bases[0]
+    return form
 
 
 def _folder() -> Path:
-    configured = current_app.config.get("IMPORT_FOLDER")
-    folder = Path(configured) if configured else Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return import_store.upload_folder(current_app.config, current_app.instance_path)
 
 
 def _paths(token: str) -> tuple[Path, Path, Path]:
     if not TOKEN_RE.fullmatch(token or ""):
         abort(404)
     folder = _folder()
-    return folder / f"{token}.xlsx", folder / f"{token}.json", folder / f"{token}-rejected.xlsx"
+    return (
+        folder / f"{token}.sealed",
+        folder / f"{token}.json",
+        folder / f"{token}-rejected.sealed",
+    )
+
+
+def _keep_hours() -> float:
+    return import_store.keep_hours(current_app.config)
+
+
+def _opened(token: str) -> io.BytesIO:
+    """The waiting upload, opened in memory only; a file that no longer opens is discarded."""
+    try:
+        return io.BytesIO(import_store.read_sealed(_paths(token)[0], token))
+    except (import_store.SealedFileError, FileNotFoundError):
+        import_store.discard(_folder(), token)
+        abort(404)
 
 
 def _state(token: str) -> dict:
-    upload, meta, _rejected = _paths(token)
-    if not upload.exists() or not meta.exists():
+    _upload, meta, _rejected = _paths(token)
+    if not meta.exists():
         abort(404)
     state = json.loads(meta.read_text())
     if state.get("user_id") != current_user.id:
@@ -119,17 +154,23 @@ class ImportView(SecurePageView):
             flash(_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), "error")
             return redirect(url_for(".index"))
         if form.validate_on_submit():
+            import_store.expire(_folder(), _keep_hours())
             token = secrets.token_hex(16)
             upload, _meta, _rejected = _paths(token)
-            form.file.data.save(upload)
+            data = form.file.data.read(limit + 1)
+            if len(data) > limit:
+                flash(_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), "error")
+                return redirect(url_for(".index"))
             try:
-                headers, rows = importer.open_rows(upload)
+                headers, rows = importer.open_rows(io.BytesIO(data))
                 next(rows, None)  # one row read proves the sheet opens; close() frees the file
                 rows.close()
             except importer.ImportFileError as exc:
-                upload.unlink(missing_ok=True)
+                # checked in memory: a refused file never reaches the disk
                 flash(exc.message, "error")
                 return redirect(url_for(".index"))
+            import_store.write_sealed(upload, data, token)
+            del data
             _save_state(
                 token,
                 {
@@ -182,22 +223,24 @@ class ImportView(SecurePageView):
         state = _state(token)
         if "mapping" not in state:
             return redirect(url_for(".mapping", token=token))
-        upload, _meta, rejected_path = _paths(token)
+        _upload, _meta, rejected_path = _paths(token)
         mapping = {t: int(i) for t, i in state["mapping"].items()}
         try:
             report = importer.check_file(
                 db.session,
-                upload,
+                _opened(token),
                 mapping,
                 progress=lambda n: _set_progress(token, n),
                 kind=state.get("kind", "prospect"),
             )
         except importer.ImportFileError as exc:
+            import_store.discard(_folder(), token)  # refused: nothing of it stays
             flash(exc.message, "error")
             return redirect(url_for(".index"))
         finally:
             db.session.rollback()
-        importer.rejected_workbook(report, rejected_path)
+        rejected = importer.rejected_workbook(report, io.BytesIO())
+        import_store.write_sealed(rejected_path, rejected.getvalue(), token, "rejected")
         state.update(total=report.total, valid=report.valid, rejected=report.rejected_count)
         _save_state(token, state)
         log_in_own_transaction("import_check", record_type=state.get("kind", "prospect"))
@@ -207,27 +250,45 @@ class ImportView(SecurePageView):
             state=state,
             report=report,
             rows=report.rejected[:PREVIEW_ROWS],
-            form=RunForm(),
+            form=_run_form(state.get("kind", "prospect")),
+            purpose=current_app.config["PRIVACY_PURPOSE"],
+            policy_version=current_app.config["PRIVACY_POLICY_VERSION"],
         )
 
     @expose("/<token>/run", methods=("POST",))
     def run(self, token: str):
         state = _state(token)
-        form = RunForm()
-        if not form.validate_on_submit() or "mapping" not in state:
+        kind = state.get("kind", "prospect")
+        form = _run_form(kind)
+        if "mapping" not in state:
             abort(400)
-        upload, _meta, _rejected = _paths(token)
+        if not form.validate_on_submit():
+            if "csrf_token" in form.errors:
+                abort(400)
+            flash(
+                _(
+                    "Confirm that every customer in the file was told the purpose and agreed "
+                    "(or has the contract) before importing."
+                ),
+                "error",
+            )
+            return redirect(url_for(".preview", token=token))
         mapping = {t: int(i) for t, i in state["mapping"].items()}
         try:
             outcome = importer.import_file(
                 db.session,
                 current_user._get_current_object(),
-                upload,
+                _opened(token),
                 mapping,
                 skip_rejected=form.skip_rejected.data,
                 actor=current_actor(),
                 progress=lambda n: _set_progress(token, n),
-                kind=state.get("kind", "prospect"),
+                kind=kind,
+                consent=importer.ConsentBasis(
+                    basis=form.consent_basis.data,
+                    purpose=current_app.config["PRIVACY_PURPOSE"],
+                    policy_version=current_app.config["PRIVACY_POLICY_VERSION"],
+                ),
             )
             db.session.commit()
         except importer.ImportFileError as exc:
@@ -236,16 +297,30 @@ class ImportView(SecurePageView):
             return redirect(url_for(".preview", token=token))
         state.update(inserted=outcome.inserted, skipped=outcome.skipped, done=True)
         _save_state(token, state)
+        # The import is done: the workbook goes now; the sealed rejected rows (offered on the
+        # result page) and the state expire with the leftovers.
+        _paths(token)[0].unlink(missing_ok=True)
         return self.render("admin/imports/result.html", token=token, state=state)
+
+    @expose("/<token>/cancel", methods=("POST",))
+    def cancel(self, token: str):
+        _state(token)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        import_store.discard(_folder(), token)
+        flash(_("The import was cancelled and the uploaded file deleted."), "info")
+        return redirect(url_for(".index"))
 
     @expose("/<token>/rejected.xlsx")
     def rejected(self, token: str):
         _state(token)
         path = _paths(token)[2]
-        if not path.exists():
+        try:
+            workbook = import_store.read_sealed(path, token, "rejected")
+        except (import_store.SealedFileError, FileNotFoundError):
             abort(404)
         return send_file(
-            path,
+            io.BytesIO(workbook),
             as_attachment=True,
             download_name="rejected-rows.xlsx",
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

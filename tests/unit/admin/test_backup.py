@@ -116,3 +116,83 @@ def test_a_wrong_key_or_an_altered_file_does_not_restore(app, tmp_path, backup_k
         assert "does not open with this key" in result.output, result.output
         assert "file exists" not in result.output
     assert never is None or not never.exists()
+
+
+def test_a_restored_sqlite_file_is_readable_by_its_owner_only(app, tmp_path, backup_key):
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "sqlite":
+        pytest.skip("file modes are a SQLite matter")
+    _seed(app)
+    out = tmp_path / "panel.bak"
+    with app.app_context():
+        backup.create(app.config["SQLALCHEMY_DATABASE_URI"], out, backup_key)
+    restored = tmp_path / "restored.db"
+    old_umask = os.umask(0o022)  # the usual umask, which would give 644
+    try:
+        backup.restore(out, f"sqlite:///{restored}", backup_key)
+    finally:
+        os.umask(old_umask)
+    assert oct(os.stat(restored).st_mode & 0o777) == "0o600"
+
+
+def test_a_database_that_is_not_empty_is_refused_before_anything_is_written(
+    app, tmp_path, backup_key
+):
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        pytest.skip("a SQLite restore always makes a new file")
+    _seed(app)
+    out = tmp_path / "panel.bak"
+    with app.app_context():
+        backup.create(app.config["SQLALCHEMY_DATABASE_URI"], out, backup_key)
+    target, cleanup = _scratch_target(app, tmp_path)
+    engine = create_engine(target)
+    try:
+        with engine.begin() as conn:
+            # One table of the panel's own name (the half-restored case) and one unrelated.
+            conn.execute(text("CREATE TABLE prospects (id integer)"))
+            conn.execute(text("CREATE TABLE notes_of_someone_else (id integer)"))
+        with pytest.raises(backup.BackupError, match="not empty"):
+            backup.restore(out, target, backup_key)
+        with engine.connect() as conn:
+            tables = conn.execute(
+                text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            ).scalar_one()
+        assert tables == 2  # nothing added, nothing left behind
+    finally:
+        engine.dispose()
+        cleanup()
+
+
+def test_a_failed_postgres_restore_leaves_the_target_empty(app, tmp_path, backup_key):
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        pytest.skip("PostgreSQL's restore runs in one transaction")
+    out = tmp_path / "panel.bak"
+    # A well-sealed dump that pg_restore cannot read: refused with one line, nothing written.
+    out.write_bytes(backup._seal(b"PGDMP-not-really-a-dump", backup_key, "postgresql"))
+    target, cleanup = _scratch_target(app, tmp_path)
+    engine = create_engine(target)
+    try:
+        with pytest.raises(backup.BackupError, match="pg_restore refused the backup"):
+            backup.restore(out, target, backup_key)
+        with engine.connect() as conn:
+            tables = conn.execute(
+                text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            ).scalar_one()
+        assert tables == 0
+    finally:
+        engine.dispose()
+        cleanup()
+
+
+@pytest.mark.parametrize("bad_key", ["not-hex-at-all", "ab" * 16, "zz" * 32])
+def test_a_malformed_backup_key_is_one_line_not_a_traceback(app, tmp_path, bad_key):
+    app.config["BACKUP_KEY"] = bad_key
+    try:
+        result = app.test_cli_runner().invoke(
+            args=["backup", "create", "--out", str(tmp_path / "x.bak")]
+        )
+    finally:
+        app.config.pop("BACKUP_KEY", None)
+    assert result.exit_code != 0
+    assert "backup key must be" in result.output
+    assert "Traceback" not in result.output and bad_key not in result.output
+    assert not (tmp_path / "x.bak").exists()

@@ -17,6 +17,8 @@ from tests.importing import HEADERS, good_row, write_xlsx
 
 # Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
 pytestmark = pytest.mark.instant()
+#: The basis stated for a whole file (the import page asks for it).
+CONSENT = importer.ConsentBasis("consent", "购房咨询", "2026-01")
 
 
 @pytest.fixture
@@ -79,10 +81,10 @@ def test_a_bad_row_in_the_middle_imports_nothing(s, tmp_path):
     rows[1200][1] = "12345"
     path = write_xlsx(tmp_path / "b.xlsx", rows)
     with pytest.raises(importer.RowsRejected):
-        importer.import_file(s, user, path, _mapping(), skip_rejected=False)
+        importer.import_file(s, user, path, _mapping(), skip_rejected=False, consent=CONSENT)
     s.rollback()
     assert s.scalar(select(func.count(Prospect.id))) == 0
-    outcome = importer.import_file(s, user, path, _mapping(), skip_rejected=True)
+    outcome = importer.import_file(s, user, path, _mapping(), skip_rejected=True, consent=CONSENT)
     s.commit()
     assert (outcome.inserted, outcome.skipped) == (2499, 1)
     card = s.scalars(select(Prospect).where(Prospect.name == "客户1")).one()
@@ -151,7 +153,9 @@ def test_owner_lists_check_id_numbers_and_duplicates(s, tmp_path):
     assert mapping == {"name": 0, "mobile": 1, "id_number": 2, "address": 3}
     report = importer.check_file(s, path, mapping, kind="owner")
     assert (report.valid, sorted(r.row_number for r in report.rejected)) == (2, [3, 4, 5])
-    outcome = importer.import_file(s, user, path, mapping, skip_rejected=True, kind="owner")
+    outcome = importer.import_file(
+        s, user, path, mapping, skip_rejected=True, kind="owner", consent=CONSENT
+    )
     s.commit()
     assert outcome.inserted == 2
     owner = s.scalars(select(Owner).where(Owner.name == "戊")).one()
@@ -167,6 +171,6 @@ def test_imported_cards_belong_to_the_importer_only_when_they_receive_customers(
     user = make_user(s, role)
     s.commit()
     path = write_xlsx(tmp_path / "c.xlsx", [good_row(1)])
-    importer.import_file(s, user, path, _mapping(), skip_rejected=False)
+    importer.import_file(s, user, path, _mapping(), skip_rejected=False, consent=CONSENT)
     card = s.scalars(select(Prospect)).one()
     assert card.consultant_id == (user.id if owns else None)

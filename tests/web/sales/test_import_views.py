@@ -69,7 +69,9 @@ def test_clerk_fixes_rejected_rows_and_imports_the_file(app, client, login_as, t
     preview = client.get(f"/admin/import/{token}/preview").get_data(as_text=True)
     assert 'id="rejected-rows"' in preview and "1234" in preview
     # without "skip", the bad row stops everything
-    page = client.post(f"/admin/import/{token}/run", data={}, follow_redirects=True)
+    page = client.post(
+        f"/admin/import/{token}/run", data={"consent_given": "y"}, follow_redirects=True
+    )
     assert _count(app) == 0
     assert "Row 16" in page.get_data(as_text=True) or "第 16 行" in page.get_data(as_text=True)
     # the rejected rows come back as a file to fix
@@ -87,7 +89,8 @@ def test_clerk_fixes_rejected_rows_and_imports_the_file(app, client, login_as, t
     _map_all(client, token2)
     preview = client.get(f"/admin/import/{token2}/preview").get_data(as_text=True)
     assert "共 30 行：30 行可导入，0 行被拒。" in preview
-    result = client.post(f"/admin/import/{token2}/run", data={}).get_data(as_text=True)
+    result = client.post(f"/admin/import/{token2}/run", data={"consent_given": "y"})
+    result = result.get_data(as_text=True)
     assert 'id="import-result"' in result and "已导入 30 张温馨卡。" in result
     assert _count(app) == 30
     with app.app_context():
@@ -107,7 +110,9 @@ def test_skip_rejected_imports_the_rest(app, client, login_as, tmp_path):
     token = _token(_upload(client, write_xlsx(tmp_path / "c.xlsx", rows)))
     _map_all(client, token)
     client.get(f"/admin/import/{token}/preview")
-    result = client.post(f"/admin/import/{token}/run", data={"skip_rejected": "y"})
+    result = client.post(
+        f"/admin/import/{token}/run", data={"skip_rejected": "y", "consent_given": "y"}
+    )
     assert result.status_code == 200 and _count(app) == 4
 
 
@@ -162,7 +167,8 @@ def test_an_owner_list_goes_to_the_owners(app, client, login_as, tmp_path):
         f"/admin/import/{token}/map", data={"col_name": "0", "col_mobile": "1", "col_address": "2"}
     )
     client.get(f"/admin/import/{token}/preview")
-    result = client.post(f"/admin/import/{token}/run", data={}).get_data(as_text=True)
+    result = client.post(f"/admin/import/{token}/run", data={"consent_given": "y"})
+    result = result.get_data(as_text=True)
     assert "已导入 2 位业主。" in result
     with app.app_context():
         assert sorted(db.session.scalars(select(Owner.name))) == ["乙业主", "甲业主"]
