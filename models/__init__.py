@@ -5,7 +5,7 @@ Importing this package registers every table on ``Base.metadata``.
 """
 
 # Imported for their tables.
-from models.admin import key_checks, people, reference  # noqa: F401
+from models.admin import key_checks, office_settings, people, reference  # noqa: F401
 from models.archive import archive_desk, archives  # noqa: F401
 from models.base import Base
 from models.care import complaints  # noqa: F401

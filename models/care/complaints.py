@@ -61,7 +61,7 @@ class Complaint(VersionedMixin, Base):
     summary: Mapped[str] = mapped_column(EncryptedString("complaints.summary"))
     #: The account that handles it: a clerk or a supervisor; None until assigned.
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: received_on + COMPLAINT_ANSWER_WORKDAYS working days on the Chinese calendar.
+    #: received_on + the answer time (an office setting) in working days, Chinese calendar.
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(10), default="open")
     #: What the customer was told.

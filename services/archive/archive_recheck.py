@@ -1,8 +1,9 @@
 """The regular recheck of the paper files (定期整理复核最新客户档案资料).
 
 A file kept in the room or lent out is due for its recheck when it was never checked, or its
-last check is ``interval_days`` or more before today (``ARCHIVE_RECHECK_DAYS``, default 180:
-twice a year). Destroyed files are not rechecked.
+last check is ``interval_days`` or more before today: the admin's office setting (``interval``,
+services/admin/office_settings.py; default 180, twice a year). Destroyed files are not
+rechecked.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.admin.people import User
 from models.archive.archives import ArchiveFile
+from services.admin import office_settings
 from services.privacy import audit
 
 #: Most files listed on one page; the count says how many are due in all.
@@ -30,6 +32,11 @@ class RecheckError(Exception):
         super().__init__()
         if message is not None:
             self.message = message
+
+
+def interval(session: Session) -> int:
+    """Days after its last check a file is due again: the admin's office setting."""
+    return office_settings.value_of(session, office_settings.ARCHIVE_RECHECK_DAYS)
 
 
 def _due(today: date, interval_days: int):

@@ -1,8 +1,9 @@
 """Customers' complaints and feedback (投诉处理：针对客户的投诉反馈，及时处理和解决问题，并进行改进).
 
 A complaint is registered against the customer's record with the day it was received; its
-answer is due COMPLAINT_ANSWER_WORKDAYS working days later on the Chinese calendar (the
-admin's calendar overrides included). The steps, each one transaction in the caller:
+answer is due the admin's "answer time" (an office setting, services/admin/office_settings.py;
+default 5) working days later on the Chinese calendar (the admin's calendar overrides
+included). The steps, each one transaction in the caller:
 
 - register (clerk or supervisor): due date computed, status open, logged;
 - assign (supervisor): the handler, a clerk or supervisor with an active account;
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -29,11 +29,12 @@ from models.base import utcnow
 from models.care.complaints import CATEGORIES, CHANNELS, Complaint
 from models.property.property import Owner, Tenant
 from models.sales.prospects import Prospect
+from services.admin import office_settings
 from services.privacy import audit
 from services.shared.workdays import WorkdayCalendar
 
-#: Working days to answer when the office sets nothing (config COMPLAINT_ANSWER_WORKDAYS).
-DEFAULT_ANSWER_WORKDAYS = 5
+#: Working days to answer when the office sets nothing (the office setting's default).
+DEFAULT_ANSWER_WORKDAYS = office_settings.SETTINGS["complaint_answer_workdays"].default
 #: Roles whose accounts may handle a complaint.
 HANDLER_ROLES = ("clerk", "supervisor")
 #: Roles that assign, answer any complaint and close.
@@ -48,15 +49,16 @@ class ComplaintError(ValueError):
     """The step is not allowed now or by this person; the message is for the user."""
 
 
-def answer_workdays() -> int:
-    if has_app_context():
-        return int(current_app.config.get("COMPLAINT_ANSWER_WORKDAYS", DEFAULT_ANSWER_WORKDAYS))
-    return DEFAULT_ANSWER_WORKDAYS
+def answer_workdays(session: Session | None = None) -> int:
+    """Working days to answer: the admin's office setting (its default without a session)."""
+    if session is None:
+        return office_settings.default_of(office_settings.COMPLAINT_ANSWER_WORKDAYS)
+    return office_settings.value_of(session, office_settings.COMPLAINT_ANSWER_WORKDAYS)
 
 
 def due_date(session: Session, received_on: date, workdays: int | None = None) -> date:
     """The day the answer is due: ``workdays`` working days after receipt."""
-    count = answer_workdays() if workdays is None else workdays
+    count = answer_workdays(session) if workdays is None else workdays
     return WorkdayCalendar.from_session(session).add_workdays(received_on, count).day
 
 

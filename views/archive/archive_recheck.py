@@ -3,7 +3,7 @@ listed by their last check date; "rechecked today" records one (services/archive
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +19,7 @@ from views.shared.base import SecurePageView
 
 
 def _interval() -> int:
-    return int(current_app.config["ARCHIVE_RECHECK_DAYS"])
+    return archive_recheck.interval(db.session)
 
 
 class ArchiveRecheckView(SecurePageView):
