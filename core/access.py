@@ -77,6 +77,9 @@ PAGES: dict[str, frozenset[str]] = {
     "retention.request": _APPROVERS,
     "retention.decide": _APPROVERS,
     "retention.periods": frozenset({"admin"}),
+    # the office's settings: recheck interval, complaints' answer time (views/admin/office_settings.py)
+    "office_settings.index": frozenset({"admin"}),
+    "office_settings.change": frozenset({"admin"}),
     # the approvals queue: who decides change requests (services/shared/approval_policy.py)
     "approvals.index": _APPROVERS,
     "approvals.detail": _APPROVERS,
@@ -134,7 +137,7 @@ PAGES: dict[str, frozenset[str]] = {
     # Excel import of welcome cards (views/sales/imports.py): who enters cards
     **{
         f"imports.{name}": frozenset({"clerk", "supervisor"})
-        for name in ("index", "mapping", "preview", "run", "rejected", "progress")
+        for name in ("index", "mapping", "preview", "run", "cancel", "rejected", "progress")
     },
     # daily work (views/sales/daily.py, views/shared/printing.py): spot checks, access alerts, print views
     **{f"spot_checks.{n}": frozenset({"supervisor"}) for n in ("index", "draw", "week", "check")},

@@ -7,7 +7,7 @@ becoming overdue or a past week's count in a browser; a production app ignores i
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -22,3 +22,34 @@ def office_today() -> date:
         if fake:
             return fake if isinstance(fake, date) else date.fromisoformat(str(fake))
     return datetime.now(OFFICE_TZ).date()
+
+
+#: How people see a moment: Beijing time, to the minute (docs/daily-work.md "Dates and times").
+MINUTE_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def office_time(moment: datetime | date | None) -> str:
+    """A stored moment as the office reads it: 2026-12-06 09:30 in Beijing time.
+
+    The database keeps naive UTC (models.base.utcnow); an aware moment is converted from its
+    own zone. A date has no zone and shows as 2026-12-06. Seconds are never shown.
+    """
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        return in_office_zone(moment).strftime(MINUTE_FORMAT)
+    if isinstance(moment, date):
+        return moment.isoformat()
+    return str(moment)
+
+
+def office_window(start: datetime, end: datetime) -> str:
+    """A span of time: "2026-12-06 08:00 – 09:00", with the end's date when it is another day."""
+    first, last = in_office_zone(start), in_office_zone(end)
+    shown_end = last.strftime("%H:%M" if first.date() == last.date() else MINUTE_FORMAT)
+    return f"{first.strftime(MINUTE_FORMAT)} – {shown_end}"
+
+
+def in_office_zone(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(OFFICE_TZ)

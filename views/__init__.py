@@ -8,10 +8,11 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from core import masking
+from core import access, clock, masking
 from extensions import db
 from services.privacy import consent as consents
 from views.admin import admin as admin_area
+from views.admin import office_settings
 from views.archive import archive_desk, archive_recheck, archive_register, archives
 from views.care import complaints
 from views.dealers import dealers
@@ -19,7 +20,7 @@ from views.home.home import HomeView
 from views.privacy import audit, corrections, retention, subject_requests
 from views.property import moves, property, transfers
 from views.sales import analysis, daily, imports, prospects, sales
-from views.shared import approvals, concurrency, gating, printing
+from views.shared import admin_i18n, approvals, concurrency, gating, printing
 
 # Each area module exposes register(admin, db); the order is the menu order.
 AREAS = (
@@ -40,6 +41,7 @@ AREAS = (
     retention,
     complaints,
     admin_area,
+    office_settings,
     audit,
     daily,
     printing,
@@ -47,6 +49,7 @@ AREAS = (
 
 
 def init_admin(app: Flask) -> Admin:
+    admin_i18n.install()  # Flask-Admin's strings come from our catalogue where its own falls short
     admin = Admin(
         app,
         name=_l("Customer records"),
@@ -67,7 +70,14 @@ def init_admin(app: Flask) -> Admin:
         history_event_label=gating.history_event_label,
         correction_request=corrections.correcting,
         request_status_label=approvals.request_status_label,
+        field_label=approvals.field_label,
+        change_value_label=approvals.change_value_label,
+        role_label=access.role_label,
+        action_label=audit.action_label,
+        office_window=clock.office_window,
     )
+    # Every moment a person sees: Beijing time, to the minute (core/clock.office_time).
+    app.jinja_env.filters["office_time"] = clock.office_time
 
     @app.context_processor
     def navbar_badges():

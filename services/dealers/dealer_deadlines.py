@@ -40,8 +40,15 @@ class CardDeadline:
     deadline: date
     #: The calendar did not know some day counted (no library data, no override).
     uncertain: bool
-    #: "due" (deadline today or later) or "late".
+    #: "due" (deadline today), "soon" (a later day) or "late".
     status: str
+
+
+def _status(today: date, deadline: date) -> str:
+    # A card due in two days is not "due now": the label must say what is true today.
+    if today > deadline:
+        return "late"
+    return "due" if today == deadline else "soon"
 
 
 def missing_cards(session: Session, user: User, today: date) -> list[CardDeadline]:
@@ -72,7 +79,7 @@ def missing_cards(session: Session, user: User, today: date) -> list[CardDeadlin
                 dealer.contract_signed_on,
                 due.day,
                 due.uncertain,
-                "late" if today > due.day else "due",
+                _status(today, due.day),
             )
         )
     return rows
@@ -103,7 +110,7 @@ class FileDeadline:
     first_visit_on: date
     deadline: date
     uncertain: bool
-    #: "due" or "late".
+    #: "due" (deadline today), "soon" (a later day) or "late".
     status: str
 
 
@@ -134,7 +141,7 @@ def missing_files(session: Session, user: User, today: date) -> list[FileDeadlin
                 visited_on,
                 due.day,
                 due.uncertain,
-                "late" if today > due.day else "due",
+                _status(today, due.day),
             )
         )
     return rows

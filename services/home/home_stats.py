@@ -169,7 +169,7 @@ def copies_waiting(session: Session) -> int:
 def deadline_counts(session: Session, user: User, today: date) -> dict[str, int]:
     rows = dealer_deadlines.missing_cards(session, user, today)
     return {
-        "due": sum(r.status == "due" for r in rows),
+        "due": sum(r.status != "late" for r in rows),  # still in time (today or later)
         "late": sum(r.status == "late" for r in rows),
     }
 

@@ -3,7 +3,7 @@ linking to the page behind it (services/home/home_stats.py counts, views/home/ho
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -59,7 +59,7 @@ def _supervisor(user, today) -> dict:
 def _custodian(user, today) -> dict:
     desk = home_stats.desk_counts(db.session, today)
     desk["recheck_due"] = archive_recheck.due_count(
-        db.session, today, int(current_app.config["ARCHIVE_RECHECK_DAYS"])
+        db.session, today, archive_recheck.interval(db.session)
     )
     return {"desk": desk}
 
@@ -75,7 +75,7 @@ def _region_manager(user, today) -> dict:
     return {
         "dealer_rows": rows[:20],
         "deadlines": {
-            "due": sum(r.status == "due" for r in rows),
+            "due": sum(r.status != "late" for r in rows),  # still in time (today or later)
             "late": sum(r.status == "late" for r in rows),
             # counts only: the names are on the deadlines page
             "files_due": len(files),

@@ -10,7 +10,9 @@ from flask_admin.contrib.sqla.filters import (
 )
 from flask_babel import lazy_gettext as _l
 
+from core import access
 from models.privacy.audit import AccessEvent
+from views.shared.approvals import record_type_label
 from views.shared.base import SecureModelView
 
 ACTION_LABELS = [
@@ -64,6 +66,18 @@ ACTION_LABELS = [
     ("import", _l("import")),
 ]
 
+#: How a looked-at record ended (services/privacy/audit.record ``outcome``).
+OUTCOME_LABELS = [("ok", _l("ok")), ("denied", _l("refused")), ("failed", _l("failed"))]
+_ACTIONS = dict(ACTION_LABELS)
+
+
+def action_label(code: str) -> str:
+    return str(_ACTIONS.get(code, code))
+
+
+def _record_type(view, context, model, name) -> str:
+    return record_type_label(model.record_type) if model.record_type else ""
+
 
 class AuditView(SecureModelView):
     access_key = "audit"
@@ -102,7 +116,7 @@ class AuditView(SecureModelView):
     column_export_list = column_details_list
     column_labels = {
         "seq": _l("No."),
-        "at": _l("When (UTC)"),
+        "at": _l("When"),
         "user_id": _l("Account id"),
         "username": _l("Account"),
         "role": _l("Role"),
@@ -118,7 +132,12 @@ class AuditView(SecureModelView):
         "prev_hash": _l("Previous hash"),
         "hash": _l("Hash"),
     }
-    column_choices = {"action": ACTION_LABELS}
+    column_choices = {
+        "action": ACTION_LABELS,
+        "role": list(access.ROLE_LABELS.items()),
+        "outcome": OUTCOME_LABELS,
+    }
+    column_formatters = {"record_type": _record_type}
     column_filters = (
         FilterLike(AccessEvent.username, _l("Account")),
         FilterEqual(AccessEvent.action, _l("Action"), options=ACTION_LABELS),
@@ -127,10 +146,10 @@ class AuditView(SecureModelView):
         FilterEqual(
             AccessEvent.outcome,
             _l("Outcome"),
-            options=[("ok", _l("ok")), ("denied", _l("refused")), ("failed", _l("failed"))],
+            options=OUTCOME_LABELS,
         ),
         FilterLike(AccessEvent.ip, _l("Client address")),
-        DateTimeBetweenFilter(AccessEvent.at, _l("When (UTC)")),
+        DateTimeBetweenFilter(AccessEvent.at, _l("When (UTC)")),  # filter input is UTC
     )
     column_searchable_list = ("username", "ip", "request_id")
     column_sortable_list = ("seq", "at", "username", "action")

@@ -90,6 +90,7 @@ class SubjectRequestView(CustomerPickerMixin, SecureModelView):
     column_choices = {"kind": KIND_CHOICES, "status": STATUS_CHOICES}
     column_formatters = {"due_on": _due, "subject": _subject}
     column_labels = {
+        "id": _l("No."),
         "kind": _l("Request"),
         "subject": _l("Customer"),
         "subject_type": _l("Record type"),

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import TextAreaField
 from wtforms.validators import Length
@@ -25,6 +25,7 @@ from services.shared import approvals
 from services.shared.approval_policy import POLICIES
 from views.shared.base import SecurePageView
 from views.shared.errors_util import deny
+from views.shared.labels import COMMON_LABELS
 
 
 class DecisionForm(FlaskForm):
@@ -42,7 +43,11 @@ RECORD_TYPE_LABELS = {
 
 
 def record_type_label(code: str) -> str:
-    return str(RECORD_TYPE_LABELS.get(code, code))
+    """A record type (an access key such as ``household_member``) as its menu names it."""
+    if code in RECORD_TYPE_LABELS:
+        return str(RECORD_TYPE_LABELS[code])
+    view = _view_of(code)
+    return str(view.name) if view is not None and view.name else code
 
 
 def _value_label(column: str, value):
@@ -54,15 +59,55 @@ def _value_label(column: str, value):
     return _("Yes") if value else _("No")
 
 
-def field_label(record_type: str, column: str) -> str:
-    """A changed column as its view labels it (``is_scout`` reads 同行踩盘), not its code."""
+def change_value_label(column: str, text):
+    """A value as written in a change (old_label/new_label): flags stored as "True"/"False"
+    before they were labelled read 是/否 (or the scout labels) like the rest."""
+    if text in ("True", "False"):
+        return _value_label(column, text == "True")
+    return text
+
+
+def _view_of(record_type: str):
     for admin in current_app.extensions.get("admin", []):
         for view in admin._views:
             if getattr(view, "endpoint", None) == record_type:
-                label = (getattr(view, "column_labels", None) or {}).get(column)
-                if label:
-                    return str(label)
-    return column
+                return view
+    return None
+
+
+def field_label(record_type: str, column: str) -> str:
+    """A changed column as its view labels it (``is_scout`` reads 同行踩盘), not its code.
+
+    A reference column (``change_reason_id``) reads as its relation's label; a column the
+    view does not label reads as its form field's label, then the shared labels, and at
+    worst as a neutral word: a code is never shown.
+    """
+    view = _view_of(record_type)
+    labels = (getattr(view, "column_labels", None) or {}) if view is not None else {}
+    names = [column]
+    if column.endswith("_id"):
+        names.append(column[: -len("_id")])
+    for name in names:
+        label = labels.get(name) or _form_label(view, name) or COMMON_LABELS.get(name)
+        if label:
+            return str(label)
+    return _("Other field")
+
+
+def _form_label(view, name: str):
+    form_class = getattr(view, "_edit_form_class", None) or getattr(view, "_create_form_class", None)
+    unbound = getattr(form_class, name, None)
+    if unbound is None:
+        return None
+    label = unbound.kwargs.get("label") if hasattr(unbound, "kwargs") else None
+    return label or (unbound.args[0] if getattr(unbound, "args", None) else None)
+
+
+def _related(record, relation: str | None, value):
+    """A reference column's value as the record it points to (its label), not its id."""
+    if record is None or not relation or relation not in inspect(type(record)).relationships:
+        return value
+    return getattr(record, relation)
 
 
 class ApprovalsView(SecurePageView):
@@ -104,8 +149,15 @@ class ApprovalsView(SecurePageView):
         rows = []
         for column, values in sorted((change.changes or {}).items()):
             current = getattr(record, column, None) if record is not None else None
-            current = _value_label(column, current)
-            rows.append((column, values.get("old_label"), values.get("new_label"), current))
+            current = _value_label(column, _related(record, values.get("field"), current))
+            rows.append(
+                (
+                    column,
+                    change_value_label(column, values.get("old_label")),
+                    change_value_label(column, values.get("new_label")),
+                    current,
+                )
+            )
         return self.render(
             "admin/approvals/detail.html",
             change=change,

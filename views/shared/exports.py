@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
@@ -25,9 +25,10 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import defer, joinedload
 from werkzeug.utils import secure_filename
 
-from core import masking
+from core import clock, masking
 from models.types import EncryptedString
 from services.privacy import consent as consents
+from views.shared.formatters import yes_no
 
 #: Rows loaded per batch.
 BATCH = 1000
@@ -99,6 +100,11 @@ class _Cells:
         self.labels: dict = {}
 
     def _text(self, value):
+        # People read the file: a flag as 是/否, a moment in Beijing time to the minute.
+        if isinstance(value, bool):
+            return yes_no(self.view, value, "")
+        if isinstance(value, datetime):
+            return clock.office_time(value)
         if value is None or isinstance(value, str | int | float | Decimal | date):
             return value
         key = _label_key(value)
@@ -151,6 +157,11 @@ def _label_key(value):
     return identity
 
 
+def _sheet_title(view) -> str:
+    title = "".join(ch for ch in str(view.name or "") if ch not in "[]:*?/\\")
+    return title[:31] or "1"
+
+
 def _titles(view) -> list[str]:
     return [str(title) for _name, title in view._export_columns]
 
@@ -183,7 +194,8 @@ def xlsx_response(view) -> Response:
     ids = export_ids(view)
     g.audit_ids = ids
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
+    # The sheet is named after the list (Excel allows 31 characters), not "Sheet".
+    sheet = workbook.create_sheet(title=_sheet_title(view))
     sheet.append(_titles(view))
     cells = _Cells(view)
     for row in rows_in_batches(view, ids):

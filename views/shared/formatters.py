@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from flask_admin.model import typefmt
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from core import masking
+
+
+def yes_no(view, value, name) -> str:
+    """A boolean as people say it (是/否), never True/False."""
+    return _("Yes") if value else _("No")
+
+
+def _yes_no_icon(view, value, name) -> Markup:
+    # Lists keep Flask-Admin's icons; their tooltip reads 是/否 instead of "active: true".
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    return Markup('<span class="fa {}" title="{}"></span>').format(icon, yes_no(view, value, name))
+
+
+#: Type formatters for SecureModelView (column_type_formatters, _detail, _export): booleans by
+#: their label on lists, details pages and exports.
+LIST_TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, bool: _yes_no_icon}
+DETAIL_TYPE_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, bool: yes_no}
+EXPORT_TYPE_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, bool: yes_no}
 
 
 def child_table(

@@ -94,8 +94,9 @@ def test_missing_cards_list_with_status_and_region_scoping(ctx):
     rows = dealer_deadlines.missing_cards(ctx, boss, today)
     assert [(r.dealer_id, r.deadline, r.status, r.uncertain) for r in rows] == [
         (late.id, date(2026, 9, 29), "late", False),
-        (due.id, date(2026, 10, 9), "due", False),
-        (far.id, date(2099, 1, 6), "due", True),
+        # due tomorrow / in 2099: "due soon", not "due now" (issue 25)
+        (due.id, date(2026, 10, 9), "soon", False),
+        (far.id, date(2099, 1, 6), "soon", True),
     ]
     south_manager = make_user(ctx, "region_manager", region_id=south.id)
     assert [r.dealer_id for r in dealer_deadlines.missing_cards(ctx, south_manager, today)] == [
@@ -109,3 +110,14 @@ def test_missing_cards_list_with_status_and_region_scoping(ctx):
     # the deadline day itself is still "due"
     on_the_day = dealer_deadlines.missing_cards(ctx, south_manager, date(2026, 10, 9))
     assert [r.status for r in on_the_day] == ["late", "due"]
+
+
+def test_a_card_due_later_is_not_labelled_due_today():
+    from datetime import date
+
+    from services.dealers.dealer_deadlines import _status
+
+    today = date(2026, 11, 25)
+    assert _status(today, date(2026, 11, 27)) == "soon"
+    assert _status(today, today) == "due"
+    assert _status(today, date(2026, 11, 24)) == "late"

@@ -34,9 +34,10 @@ def _code_messages() -> dict[str, str]:
     ):
         if any(part in SKIPPED for part in Path(filename).parts):
             continue
-        for msgid in message if isinstance(message, tuple) else (message,):
-            if msgid:
-                found.setdefault(msgid, f"{filename}:{lineno}")
+        # A plural message is kept under its singular msgid.
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.setdefault(msgid, f"{filename}:{lineno}")
     return found
 
 

@@ -19,6 +19,7 @@ PUBLIC = {
     "auth.login",
     "auth.logout",
     "site.healthz",
+    "site.readyz",
     "site.root",
     "site.set_language",
     "static",
@@ -183,6 +184,9 @@ PAGE_CALLS = {
     "retention.request": ("POST", "/admin/retention/request/", {}),
     "retention.decide": ("POST", "/admin/retention/decide/1/", {"decision": "reject"}),
     "retention.periods": ("GET", "/admin/retention/periods/", None),
+    # the office settings: an empty form is refused with the page shown again, nothing saved
+    "office_settings.index": ("GET", "/admin/office-settings/", None),
+    "office_settings.change": ("POST", "/admin/office-settings/archive_recheck_days/", {}),
     "transfer_desk.index": ("GET", "/admin/transfer-desk/", None),
     "transfer_desk.detail": ("GET", "/admin/transfer-desk/1/", None),
     "transfer_desk.tick": ("POST", "/admin/transfer-desk/1/items/1/tick", {"note": ""}),
@@ -219,6 +223,7 @@ PAGE_CALLS = {
     "imports.mapping": ("GET", "/admin/import/00000000000000000000000000000000/map", None),
     "imports.preview": ("GET", "/admin/import/00000000000000000000000000000000/preview", None),
     "imports.run": ("POST", "/admin/import/00000000000000000000000000000000/run", {}),
+    "imports.cancel": ("POST", "/admin/import/00000000000000000000000000000000/cancel", {}),
     "imports.rejected": (
         "GET",
         "/admin/import/00000000000000000000000000000000/rejected.xlsx",

@@ -495,10 +495,12 @@ READ_ONLY_ENDPOINTS = {
     "auth.login",
     "site.root",
     "site.healthz",
+    "site.readyz",
     "site.set_language",
     "approvals.index",
     "retention.index",
     "retention.periods",  # GET shows the form; only a POST (validate_on_submit) saves
+    "office_settings.index",
     "approvals.detail",
     "my_requests.index",
     "archive_copies.index",
