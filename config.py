@@ -47,11 +47,18 @@ class DefaultConfig:
     SESSION_IDLE_MINUTES = 30
     #: ...and at the latest this many hours after sign-in, active or not.
     SESSION_ABSOLUTE_HOURS = 10
+    #: A session is bound to the address it signed in from (the socket's, or a trusted proxy's
+    #: X-Forwarded-For); a request from any other address ends it. Turn off only where one
+    #: person's address changes while signed in (several outgoing lines taken in turn).
+    SESSION_BIND_ADDRESS = True
     #: Failed sign-ins allowed per account name (whether the account exists or not) and per
     #: client address before the form answers 429 without checking the password. Flask-Limiter
     #: notation; only failures count, a successful sign-in uses nothing up.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
-    LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+    #: The address limit is much higher than the account's: a whole office may share one
+    #: address (NAT), and one colleague's typos must not lock the others out; it only stops
+    #: one address trying many names.
+    LOGIN_LIMIT_PER_ADDRESS = "100 per 15 minutes"
     #: Where the failure counters live. memory:// is per process: fine for one process (the
     #: embedded SQLite office). With several workers or app servers set a shared store, e.g.
     #: PANEL_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0, so the limits hold across them.
@@ -66,6 +73,10 @@ class DefaultConfig:
     #: trusted. 0 = none: the client address is the socket's. Behind one load balancer set 1,
     #: or every client shares the load balancer's address (and its sign-in budget).
     TRUSTED_PROXIES = 0
+    #: Addresses or networks the trusted proxy connects from (comma-separated in
+    #: PANEL_TRUSTED_PROXY_ADDRESSES). Forwarded headers on a connection from anywhere else are
+    #: ignored, whatever TRUSTED_PROXIES says. Default: this machine (nginx beside the panel).
+    TRUSTED_PROXY_ADDRESSES = ("127.0.0.1", "::1")
 
     # --- security headers (views/shared/security.py) ---------------------------------------------
     #: Inline event handlers (onclick=...) are forbidden. Flask-Admin's templates still write

@@ -103,7 +103,9 @@ def create_user(
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, or None. Same cost either way."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    name = username.strip()
+    # No account name holds NUL, and PostgreSQL refuses it in a query: nobody to find.
+    user = None if "\x00" in name else session.scalar(select(User).where(User.username == name))
     hasher = _hasher()
     stored = user.password_hash if user else _dummy_hash(_profile())
     try:

@@ -6,10 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from core.clock import office_time
 from core.redirects import is_safe_local_path
 from extensions import db, login_manager
 from forms.admin.auth import LoginForm
 from models.admin.people import User
+from services.admin import sign_in_history
 from services.admin.accounts import authenticate
 from views.shared.audit_context import log_in_own_transaction, raise_sign_in_alert
 from views.shared.security import begin_session, throttle_sign_in
@@ -45,19 +47,47 @@ def login():
             session.clear()  # a fresh session at sign-in
             login_user(user)
             begin_session()
+            _tell_failures_since_last_sign_in(user)
             # sign-ins are on the record; one outside office hours raises its alert now
             log_in_own_transaction("login", user=user)
             raise_sign_in_alert(user)
             return redirect(safe_next(request.args.get("next")))
         db.session.rollback()
+        _log_failure(form.username.data)
         # One answer for a wrong password and an unknown account; every 401 here counts as
         # a failed sign-in (views/shared/security.py).
         flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form), (200 if request.method == "GET" else 401)
 
 
+def _log_failure(typed_name: str) -> None:
+    """A failed sign-in is an access event, naming the account it was aimed at when one has
+    that name (never the typed name: people type their password there)."""
+    account = sign_in_history.account_named(db.session, typed_name or "")
+    db.session.rollback()  # nothing of the look-up stays open in the request's session
+    fields = {"record_type": sign_in_history.ACCOUNT, "record_id": account.id} if account else {}
+    log_in_own_transaction("login_failed", outcome="failed", **fields)
+
+
+def _tell_failures_since_last_sign_in(user: User) -> None:
+    """An account under attack hears of it at its owner's next sign-in."""
+    failures = sign_in_history.failures_since_last_sign_in(db.session, user.id)
+    if failures.count:
+        flash(
+            _(
+                "%(count)d failed sign-ins to your account since your last sign-in, the last"
+                " at %(when)s. If that was not you, tell the administrator.",
+                count=failures.count,
+                when=office_time(failures.last_at),
+            ),
+            "warning",
+        )
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        log_in_own_transaction("logout")
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")

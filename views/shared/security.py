@@ -3,9 +3,13 @@
 - Failed sign-ins are counted by Flask-Limiter per typed account name and per client address
   (LOGIN_LIMIT_PER_ACCOUNT / LOGIN_LIMIT_PER_ADDRESS); past either limit the form answers 429
   without checking the password. Only failures count: a successful sign-in uses nothing up.
-- A session is stamped at sign-in with a random id, the sign-in time and the time of the last
-  request; before each request it is ended when idle for SESSION_IDLE_MINUTES or older than
-  SESSION_ABSOLUTE_HOURS, and when its account was deactivated meanwhile.
+- A session is stamped at sign-in with a random id, the sign-in time, the time of the last
+  request and the client address; before each request it is ended when idle for
+  SESSION_IDLE_MINUTES or older than SESSION_ABSOLUTE_HOURS (``session_expired`` in the access
+  log), and when its account was deactivated meanwhile, its stamps are missing or, with
+  SESSION_BIND_ADDRESS, it comes from another address (``session_revoked``). The address is
+  the socket's, or the one a trusted proxy forwarded (views/shared/serving.py): a copied
+  cookie sent with a forged X-Forwarded-For from elsewhere is refused.
 - Every response carries a Content-Security-Policy with a per-request script nonce
   (``csp_nonce``), frame, type-sniffing and referrer headers; every page but the static
   files is ``Cache-Control: no-store``.
@@ -42,15 +46,21 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from extensions import limiter
+from extensions import db, limiter
 from forms.admin.auth import LoginForm
+from models.admin.people import User
 from services.admin import login_guard
 from views.shared import inline_handlers
+from views.shared.audit_context import log_in_own_transaction
 
 #: Session keys written at sign-in.
 SESSION_ID = "sid"
 SIGNED_IN_AT = "signed_in_at"
 LAST_SEEN = "last_seen"
+BOUND_ADDRESS = "addr"
+#: Access-log actions of a session ended by the panel (views/privacy/audit.py labels them).
+EXPIRED = "session_expired"
+REVOKED = "session_revoked"
 #: The last-request time is written back at most this often, so that not every request
 #: re-sends the cookie; the idle timeout is exact to within this many seconds.
 TOUCH_EVERY_SECONDS = 60
@@ -118,6 +128,7 @@ def begin_session() -> None:
     session[SESSION_ID] = secrets.token_urlsafe(24)
     session[SIGNED_IN_AT] = now
     session[LAST_SEEN] = now
+    session[BOUND_ADDRESS] = request.remote_addr
 
 
 def _is_static() -> bool:
@@ -131,6 +142,7 @@ def _check_session():
     if not current_user.is_authenticated:
         if "_user_id" in session:
             # The user loader refused the account: deactivated or deleted since sign-in.
+            _log_end(REVOKED, _account_of_refused_session())
             return _end_session(_("Your session has ended. Please sign in again."))
         return None
     config = current_app.config
@@ -142,6 +154,12 @@ def _check_session():
         idle_seconds=int(config["SESSION_IDLE_MINUTES"]) * 60,
         absolute_seconds=int(config["SESSION_ABSOLUTE_HOURS"]) * 3600,
     )
+    user = current_user._get_current_object()
+    bound_elsewhere = session.get(BOUND_ADDRESS) != request.remote_addr
+    if reason is None and config["SESSION_BIND_ADDRESS"] and bound_elsewhere:
+        reason = login_guard.UNSTAMPED  # not the session that was signed in here
+    if reason is not None:
+        _log_end(EXPIRED if reason in (login_guard.IDLE, login_guard.ABSOLUTE) else REVOKED, user)
     if reason == login_guard.IDLE:
         return _end_session(
             _(
@@ -154,6 +172,26 @@ def _check_session():
     if now - session[LAST_SEEN] >= TOUCH_EVERY_SECONDS:
         session[LAST_SEEN] = now
     return None
+
+
+def _account_of_refused_session() -> User | None:
+    try:
+        return db.session.get(User, int(session["_user_id"]))
+    except (TypeError, ValueError):
+        return None
+
+
+def _log_end(action: str, user: User | None) -> None:
+    """The end of a session is an access event, in its own transaction (nothing of the
+    request is done)."""
+    if user is None:  # deleted since: its id is all there is
+        try:
+            account_id = int(session.get("_user_id"))
+        except (TypeError, ValueError):
+            account_id = None
+        log_in_own_transaction(action, record_type="user", record_id=account_id)
+    else:
+        log_in_own_transaction(action, user=user)
 
 
 def _end_session(message: str) -> Response:

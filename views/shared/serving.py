@@ -2,7 +2,8 @@
 
 ``init_serving(app)``:
 - the X-Forwarded-For/-Proto/-Host of TRUSTED_PROXIES reverse proxies are believed
-  (werkzeug's ProxyFix; the count is read per request, so it follows the configuration);
+  (werkzeug's ProxyFix; the count is read per request, so it follows the configuration),
+  and only on a connection from one of TRUSTED_PROXY_ADDRESSES;
 - a request that reached the proxy over HTTPS gets a Secure session cookie (and HSTS, in
   views/shared/security.py), whatever SESSION_COOKIE_SECURE says;
 - every request leaves one ``panel.request`` log line: request id, account id, endpoint,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
@@ -22,8 +24,27 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 request_log = logging.getLogger("panel.request")
 
 
+def proxy_networks(setting) -> tuple[IPv4Network | IPv6Network, ...]:
+    """TRUSTED_PROXY_ADDRESSES as networks: a list, or one string of addresses or networks
+    separated by commas or spaces (as PANEL_TRUSTED_PROXY_ADDRESSES gives it)."""
+    if isinstance(setting, str):
+        setting = setting.replace(",", " ").split()
+    return tuple(ip_network(str(item).strip(), strict=False) for item in setting or ())
+
+
+def _from_trusted_proxy(environ, networks) -> bool:
+    try:
+        peer = ip_address(environ.get("REMOTE_ADDR") or "")
+    except ValueError:
+        return False
+    return any(peer in network for network in networks)
+
+
 class _ConfiguredProxyFix:
-    """ProxyFix with the number of trusted proxies taken from the app's config at each call."""
+    """ProxyFix with the number of trusted proxies taken from the app's config at each call,
+    applied only to a request whose connection comes from TRUSTED_PROXY_ADDRESSES: anyone
+    else reaching the server directly could write X-Forwarded-For and choose the address the
+    session is bound to and sign-in failures are counted under."""
 
     def __init__(self, app: Flask, wsgi_app) -> None:
         self._app = app
@@ -32,7 +53,8 @@ class _ConfiguredProxyFix:
 
     def __call__(self, environ, start_response):
         proxies = int(self._app.config.get("TRUSTED_PROXIES") or 0)
-        if not proxies:
+        networks = proxy_networks(self._app.config.get("TRUSTED_PROXY_ADDRESSES"))
+        if not proxies or not _from_trusted_proxy(environ, networks):
             return self._wsgi_app(environ, start_response)
         fix = self._fixes.get(proxies)
         if fix is None:
