@@ -173,16 +173,15 @@ def backup_create_command(out: str | None):
 
     from flask import current_app
 
-    from services.admin import backup
+    from services.admin import backup, backup_rotation
 
     try:
         key = backup.backup_key(current_app.config, current_app.instance_path)
     except backup.BackupError as exc:
         raise click.ClickException(f"backup failed: {exc}") from None
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    target = (
-        Path(out) if out else Path(current_app.instance_path) / "backups" / f"panel-{stamp}.bak"
-    )
+    folder = backup_rotation.folder(current_app.config, current_app.instance_path)
+    target = Path(out) if out else folder / f"panel-{stamp}.bak"
     try:
         backup.create(current_app.config["SQLALCHEMY_DATABASE_URI"], target, key)
     except (backup.BackupError, OSError, subprocess.CalledProcessError) as exc:
@@ -221,6 +220,66 @@ def backup_restore_command(path: str, into: str):
             f"at event {result.first_bad_seq}"
         )
     click.echo(f"restored into {into}; access log verified ({result.checked} events)")
+
+
+@backup_group.command("prune")
+@click.option("--daily", type=click.IntRange(0, 366), default=None, help="Days kept (7).")
+@click.option("--weekly", type=click.IntRange(0, 520), default=None, help="Weeks kept (4).")
+@click.option("--monthly", type=click.IntRange(0, 1200), default=None, help="Months kept (12).")
+def backup_prune_command(daily, weekly, monthly):
+    """Delete the backups the rotation does not keep (BACKUP_KEEP_DAILY/WEEKLY/MONTHLY)."""
+    from dataclasses import replace
+
+    from core.clock import office_today
+    from services.admin import backup_rotation
+
+    policy = backup_rotation.Policy.from_config(current_app.config)
+    given = {"daily": daily, "weekly": weekly, "monthly": monthly}
+    policy = replace(policy, **{k: v for k, v in given.items() if v is not None})
+    folder = backup_rotation.folder(current_app.config, current_app.instance_path)
+    files = backup_rotation.backup_files(folder)
+    keep = backup_rotation.to_keep([f.name for f in files], office_today(), policy)
+    for path in files:
+        if path.name in keep:
+            click.echo(f"kept: {path.name}")
+        else:
+            path.unlink()
+            click.echo(f"deleted: {path.name}")
+    click.echo(f"{len(keep)} kept, {len(files) - len(keep)} deleted in {folder}")
+
+
+@backup_group.command("daily")
+@click.pass_context
+def backup_daily_command(ctx):
+    """The daily job: a new backup, then the rotation."""
+    ctx.invoke(backup_create_command, out=None)
+    ctx.invoke(backup_prune_command)
+
+
+@backup_group.command("drill")
+@click.option("--scratch", default=None, help="PostgreSQL scratch database name.")
+def backup_drill_command(scratch: str | None):
+    """Restore the newest backup into a scratch database, verify its access log, record the
+    outcome for the admin's home page, and remove the scratch copy (the monthly job)."""
+    from services.admin import backup, backup_drill, backup_rotation
+
+    config = current_app.config
+    try:
+        key = backup.backup_key(config, current_app.instance_path)
+    except backup.BackupError as exc:
+        result = backup_drill.DrillResult(False, None, reason=str(exc))
+    else:
+        result = backup_drill.run(
+            config["SQLALCHEMY_DATABASE_URI"],
+            backup_rotation.folder(config, current_app.instance_path),
+            key,
+            scratch or config.get("BACKUP_DRILL_DATABASE") or backup_drill.DEFAULT_SCRATCH,
+        )
+    backup_drill.record(db.session, result)
+    db.session.commit()
+    if not result.ok:
+        raise click.ClickException(f"restore drill failed: {result.summary}")
+    click.echo(f"restore drill ok: {result.summary}; access log verified")
 
 
 def register(app: Flask) -> None:

@@ -18,6 +18,7 @@ from models.base import AuditedMixin, Base
 from models.sales.prospects import Prospect, Visit
 from models.sales.sales import DayReport
 from models.shared.approvals import ChangeRequest
+from services.admin import backup_drill, backup_rotation
 from services.care import complaints
 from services.dealers import dealer_deadlines
 from services.privacy import access_alerts
@@ -204,6 +205,33 @@ def desk_counts(session: Session, today: date) -> dict[str, int]:
 
 
 # --- admin --------------------------------------------------------------------------------
+#: The admin's home warns past these ages (docs/backups.md).
+DRILL_MAX_AGE = timedelta(days=35)
+BACKUP_MAX_AGE = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class BackupHealth:
+    last_drill: backup_drill.LastDrill | None
+    drill_overdue: bool  # the last successful drill is older than DRILL_MAX_AGE, or none
+    newest_backup_at: datetime | None  # naive UTC, like the database's moments
+    backup_stale: bool  # the newest backup is older than BACKUP_MAX_AGE, or none
+
+
+def backup_health(session: Session, folder, now: datetime) -> BackupHealth:
+    """The last restore drill and the newest backup file, against ``now`` (naive UTC)."""
+    last_ok = backup_drill.last(session, ok_only=True)
+    newest = backup_rotation.newest(folder)
+    newest_at = None if newest is None else backup_rotation.stamp_of(newest.name)
+    newest_at = None if newest_at is None else newest_at.replace(tzinfo=None)
+    return BackupHealth(
+        last_drill=backup_drill.last(session),
+        drill_overdue=last_ok is None or now - last_ok.at > DRILL_MAX_AGE,
+        newest_backup_at=newest_at,
+        backup_stale=newest_at is None or now - newest_at > BACKUP_MAX_AGE,
+    )
+
+
 def admin_counts(session: Session) -> dict[str, int]:
     return {
         "active_accounts": _count(session, User, User.active.is_(True)),

@@ -3,13 +3,15 @@ linking to the page behind it (services/home/home_stats.py counts, views/home/ho
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import access
 from extensions import db
+from models.base import utcnow
+from services.admin import backup_rotation
 from services.archive import archive_recheck
 from services.dealers import dealer_deadlines
 from services.home import home_stats
@@ -88,6 +90,11 @@ def _region_manager(user, today) -> dict:
 def _admin(user, today) -> dict:
     return {
         "admin": home_stats.admin_counts(db.session),
+        "backups": home_stats.backup_health(
+            db.session,
+            backup_rotation.folder(current_app.config, current_app.instance_path),
+            utcnow(),
+        ),
         "open_alerts": access_alerts.latest(db.session, open_only=True, limit=10),
         "ack_form": AckForm(),
         "rule_label": rule_label,
