@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only: Python's \d also matches full-width and other scripts' digits, which
+# would be stored as typed and never match the same number in ASCII.
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 # Area code 3-4 digits starting with 0, then a 7-8 digit number, optional extension.
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+LANDLINE_RE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
 
 
 def normalise_phone(value: str | None) -> str | None:

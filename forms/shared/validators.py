@@ -64,7 +64,8 @@ class ResidentIdNumber:
             return
         try:
             field.data = ric.validate(value)
-        except StdnumError as exc:
+        # KeyError: python-stdnum fails so on a place code it knows without a county.
+        except (StdnumError, KeyError) as exc:
             raise ValidationError(
                 _("Not a valid resident ID number (check the digits and the last character).")
             ) from exc

@@ -320,7 +320,8 @@ class RowChecker:
     def _check_id_number(self, target, raw, record):
         try:
             record[target] = ric.validate(_text_of_number(raw).strip().upper())
-        except StdnumError:
+        # KeyError: python-stdnum fails so on a place code it knows without a county.
+        except (StdnumError, KeyError):
             return _(
                 "Bad ID number (check the digits and the last character): %(value)s", value=raw
             )

@@ -24,6 +24,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import BaseForm
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 from core import access
 from views.shared import concurrency, formatters
@@ -56,7 +57,16 @@ class PanelForm(BaseForm):
     """Flask-Admin's form with Flask-WTF's CSRF token, so CSRFProtect accepts its POSTs."""
 
     class Meta(FlaskForm.Meta):
-        pass
+        def wrap_formdata(self, form, formdata):
+            # No one types a NUL, and PostgreSQL refuses it in any text (a uniqueness check's
+            # query fails before validation ends): it is dropped from every posted value.
+            formdata = super().wrap_formdata(form, formdata)
+            if formdata is None:
+                return None
+            return MultiDict(
+                (key, value.replace("\x00", "") if isinstance(value, str) else value)
+                for key, value in formdata.items(multi=True)
+            )
 
 
 class SecureModelView(

@@ -23,6 +23,8 @@ from models.types import blind_index_of, blind_match, is_encrypted
 
 #: Longest term an as-you-type select searches with.
 AJAX_TERM_MAX = 50
+#: Largest record id (the id columns are 32-bit integers).
+ID_MAX = 2**31 - 1
 
 
 class PanelModelConverter(AdminModelConverter):
@@ -95,6 +97,17 @@ def _escape_like(word: str) -> str:
 
 class PanelAjaxLoader(QueryAjaxModelLoader):
     """Finds records by part of a plain field or by the exact value of an encrypted one."""
+
+    def get_one(self, pk):
+        # The posted id is whatever the browser sent: text or a number past the id column's
+        # range is no record, not a database error (PostgreSQL refuses to compare them).
+        try:
+            number = int(str(pk).strip())
+        except ValueError:
+            return None
+        if not 0 < number <= ID_MAX:
+            return None
+        return super().get_one(number)
 
     def get_list(self, term, offset=0, limit=10):
         term = (term or "").replace("\x00", "").strip()[:AJAX_TERM_MAX]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -17,6 +18,10 @@ log = logging.getLogger(__name__)
 
 def register_error_pages(app: Flask) -> None:
     def page(code: int, title: str, message: str):
+        if request_ctx.url_adapter is None:
+            # The Host header could not be read (e.g. a label over 63 characters): the page's
+            # links cannot be built, so the answer is plain text rather than a second failure.
+            return f"{code} {title}\n{message}\n", code, {"Content-Type": "text/plain"}
         return render_template("error.html", code=code, title=title, message=message), code
 
     @app.errorhandler(403)
