@@ -53,3 +53,9 @@ def office_window(start: datetime, end: datetime) -> str:
 def in_office_zone(moment: datetime) -> datetime:
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(OFFICE_TZ)
+
+
+def utc_from_office(moment: datetime) -> datetime:
+    """A moment typed in Beijing time (naive) as the database keeps it: naive UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=OFFICE_TZ)
+    return aware.astimezone(UTC).replace(tzinfo=None)

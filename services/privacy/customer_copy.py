@@ -18,7 +18,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -28,7 +28,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core.clock import OFFICE_TZ
+from core.clock import MINUTE_FORMAT, in_office_zone
 from core.masking import neutralise_formula
 from models.admin.people import User
 from models.admin.reference import ReferenceItem
@@ -142,11 +142,12 @@ def _all(session: Session, model, condition, order) -> list:
 
 # --- values ---------------------------------------------------------------------------------
 def office_time(at: datetime | None) -> datetime | None:
-    """A stored (naive UTC) time as Beijing time, to the minute."""
+    """A stored (naive UTC) time as Beijing time, to the minute, kept typed for the workbook.
+
+    The zone rule is core.clock's (the one every page uses); text() prints it the same way."""
     if at is None:
         return None
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(OFFICE_TZ).replace(tzinfo=None, second=0, microsecond=0)
+    return in_office_zone(at).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def cell(value, choices: Iterable[tuple[str, object]] | None = None) -> Cell:
@@ -177,7 +178,8 @@ def text(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        # Already in Beijing time (cell() converted it): only the office's format is applied.
+        return value.strftime(MINUTE_FORMAT)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):

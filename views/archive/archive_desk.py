@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core.clock import office_time
 from extensions import db
 from models.admin.people import Role, User
 from models.archive.archive_desk import LookupRequest
@@ -70,9 +71,18 @@ def file_state_label(code: str) -> str:
 
 
 def fmt(value) -> str:
-    if value is None:
-        return ""
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "hour") else value.isoformat()
+    # Stored moments are UTC: shown in Beijing time to the minute, like every other page.
+    return office_time(value)
+
+
+def filed_message(lookup: LookupRequest) -> str:
+    """What filing a lookup request did: it is filed and waits for its next approver."""
+    if lookup.needs_superior:
+        return _(
+            "Lookup request filed. It now waits for your superior's approval, "
+            "then for the custodian's."
+        )
+    return _("Lookup request filed. It now waits for the custodian's decision.")
 
 
 class ReasonForm(FlaskForm):
@@ -120,10 +130,14 @@ class _DeskPage(SecurePageView):
         kwargs.setdefault("file_state_label", file_state_label)
         return super().render(template, **kwargs)
 
-    def _run(self, step, back: str):
-        """Call one service step; commit, or roll back and say why."""
+    def _run(self, step, back: str, said=None):
+        """Call one service step; commit and say what happened, or roll back and say why.
+
+        ``said`` turns the step's result into the flash, so a filed request says it now waits
+        for someone instead of a bare "done".
+        """
         try:
-            step(db.session, current_user._get_current_object(), actor=current_actor())
+            result = step(db.session, current_user._get_current_object(), actor=current_actor())
             db.session.commit()
         except desk.NotAllowed:
             db.session.rollback()
@@ -132,7 +146,7 @@ class _DeskPage(SecurePageView):
             db.session.rollback()
             flash(str(ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["invalid_input"])), "error")
             return redirect(back)
-        flash(_("Done."), "success")
+        flash(said(result) if said else _("Done."), "success")
         return redirect(back)
 
 
@@ -249,6 +263,7 @@ class LookupRequestView(_DeskPage):
                         **kw,
                     ),
                     url_for(".index"),
+                    said=filed_message,
                 )
         mine = db.session.scalars(
             select(LookupRequest)

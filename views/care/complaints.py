@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +18,7 @@ from wtforms import fields
 from wtforms.validators import DataRequired, Length
 
 from core import access
-from core.clock import office_today
+from core.clock import office_time, office_today
 from extensions import db
 from forms.admin.reference import consultant_filter
 from forms.sales.consultants import ConsultantField
@@ -111,8 +110,7 @@ def _customer_detail(view, context, model, name):
 
 
 def _beijing(view, context, model, name):
-    value = getattr(model, name)
-    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+    return office_time(getattr(model, name))
 
 
 def _person(view, context, model, name):

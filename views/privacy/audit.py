@@ -11,9 +11,19 @@ from flask_admin.contrib.sqla.filters import (
 from flask_babel import lazy_gettext as _l
 
 from core import access
+from core.clock import utc_from_office
 from models.privacy.audit import AccessEvent
 from views.shared.approvals import record_type_label
 from views.shared.base import SecureModelView
+
+
+class OfficeTimeBetweenFilter(DateTimeBetweenFilter):
+    """A time range typed in Beijing time, as people read every time in the panel; the log
+    keeps naive UTC, so both ends are converted before the query."""
+
+    def clean(self, value: str) -> list:
+        return [utc_from_office(moment) for moment in super().clean(value)]
+
 
 ACTION_LABELS = [
     ("list", _l("list")),
@@ -30,6 +40,8 @@ ACTION_LABELS = [
     ("login", _l("sign-in")),
     ("login_failed", _l("failed sign-in")),
     ("logout", _l("sign-out")),
+    ("session_expired", _l("session expired")),
+    ("session_revoked", _l("session ended by the panel")),
     ("denied", _l("refused")),
     ("not_found", _l("not found / out of scope")),
     ("print", _l("print")),
@@ -42,6 +54,7 @@ ACTION_LABELS = [
     ("retention_anonymise", _l("anonymised (retention)")),
     ("retention_cleared", _l("observation notes cleared (retention)")),
     ("log_purge", _l("old access-log events deleted")),
+    ("restore_drill", _l("restore drill of a backup")),
     # customers' requests (services/privacy/subject_requests.py, services/privacy/corrections.py)
     ("subject_request", _l("customer's request registered")),
     ("subject_copy", _l("customer's copy given")),
@@ -149,7 +162,7 @@ class AuditView(SecureModelView):
             options=OUTCOME_LABELS,
         ),
         FilterLike(AccessEvent.ip, _l("Client address")),
-        DateTimeBetweenFilter(AccessEvent.at, _l("When (UTC)")),  # filter input is UTC
+        OfficeTimeBetweenFilter(AccessEvent.at, _l("When (Beijing time)")),
     )
     column_searchable_list = ("username", "ip", "request_id")
     column_sortable_list = ("seq", "at", "username", "action")

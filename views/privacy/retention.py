@@ -7,8 +7,6 @@ Rules: services/privacy/retention.py and services/privacy/retention_periods.py.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
@@ -18,7 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from core.clock import OFFICE_TZ, office_today
+from core.clock import office_time, office_today
 from extensions import db
 from models.privacy.privacy import RetentionBatch
 from services.privacy import retention as retention_service
@@ -35,9 +33,7 @@ STATUS_LABELS = {
 
 def beijing(moment) -> str:
     """A stored (naive UTC) time as people read it: Beijing time, to the minute."""
-    if moment is None:
-        return ""
-    return moment.replace(tzinfo=UTC).astimezone(OFFICE_TZ).strftime("%Y-%m-%d %H:%M")
+    return office_time(moment)
 
 
 def kind_label(code: str) -> str:

@@ -8,7 +8,7 @@ export without record ids. Thin: parses the period, asks services/sales/customer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import date
 from io import BytesIO
 
 from flask import redirect, request, send_file, url_for
@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from core.clock import OFFICE_TZ, office_today
+from core.clock import office_time, office_today
 from core.masking import neutralise_formula
 from extensions import db
 from models.base import utcnow
@@ -136,8 +136,8 @@ def workbook(result: analysis.Analysis, project_label: str | None) -> BytesIO:
     book = Workbook()
     summary = book.active
     summary.title = _("Customer analysis")[:31]
-    # utcnow() is naive UTC; people read Beijing time.
-    made_at = utcnow().replace(tzinfo=UTC).astimezone(OFFICE_TZ)
+    # utcnow() is naive UTC; people read Beijing time (core.clock.office_time).
+    made_at = office_time(utcnow())
     for label, value in (
         (_("Customer analysis"), ""),
         (_("First visits from"), result.start.isoformat()),
@@ -145,7 +145,7 @@ def workbook(result: analysis.Analysis, project_label: str | None) -> BytesIO:
         (_("Intended project"), project_label or _("All projects")),
         (_("Cards counted"), result.total),
         (_("Scouts are left out."), ""),
-        (_("Made at (Beijing time)"), made_at.strftime("%Y-%m-%d %H:%M")),
+        (_("Made at (Beijing time)"), made_at),
     ):
         summary.append([label, neutralise_formula(value)])
     summary["A1"].font = Font(bold=True)

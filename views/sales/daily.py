@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from core.clock import office_time
 from extensions import db
 from models.sales.daily import SpotCheck
 from services.privacy import access_alerts
@@ -247,7 +248,8 @@ def scan_command(hours: int):
     click.echo(f"{len(raised)} new alert(s)")
     for alert in raised:
         click.echo(
-            f"  {alert.rule_code} {alert.username} {alert.window_start:%Y-%m-%d %H:%M} UTC: {alert.value}"
+            f"  {alert.rule_code} {alert.username} {office_time(alert.window_start)}"
+            f" (Beijing time): {alert.value}"
         )
 
 

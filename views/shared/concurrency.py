@@ -23,7 +23,6 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_admin.form import rules
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import inspect, select
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 from wtforms import BooleanField, HiddenField, SelectFieldBase
 
 from core import masking
+from core.clock import office_time
 from models.admin.people import User
 from models.base import utcnow
 from models.privacy.audit import AccessEvent
@@ -241,7 +241,7 @@ def _changed_by(session, record_type: str, record_id: int, since: str) -> list[t
         .limit(20)
     ).all()
     return [
-        (full_name or username or "—", format_datetime(at, "yyyy-MM-dd HH:mm"))
+        (full_name or username or "—", office_time(at))
         for username, full_name, at in rows
     ]
 
