@@ -9,14 +9,14 @@ import time
 
 import pytest
 from flask_babel import force_locale
-from flask_babel import gettext as babel_gettext
 from sqlalchemy import select
 
 from core.clock import office_time
-from extensions import db, limiter
+from extensions import db
 from models.admin.people import User
 from models.privacy.audit import AccessEvent
 from tests.factories import PASSWORD, make_user
+from tests.web.conftest import as_chinese_reader_sees as _zh
 from views.shared.security import BOUND_ADDRESS, LAST_SEEN, SIGNED_IN_AT
 
 WRONG = "not-the-password-1"
@@ -26,29 +26,8 @@ TOLD = (
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh_limits(app):
-    limiter.reset()
-    yield
-    limiter.reset()
-
-
-@pytest.fixture
-def config(app):
-    saved: dict = {}
-
-    def _set(**values):
-        for key, value in values.items():
-            saved.setdefault(key, app.config.get(key))
-            app.config[key] = value
-
-    yield _set
-    app.config.update(saved)
-
-
-def _zh(app, msgid: str, **variables) -> str:
-    with app.test_request_context(), force_locale("zh_Hans_CN"):
-        return babel_gettext(msgid, **variables)
+# Every test here starts with no failed sign-in counted, and leaves none behind.
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 def _user(app, username: str = "li") -> int:

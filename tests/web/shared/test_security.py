@@ -16,8 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask_babel import force_locale
-from flask_babel import gettext as babel_gettext
 from sqlalchemy import event
 
 import views.admin.auth
@@ -29,38 +27,15 @@ from services.admin import login_guard
 from tests.factories import PASSWORD, make_prospect, make_user
 from tests.factories import login_as as factory_login_as
 from tests.keys import TEST_KEYS
+from tests.web.conftest import as_chinese_reader_sees as _zh
 from views.shared.security import LAST_SEEN, SESSION_ID, SIGNED_IN_AT
 
 ROOT = Path(__file__).resolve().parents[3]
 WRONG = "not-the-password-1"
 
 
-@pytest.fixture(autouse=True)
-def fresh_limits(app):
-    """Every test here starts with no failure counted, and leaves none behind."""
-    limiter.reset()
-    yield
-    limiter.reset()
-
-
-@pytest.fixture
-def config(app):
-    """Set app.config keys for one test; the old values come back afterwards."""
-    saved: dict = {}
-
-    def _set(**values):
-        for key, value in values.items():
-            saved.setdefault(key, app.config.get(key))
-            app.config[key] = value
-
-    yield _set
-    app.config.update(saved)
-
-
-def _zh(app, msgid: str, **variables) -> str:
-    """The message as a Chinese reader sees it (the default locale)."""
-    with app.test_request_context(), force_locale("zh_Hans_CN"):
-        return babel_gettext(msgid, **variables)
+# Every test here starts with no failed sign-in counted, and leaves none behind.
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 def _user(app, username: str = "li", **kwargs) -> int:

@@ -21,19 +21,6 @@ GOOD_SECRET = "k7Qw9xZ2pL4mN8vB3cR6tY1uI5oP0aSdFgHjKl"
 GOOD_AUDIT_KEY = "Zx8Cv7Bn6Mq5Wr4Ty3Ui2Op1As9Df0GhJkLpQw"
 
 
-@pytest.fixture
-def config(app):
-    saved: dict = {}
-
-    def _set(**values):
-        for key, value in values.items():
-            saved.setdefault(key, app.config.get(key))
-            app.config[key] = value
-
-    yield _set
-    app.config.update(saved)
-
-
 # --- production start-up --------------------------------------------------------------------
 @pytest.fixture
 def production(app, tmp_path):
