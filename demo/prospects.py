@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core import crypto
 from demo.common import GIVEN, MOBILE_PREFIXES, SURNAMES, DemoDataError, reference_items
+from models.admin.offices import default_office_id, project_office_id
 from models.base import utcnow
 from models.sales.prospects import Prospect, Visit
 from models.shared.name_search import NameToken
@@ -88,6 +89,13 @@ def bulk_prospects(session: Session, rng: random.Random, count, users, projects)
         now=utcnow(),
     )
     session.flush()
+    # Core inserts skip the ORM event that places a new row in its office: the sales office
+    # holding the card's project.
+    fallback = default_office_id(session)
+    office_of = {
+        project: project_office_id(session, project, "sales") or fallback
+        for project in {p.id for p in projects.values()}
+    }
     conn = session.connection()
     # Ids are given, not returned: the visits of a chunk point to its cards without a
     # RETURNING round trip, and the insert stays a plain executemany.
@@ -97,6 +105,9 @@ def bulk_prospects(session: Session, rng: random.Random, count, users, projects)
         for start in range(0, count, PROSPECT_CHUNK):
             size = min(PROSPECT_CHUNK, count - start)
             cards, visits = _prospect_chunk(rng, choices, first_id + start, size, start)
+            cards["office_id"] = [office_of[project] for project in cards["project_id"]]
+            by_card = dict(zip(cards["id"], cards["office_id"], strict=True))
+            visits["office_id"] = [by_card[card] for card in visits["prospect_id"]]
             _insert_columns(conn, Prospect.__table__, cards)
             _insert_columns(conn, Visit.__table__, visits)
             # The name-search tokens, which ORM events would write for a card entered by hand.

@@ -17,7 +17,14 @@ from sqlalchemy import (
     Text,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    relationship,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -86,6 +93,35 @@ class VersionedMixin:
         return {"version_id_col": cls.version}
 
 
+class OfficeOwnedMixin:
+    """A record that belongs to one office (DOMAIN.md "Offices and ownership").
+
+    ``office_id`` is filled before the first flush when the code creating the row left it
+    empty (models/admin/offices.py): from the parent named in ``__office_parents__`` (a visit
+    from its card, a lease from its unit), else from the office holding the project named by
+    ``__office_project__``, else from the acting account's office of ``__office_kind__``,
+    else the group's first office.
+    """
+
+    #: Relationship names whose office this row shares, tried in order.
+    __office_parents__: tuple[str, ...] = ()
+    #: Relationship to the project (reference item) whose office the row belongs to.
+    __office_project__: str | None = None
+    #: "sales" or "management": which of the acting account's offices a new row goes to.
+    __office_kind__: str = "management"
+    #: (type column, id column, {type: table}) for rows about a polymorphic subject.
+    __office_subject__: tuple[str, str, dict[str, str]] | None = None
+
+    @declared_attr
+    def office_id(cls) -> Mapped[int]:  # noqa: N805
+        #: The office the record belongs to; staff see their own offices' records only.
+        return mapped_column(ForeignKey("offices.id", ondelete="RESTRICT"), index=True)
+
+    @declared_attr
+    def office(cls):  # noqa: N805
+        return relationship("Office")
+
+
 # The account on whose behalf the current unit of work runs. The app sets a provider
 # (the signed-in user); CLI commands and seeding leave it returning None.
 _actor_provider: Callable[[], int | None] = lambda: None  # noqa: E731
@@ -94,6 +130,11 @@ _actor_provider: Callable[[], int | None] = lambda: None  # noqa: E731
 def set_actor_provider(provider: Callable[[], int | None]) -> None:
     global _actor_provider
     _actor_provider = provider
+
+
+def current_actor_id() -> int | None:
+    """The signed-in account's id in a request, None in CLI commands and seeding."""
+    return _actor_provider()
 
 
 @event.listens_for(Session, "before_flush")

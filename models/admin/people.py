@@ -54,6 +54,10 @@ class User(UserMixin, TimestampMixin, Base):
     role: Mapped[Role] = relationship(lazy="joined")
     region = relationship("ReferenceItem", foreign_keys=[region_id])
     superior: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[superior_id])
+    #: The offices whose records the account works on (models/admin/offices.py).
+    offices = relationship(
+        "Office", secondary="user_offices", back_populates="members", order_by="Office.id"
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TimestampMixin, intpk, utcnow
+from models.base import Base, OfficeOwnedMixin, TimestampMixin, intpk, utcnow
 
 LOOKUP_MODES = ("read_in_room", "take_out", "copy", "excerpt")
 #: Modes that need the requester's superior's approval first.
@@ -34,8 +34,10 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-class LookupRequest(TimestampMixin, Base):
+class LookupRequest(OfficeOwnedMixin, TimestampMixin, Base):
     """One registered lookup of one paper file: who, why, how, and each step with who and when."""
+
+    __office_parents__ = ("file",)
 
     __tablename__ = "lookup_requests"
     __table_args__ = (

@@ -7,13 +7,15 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import AuditedMixin, Base, VersionedMixin, intpk
+from models.base import AuditedMixin, Base, OfficeOwnedMixin, VersionedMixin, intpk
 
 FILE_STATES = ("in_room", "lent_out", "destroyed")
 
 
-class ArchiveFile(AuditedMixin, VersionedMixin, Base):
+class ArchiveFile(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """A paper file in the archive room; electronic records point to it."""
+
+    __office_parents__ = ("unit", "owner", "prospect")
 
     __tablename__ = "archive_files"
     __table_args__ = (CheckConstraint("state IN ('in_room','lent_out','destroyed')", name="state"),)

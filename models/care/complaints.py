@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, VersionedMixin, intpk, utcnow
+from models.base import Base, OfficeOwnedMixin, VersionedMixin, intpk, utcnow
 from models.types import EncryptedString
 
 #: How the complaint reached the office.
@@ -26,8 +26,14 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({','.join(repr(v) for v in values)})"
 
 
-class Complaint(VersionedMixin, Base):
+class Complaint(OfficeOwnedMixin, VersionedMixin, Base):
     """One complaint or piece of feedback from one customer."""
+
+    __office_subject__ = (
+        "subject_type",
+        "subject_id",
+        {"prospect": "prospects", "owner": "owners", "tenant": "tenants"},
+    )
 
     __tablename__ = "complaints"
     __table_args__ = (

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, intpk, utcnow
+from models.base import Base, OfficeOwnedMixin, intpk, utcnow
 from models.types import EncryptedString
 
 #: consent: the customer was told the purpose and agreed; contract: a contract with the
@@ -53,9 +53,15 @@ REQUEST_STATUSES = ("open", "awaiting_approval", "answered", "refused")
 SUBJECT_TYPES = ("prospect", "owner", "tenant")
 
 
-class SubjectRequest(Base):
+class SubjectRequest(OfficeOwnedMixin, Base):
     """A customer's request about their own data (PIPL arts. 45-47): a copy, a correction or
     a deletion, answered within 15 working days of its receipt."""
+
+    __office_subject__ = (
+        "subject_type",
+        "subject_id",
+        {"prospect": "prospects", "owner": "owners", "tenant": "tenants"},
+    )
 
     __tablename__ = "subject_requests"
     __table_args__ = (

@@ -7,14 +7,16 @@ from datetime import date
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import AuditedMixin, Base, intpk, ref_item_fk
+from models.base import AuditedMixin, Base, OfficeOwnedMixin, intpk, ref_item_fk
 
 MOVE_IN_STATUSES = ("open", "done")
 HOUSEHOLD_CHANGE_KINDS = ("added", "removed")
 
 
-class MoveIn(AuditedMixin, Base):
+class MoveIn(OfficeOwnedMixin, AuditedMixin, Base):
     """A new owner moving into a unit, with its short checklist."""
+
+    __office_parents__ = ("unit",)
 
     __tablename__ = "move_ins"
     __table_args__ = (CheckConstraint("status IN ('open','done')", name="status"),)
@@ -41,8 +43,10 @@ class MoveIn(AuditedMixin, Base):
     transfer = relationship("Transfer", foreign_keys=[transfer_id])
 
 
-class HouseholdChange(AuditedMixin, Base):
+class HouseholdChange(OfficeOwnedMixin, AuditedMixin, Base):
     """A member added to or removed from a unit's household, effective on a date."""
+
+    __office_parents__ = ("unit",)
 
     __tablename__ = "household_changes"
     __table_args__ = (CheckConstraint("kind IN ('added','removed')", name="kind"),)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import AuditedMixin, Base, VersionedMixin, intpk, ref_item_fk
+from models.base import AuditedMixin, Base, OfficeOwnedMixin, VersionedMixin, intpk, ref_item_fk
 from models.types import (
     ID_NUMBER,
     PHONE,
@@ -34,7 +34,7 @@ PAYERS = ("owner", "tenant")
 CARD_STATUSES = ("active", "returned", "deactivated")
 
 
-class Owner(AuditedMixin, VersionedMixin, Base):
+class Owner(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """An owner (业主), current or past: the record stays when the unit is sold."""
 
     __tablename__ = "owners"
@@ -62,8 +62,10 @@ class Owner(AuditedMixin, VersionedMixin, Base):
         return self.name
 
 
-class Unit(AuditedMixin, VersionedMixin, Base):
+class Unit(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """A unit (房屋) in a project: building, entrance, room."""
+
+    __office_project__ = "project"
 
     __tablename__ = "units"
     __table_args__ = (UniqueConstraint("project_id", "building", "room"),)
@@ -108,8 +110,10 @@ class Unit(AuditedMixin, VersionedMixin, Base):
         return f"{self.project} {self.building} {self.room}" if self.project else self.room
 
 
-class Ownership(AuditedMixin, Base):
+class Ownership(OfficeOwnedMixin, AuditedMixin, Base):
     """Who owned a unit from when to when; the current owner has no end date."""
+
+    __office_parents__ = ("unit", "owner")
 
     __tablename__ = "ownerships"
     __table_args__ = (
@@ -137,8 +141,10 @@ class Ownership(AuditedMixin, Base):
         return f"{self.owner} @ {self.unit}"
 
 
-class HouseholdMember(AuditedMixin, VersionedMixin, Base):
+class HouseholdMember(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """A member of the household living in a unit (家庭成员)."""
+
+    __office_parents__ = ("unit",)
 
     __tablename__ = "household_members"
 
@@ -171,7 +177,7 @@ class HouseholdMember(AuditedMixin, VersionedMixin, Base):
         return self.name
 
 
-class Tenant(AuditedMixin, VersionedMixin, Base):
+class Tenant(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """A tenant (租户) of a unit."""
 
     __tablename__ = "tenants"
@@ -198,8 +204,10 @@ def _payer_column(doc: str) -> Mapped[str]:
     return mapped_column(String(10), default="tenant", doc=doc)
 
 
-class Lease(AuditedMixin, VersionedMixin, Base):
+class Lease(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """A lease or sublet (转租) of a unit; moving out closes it and keeps it as history."""
+
+    __office_parents__ = ("unit", "tenant")
 
     __tablename__ = "leases"
     __table_args__ = (
@@ -262,8 +270,10 @@ class Lease(AuditedMixin, VersionedMixin, Base):
         return f"{self.unit} / {self.tenant}"
 
 
-class ResidentCard(AuditedMixin, Base):
+class ResidentCard(OfficeOwnedMixin, AuditedMixin, Base):
     """A resident smart card (住户智能卡) issued for a unit."""
+
+    __office_parents__ = ("unit",)
 
     __tablename__ = "resident_cards"
     __table_args__ = (
@@ -292,8 +302,10 @@ class ResidentCard(AuditedMixin, Base):
         return self.card_no
 
 
-class VehicleCard(AuditedMixin, Base):
+class VehicleCard(OfficeOwnedMixin, AuditedMixin, Base):
     """A vehicle access IC card (车辆出入IC卡) issued for a unit."""
+
+    __office_parents__ = ("unit",)
 
     __tablename__ = "vehicle_cards"
     __table_args__ = (
@@ -321,8 +333,10 @@ class VehicleCard(AuditedMixin, Base):
         return f"{self.card_no} {self.plate_no}"
 
 
-class ParkingSpace(AuditedMixin, VersionedMixin, Base):
+class ParkingSpace(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """A parking space, bought or rented by the owner of a unit, or free."""
+
+    __office_parents__ = ("unit", "owner")
 
     __tablename__ = "parking_spaces"
     __table_args__ = (CheckConstraint("tenure IN ('free','bought','rented')", name="tenure"),)

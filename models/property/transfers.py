@@ -7,13 +7,15 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import AuditedMixin, Base, VersionedMixin, intpk, ref_item_fk
+from models.base import AuditedMixin, Base, OfficeOwnedMixin, VersionedMixin, intpk, ref_item_fk
 
 TRANSFER_STATUSES = ("open", "completed", "cancelled")
 
 
-class Transfer(AuditedMixin, VersionedMixin, Base):
+class Transfer(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """A transfer of a unit from its current owner (seller) to a buyer."""
+
+    __office_parents__ = ("unit",)
 
     __tablename__ = "transfers"
     __table_args__ = (

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import AuditedMixin, Base, VersionedMixin, intpk, ref_item_fk
+from models.base import AuditedMixin, Base, OfficeOwnedMixin, VersionedMixin, intpk, ref_item_fk
 from models.types import PHONE, EncryptedString, blind_index_column, keep_blind_index
 
 #: Grades of DOMAIN.md; the weekly count and the downgrade rule depend on them.
@@ -27,8 +27,11 @@ GRADES = ("A", "B", "C", "D")
 PROGRESS = ("follow_up", "viewed", "signed")
 
 
-class Prospect(AuditedMixin, VersionedMixin, Base):
+class Prospect(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     """A buyer who called, walked in or wrote online."""
+
+    __office_project__ = "project"
+    __office_kind__ = "sales"
 
     __tablename__ = "prospects"
     __table_args__ = (
@@ -119,8 +122,11 @@ class Prospect(AuditedMixin, VersionedMixin, Base):
         return self.name
 
 
-class Visit(AuditedMixin, Base):
+class Visit(OfficeOwnedMixin, AuditedMixin, Base):
     """A reception or follow-up: first visit, second, third... with what was learned."""
+
+    __office_parents__ = ("prospect",)
+    __office_kind__ = "sales"
 
     __tablename__ = "prospect_visits"
     __table_args__ = (

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, intpk, utcnow
+from models.base import Base, OfficeOwnedMixin, intpk, utcnow
 
 #: How an identity was verified: ID shown at an appointment, phone call-back, seen on site.
 IDENTITY_METHODS = ("id_shown", "phone_callback", "on_site")
@@ -79,8 +79,11 @@ class DayReport(Base):
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])
 
 
-class IdentityCheck(Base):
+class IdentityCheck(OfficeOwnedMixin, Base):
     """A verification of a prospect's identity, recorded on the card with who and when."""
+
+    __office_parents__ = ("prospect",)
+    __office_kind__ = "sales"
 
     __tablename__ = "identity_checks"
     __table_args__ = (

@@ -42,6 +42,10 @@ class ChangeRequest(Base):
     record_type: Mapped[str] = mapped_column(String(40))
     #: Primary key of the record.
     record_id: Mapped[int] = mapped_column(Integer)
+    #: The record's office: its supervisors decide (None for dealers, decided by region).
+    office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offices.id", ondelete="RESTRICT"), index=True
+    )
     #: The record's version counter when the request was filed; approval needs it unchanged.
     record_version: Mapped[int] = mapped_column(Integer)
     #: update or delete.

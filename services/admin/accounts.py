@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from models.admin.people import Role, User
 from models.base import utcnow
 from services.admin import passwords
+from services.admin.offices import ensure_default_office
 
 #: argon2 parameter sets by name (PASSWORD_HASH_PROFILE). The default is argon2-cffi's own
 #: (RFC 9106's low-memory choice, ~0.13 s a hash here); CHEAPEST exists for test suites,
@@ -46,6 +47,7 @@ def _profile() -> str:
 def _hasher() -> PasswordHasher:
     return _hasher_for(_profile())
 
+
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
@@ -75,8 +77,12 @@ def create_user(
     created_by: User | None = None,
     region_id: int | None = None,
     superior: User | None = None,
+    offices: list | None = None,
 ) -> User:
-    """Create an account; raises AccountError on an unknown role, a taken name or a weak password."""
+    """Create an account; raises AccountError on an unknown role, a taken name or a weak password.
+
+    ``offices``: the offices it works for; None puts it in the group's first office (a group
+    of one office never thinks about offices)."""
     username = username.strip()
     if not username:
         raise AccountError(_l("A username is required."))
@@ -96,6 +102,7 @@ def create_user(
         superior=superior,
         created_by_id=created_by.id if created_by else None,
     )
+    user.offices = list(offices) if offices is not None else [ensure_default_office(session)]
     session.add(user)
     session.flush()
     return user

@@ -37,6 +37,9 @@ REASON_MAX = 500
 
 ARCHIVE_RECHECK_DAYS = "archive_recheck_days"
 COMPLAINT_ANSWER_WORKDAYS = "complaint_answer_workdays"
+PROTECTION_DAYS = "protection_days"
+DAILY_CLAIM_LIMIT = "daily_claim_limit"
+COLLISION_WINDOW_DAYS = "collision_window_days"
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,50 @@ SETTINGS: dict[str, Setting] = {
                 "registered or re-dated after the change."
             ),
             "COMPLAINT_ANSWER_WORKDAYS",
+        ),
+        Setting(
+            PROTECTION_DAYS,
+            3,
+            _l("Customer protection period"),
+            _l("days"),
+            15,
+            3,
+            180,
+            _l(
+                "A consultant's customer with no visit or follow-up for this many days goes "
+                "back to the office's public pool (保护期), checked every night. Two weeks gives "
+                "the 3-to-5-day first follow-up and one more call room."
+            ),
+            "PROTECTION_DAYS",
+        ),
+        Setting(
+            DAILY_CLAIM_LIMIT,
+            4,
+            _l("Claims from the public pool per day"),
+            _l("customers"),
+            5,
+            1,
+            100,
+            _l(
+                "How many customers one consultant may take from the public pool in one day, "
+                "so the pool is shared and not emptied by the first to look."
+            ),
+            "DAILY_CLAIM_LIMIT",
+        ),
+        Setting(
+            COLLISION_WINDOW_DAYS,
+            5,
+            _l("Collision window"),
+            _l("days"),
+            30,
+            1,
+            365,
+            _l(
+                "Registering a phone another consultant's card holds is a collision (撞单) for "
+                "the supervisor to rule when that card was worked within this many days; an "
+                "older card goes to the consultant who registered the customer again."
+            ),
+            "COLLISION_WINDOW_DAYS",
         ),
     )
 }

@@ -62,9 +62,7 @@ def redis_problem(url: str | None) -> str | None:
     return None
 
 
-def readiness_problems(
-    engine: Engine, migrations_dir: str, redis_url: str | None
-) -> list[str]:
+def readiness_problems(engine: Engine, migrations_dir: str, redis_url: str | None) -> list[str]:
     """Every reason this panel should not get traffic; empty when it is ready."""
     problems = []
     db_problem = database_problem(engine)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models.admin.people import Role
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.privacy.audit import AccessChainHead
+from services.admin.offices import ensure_default_office
 from services.admin.reference_catalog import STANDARD_LISTS
 
 ROLE_NAMES = {
@@ -42,6 +43,8 @@ def install_standard_data(session: Session) -> None:
                     code=item_code, label=label, label_en=label_en, sort_order=position * 10
                 )
             )
+    session.flush()
+    ensure_default_office(session)
     if session.get(AccessChainHead, 1) is None:
         session.add(AccessChainHead(id=1, seq=0, last_hash=""))
     session.flush()

@@ -31,6 +31,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from core import crypto
 from core.phones import LANDLINE_RE, is_mobile, normalise_phone
+from models.admin.offices import account_office_id, default_office_id, project_office_id
 from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.privacy.privacy import ConsentRecord
@@ -481,6 +482,24 @@ def _consent_rows(consent: ConsentBasis, subject_type: str, ids, user: User) -> 
     ]
 
 
+def _office_placer(session: Session, user: User, model) -> Callable[[dict], int]:
+    """Where an imported row belongs (a bulk insert passes the ORM event that places rows):
+    the office holding the row's project, else the importer's own office of that kind."""
+    kind = model.__office_kind__
+    own = account_office_id(session, user.id, kind) or default_office_id(session)
+    by_project: dict[int, int] = {}
+
+    def place(record: dict) -> int:
+        project = record.get("project_id")
+        if project is None or model.__office_project__ is None:
+            return own
+        if project not in by_project:
+            by_project[project] = project_office_id(session, project, kind) or own
+        return by_project[project]
+
+    return place
+
+
 def import_file(
     session: Session,
     user: User,
@@ -509,6 +528,7 @@ def import_file(
         # The importing consultant owns the cards; other accounts leave them unassigned.
         consultant = consultants.default_consultant(user)
         owner_of_card = {"consultant_id": consultant.id if consultant else None}
+    place = _office_placer(session, user, spec.model)
     inserted = skipped = seen = 0
     for chunk in _chunks(session, mapping, rows, kind):
         records = []
@@ -521,6 +541,7 @@ def import_file(
                 skipped += 1
                 continue
             record = {**empty, **result.record, **spec.fixed, **owner_of_card}
+            record["office_id"] = place(record)
             # A bulk insert passes the attribute events that keep the blind indexes.
             records.append(
                 {**record, **blind_indexes_for(spec.model, record), "created_by_id": user.id}

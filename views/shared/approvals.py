@@ -95,7 +95,9 @@ def field_label(record_type: str, column: str) -> str:
 
 
 def _form_label(view, name: str):
-    form_class = getattr(view, "_edit_form_class", None) or getattr(view, "_create_form_class", None)
+    form_class = getattr(view, "_edit_form_class", None) or getattr(
+        view, "_create_form_class", None
+    )
     unbound = getattr(form_class, name, None)
     if unbound is None:
         return None

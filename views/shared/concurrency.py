@@ -240,10 +240,7 @@ def _changed_by(session, record_type: str, record_id: int, since: str) -> list[t
         .order_by(AccessEvent.seq)
         .limit(20)
     ).all()
-    return [
-        (full_name or username or "—", office_time(at))
-        for username, full_name, at in rows
-    ]
+    return [(full_name or username or "—", office_time(at)) for username, full_name, at in rows]
 
 
 def merge(form, fresh, model, conflict: Conflict) -> None:

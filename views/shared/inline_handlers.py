@@ -52,7 +52,7 @@ def _add_to(template: str, source: str) -> str:
 
 class HandlerFreeLoader(BaseLoader):
     """Wraps the app's loader; Flask-Admin's templates come back without onclick=, and
-with the stale-page fields."""
+    with the stale-page fields."""
 
     def __init__(self, inner: BaseLoader):
         self.inner = inner

@@ -68,9 +68,7 @@ class _SecureOverTLS(SecureCookieSessionInterface):
     """The session cookie is Secure when configured so, and always on an HTTPS request."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(super().get_cookie_secure(app)) or (
-            has_request_context() and request.is_secure
-        )
+        return bool(super().get_cookie_secure(app)) or (has_request_context() and request.is_secure)
 
 
 def init_serving(app: Flask) -> None:

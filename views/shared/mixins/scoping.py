@@ -1,6 +1,7 @@
 """Scoping: which rows the current user may see, on every page of the view.
 
-Owns ``scope_query`` (subclasses narrow it, e.g. a region manager's own region),
+Every model with an ``office_id`` is kept to the current user's offices
+(services/admin/offices.py) before anything else. Owns ``scope_query`` (subclasses narrow it, e.g. a region manager's own region),
 ``get_query``, ``get_count_query`` (the same scope, counted up to the page's cap),
 ``get_one`` (loads through ``get_query``: a row outside the scope is a 404, on details, edit,
 delete, reveal and every request page) and ``scoped_ids_query`` (what batch actions use).
@@ -12,23 +13,34 @@ from __future__ import annotations
 
 from flask import abort, g
 from flask_admin.contrib.sqla.tools import get_query_for_ids
+from flask_login import current_user
 from sqlalchemy import literal
 
 from extensions import db
+from services.admin.offices import office_clause
 from views.shared.capped_count import COUNT_CAP, CappedCountQuery
 
 
 class ScopingMixin:
     def scope_query(self, query):
-        """Restrict rows to what the current user may see. Default: everything."""
+        """Restrict rows to what the current user may see beyond their offices (a region
+        manager's own region, a consultant's own cards). Default: nothing more."""
         return query
 
+    def _scoped(self, query):
+        # The office rule applies to every view of an office's records and cannot be
+        # forgotten by a view that narrows scope_query for its own reasons.
+        office_id = getattr(self.model, "office_id", None)
+        if office_id is not None:
+            query = query.filter(office_clause(office_id, current_user))
+        return self.scope_query(query)
+
     def get_query(self):
-        return self.scope_query(super().get_query())
+        return self._scoped(super().get_query())
 
     def get_count_query(self):
         # Rows to count, not a COUNT(*): views.shared.capped_count stops at the cap of this page.
-        rows = self.scope_query(db.session.query(literal(1)).select_from(self.model))
+        rows = self._scoped(db.session.query(literal(1)).select_from(self.model))
         return CappedCountQuery(rows, getattr(g, "count_cap", COUNT_CAP))
 
     def get_one(self, id):
