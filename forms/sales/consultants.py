@@ -34,7 +34,11 @@ class ConsultantField(QuerySelectField):
 
 
 def _consultants():
-    return consultants.consultants(db.session)
+    # Only the consultants of the signed-in account's offices are offered (issue 18).
+    seen_by = None
+    if has_request_context() and current_user.is_authenticated:
+        seen_by = current_user._get_current_object()
+    return consultants.consultants(db.session, seen_by=seen_by)
 
 
 def _signed_in_consultant():

@@ -14,11 +14,12 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from core.clock import OFFICE_TZ, office_today  # noqa: F401  (re-exported for callers)
-from models.admin.people import User
+from models.admin.offices import user_offices
+from models.admin.people import Role, User
 from models.archive.archive_desk import (
     LOOKUP_MODES,
     MODES_NEEDING_SUPERIOR,
@@ -27,7 +28,9 @@ from models.archive.archive_desk import (
 )
 from models.archive.archives import ArchiveFile
 from models.base import utcnow
+from services.admin.offices import office_clause
 from services.privacy import audit
+from services.shared.office_scope import get_in_offices, member_of, works_in
 from services.shared.workdays import WorkdayCalendar
 
 REQUESTER_ROLES = frozenset({"clerk", "supervisor"})
@@ -89,11 +92,86 @@ def _require_role(user: User, roles: frozenset[str]) -> None:
         raise NotAllowed(f"role {getattr(user, 'role_code', None)} may not take this step")
 
 
-def _get(session: Session, request_id: int) -> LookupRequest:
-    lookup = session.get(LookupRequest, request_id)
+def _get(session: Session, request_id: int, user: User) -> LookupRequest:
+    """The request, when it is of one of ``user``'s offices (another office's is not found)."""
+    lookup = get_in_offices(session, LookupRequest, request_id, user)
     if lookup is None:
         raise NoSuchRecord("no such lookup request")
     return lookup
+
+
+def file_in_offices(session: Session, user: User, file_id: int | None) -> ArchiveFile | None:
+    return get_in_offices(session, ArchiveFile, file_id, user)
+
+
+def file_by_code(session: Session, user: User, code: str) -> int | None:
+    """The id of the paper file with ``code`` among ``user``'s offices' files."""
+    return session.scalar(
+        select(ArchiveFile.id).where(
+            ArchiveFile.code == (code or "").strip(), office_clause(ArchiveFile.office_id, user)
+        )
+    )
+
+
+# --- who approves a copy ---------------------------------------------------------------
+def designated_superior(session: Session, lookup: LookupRequest) -> User | None:
+    """The requester's superior when they can approve this copy: an active supervisor who
+    works in the file's office. None: any supervisor of that office approves it."""
+    requester = session.get(User, lookup.requested_by_id)
+    superior = requester.superior if requester is not None else None
+    if (
+        superior is None
+        or not superior.active
+        or superior.role_code not in SUPERIOR_ROLES
+        or not works_in(superior, lookup.office_id)
+    ):
+        return None
+    return superior
+
+
+def _check_copy_approver(session: Session, user: User, lookup: LookupRequest) -> None:
+    if not works_in(user, lookup.office_id):
+        raise NotTheSuperior("a copy is approved by a supervisor of the file's office")
+    designated = designated_superior(session, lookup)
+    if designated is not None and designated.id != user.id:
+        raise NotTheSuperior("only the requester's own superior approves")
+
+
+def copies_waiting(session: Session, user: User, limit: int = 200) -> list[LookupRequest]:
+    """Copies and excerpts ``user`` approves: of the offices ``user`` works in, asked by
+    someone whose superior is ``user``, or whose superior cannot approve them (none, not a
+    supervisor, inactive, or not working in the file's office)."""
+    requester = aliased(User)
+    superior = aliased(User)
+    superior_role = aliased(Role)
+    superior_approves = exists(
+        select(1)
+        .select_from(superior)
+        .join(superior_role, superior_role.id == superior.role_id)
+        .join(user_offices, user_offices.c.user_id == superior.id)
+        .where(
+            superior.id == requester.superior_id,
+            superior.active.is_(True),
+            superior_role.code.in_(SUPERIOR_ROLES),
+            # Works in the file's office (correlated with the request of the outer query).
+            user_offices.c.office_id == LookupRequest.office_id,
+        )
+    )
+    return list(
+        session.scalars(
+            select(LookupRequest)
+            .join(requester, requester.id == LookupRequest.requested_by_id)
+            .where(
+                LookupRequest.status == "requested",
+                LookupRequest.mode.in_(MODES_NEEDING_SUPERIOR),
+                LookupRequest.requested_by_id != user.id,
+                member_of(user.id, LookupRequest.office_id),
+                or_(requester.superior_id == user.id, ~superior_approves),
+            )
+            .order_by(LookupRequest.requested_at)
+            .limit(limit)
+        )
+    )
 
 
 def _move(session: Session, request_id: int, from_statuses: tuple[str, ...], **values) -> None:
@@ -147,7 +225,7 @@ def request_lookup(
         raise InvalidInput("unknown mode")
     if days is None or not 0 <= int(days) <= MAX_DAYS:
         raise InvalidInput("days out of range")
-    archive_file = session.get(ArchiveFile, file_id)
+    archive_file = file_in_offices(session, user, file_id)
     if archive_file is None:
         raise NoSuchRecord("no such file")
     if archive_file.state == "destroyed":
@@ -173,14 +251,13 @@ def superior_decide(
     reason: str | None = None,
     actor: audit.Actor | None = None,
 ) -> LookupRequest:
-    """The requester's superior approves (or refuses, with a reason) a copy or excerpt."""
+    """The requester's superior approves (or refuses, with a reason) a copy or excerpt: the
+    superior who works in the file's office, else any supervisor of that office."""
     _require_role(user, SUPERIOR_ROLES)
-    lookup = _get(session, request_id)
+    lookup = _get(session, request_id, user)
     if lookup.requested_by_id == user.id:
         raise OwnRequest("nobody approves their own request")
-    requester = session.get(User, lookup.requested_by_id)
-    if requester.superior_id is not None and requester.superior_id != user.id:
-        raise NotTheSuperior("only the requester's own superior approves")
+    _check_copy_approver(session, user, lookup)
     if lookup.mode not in MODES_NEEDING_SUPERIOR:
         raise InvalidTransition("only copies and excerpts need a superior")
     now = utcnow()
@@ -220,7 +297,7 @@ def custodian_decide(
 ) -> LookupRequest:
     """The custodian approves a request (after the superior, for copies) or refuses it."""
     _require_role(user, CUSTODIAN_ROLES)
-    lookup = _get(session, request_id)
+    lookup = _get(session, request_id, user)
     if lookup.requested_by_id == user.id:
         raise OwnRequest("nobody decides their own request")
     now = utcnow()
@@ -258,7 +335,7 @@ def hand_out(
     working days on the Chinese calendar. The file must be in the room: one that is out,
     destroyed or handed to someone else meanwhile is refused, and so is a second hand-out."""
     _require_role(user, CUSTODIAN_ROLES)
-    lookup = _get(session, request_id)
+    lookup = _get(session, request_id, user)
     today = today or office_today()
     calendar = calendar or WorkdayCalendar.from_session(session)
     due = calendar.add_workdays(today, lookup.days).day
@@ -286,7 +363,7 @@ def take_back(
 ) -> LookupRequest:
     """Take a handed-out file back, once, noting its condition."""
     _require_role(user, CUSTODIAN_ROLES)
-    lookup = _get(session, request_id)
+    lookup = _get(session, request_id, user)
     _move(
         session,
         request_id,
@@ -304,7 +381,7 @@ def cancel(
     session: Session, user: User, request_id: int, *, actor: audit.Actor | None = None
 ) -> LookupRequest:
     """The requester withdraws a request that was not handed out yet."""
-    lookup = _get(session, request_id)
+    lookup = _get(session, request_id, user)
     if lookup.requested_by_id != user.id:
         raise NotAllowed("only the requester cancels")
     _move(
@@ -366,7 +443,7 @@ def destroy(
         raise MissingReason("a destruction needs a reason")
     if approved_by_id is None or session.get(User, approved_by_id) is None:
         raise InvalidInput("a destruction needs its approver")
-    if session.get(ArchiveFile, file_id) is None:
+    if file_in_offices(session, user, file_id) is None:
         raise NoSuchRecord("no such file")
     _set_file_state(session, file_id, "in_room", "destroyed")
     destruction = FileDestruction(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models.admin.people import User
 from models.archive.archives import ArchiveFile
 from services.admin import office_settings
+from services.admin.offices import office_clause
 from services.privacy import audit
 
 #: Most files listed on one page; the count says how many are due in all.
@@ -39,20 +40,22 @@ def interval(session: Session) -> int:
     return office_settings.value_of(session, office_settings.ARCHIVE_RECHECK_DAYS)
 
 
-def _due(today: date, interval_days: int):
+def _due(today: date, interval_days: int, user: User):
+    """Files of ``user``'s offices due for their recheck on ``today``."""
     checked_before = today - timedelta(days=interval_days)
     return (
+        office_clause(ArchiveFile.office_id, user),
         ArchiveFile.state != "destroyed",
         or_(ArchiveFile.last_checked_on.is_(None), ArchiveFile.last_checked_on <= checked_before),
     )
 
 
-def due_files(session: Session, today: date, interval_days: int) -> list[ArchiveFile]:
+def due_files(session: Session, today: date, interval_days: int, user: User) -> list[ArchiveFile]:
     """Files due for their recheck, never-checked first, then the longest unchecked."""
     return list(
         session.scalars(
             select(ArchiveFile)
-            .where(*_due(today, interval_days))
+            .where(*_due(today, interval_days, user))
             .order_by(ArchiveFile.last_checked_on.is_not(None), ArchiveFile.last_checked_on)
             .order_by(ArchiveFile.code)
             .limit(MAX_ROWS)
@@ -60,8 +63,10 @@ def due_files(session: Session, today: date, interval_days: int) -> list[Archive
     )
 
 
-def due_count(session: Session, today: date, interval_days: int) -> int:
-    return session.scalar(select(func.count(ArchiveFile.id)).where(*_due(today, interval_days)))
+def due_count(session: Session, today: date, interval_days: int, user: User) -> int:
+    return session.scalar(
+        select(func.count(ArchiveFile.id)).where(*_due(today, interval_days, user))
+    )
 
 
 def mark_rechecked(
@@ -73,10 +78,11 @@ def mark_rechecked(
     *,
     actor: audit.Actor | None = None,
 ) -> None:
-    """Record today's recheck of a due file (conditional, so two custodians record it once)."""
+    """Record today's recheck of a due file of ``user``'s offices (conditional, so two
+    custodians record it once)."""
     done = session.execute(
         update(ArchiveFile)
-        .where(ArchiveFile.id == file_id, *_due(today, interval_days))
+        .where(ArchiveFile.id == file_id, *_due(today, interval_days, user))
         .values(last_checked_on=today, version=ArchiveFile.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount

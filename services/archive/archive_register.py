@@ -1,5 +1,6 @@
 """Reads of the archive desk: a file's lending history, the desk's queues, the overdue
-count and the lookup register (查阅登记簿) by period. Nothing here changes data."""
+count and the lookup register (查阅登记簿) by period, each of the account's offices only.
+Nothing here changes data."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.admin.people import User
 from models.archive.archive_desk import FileDestruction, LookupRequest
+from services.admin.offices import office_clause
 from services.archive.archive_desk import OFFICE_TZ, office_today
 
 
@@ -29,15 +32,20 @@ def destruction_of(session: Session, file_id: int) -> FileDestruction | None:
     return session.scalar(select(FileDestruction).where(FileDestruction.file_id == file_id))
 
 
-def queues(session: Session, *, today: date | None = None, limit: int = 200) -> dict[str, list]:
-    """The desk's queues: to decide, to hand out, out now, overdue."""
+def queues(
+    session: Session, *, user: User, today: date | None = None, limit: int = 200
+) -> dict[str, list]:
+    """The desk's queues of ``user``'s offices: to decide, to hand out, out now, overdue."""
     today = today or office_today()
 
     def by_status(*statuses: str, order=LookupRequest.requested_at):
         return list(
             session.scalars(
                 select(LookupRequest)
-                .where(LookupRequest.status.in_(statuses))
+                .where(
+                    LookupRequest.status.in_(statuses),
+                    office_clause(LookupRequest.office_id, user),
+                )
                 .order_by(order)
                 .limit(limit)
             )
@@ -57,20 +65,33 @@ def queues(session: Session, *, today: date | None = None, limit: int = 200) -> 
     }
 
 
-def overdue_count(session: Session, *, today: date | None = None) -> int:
+def overdue_count(session: Session, *, user: User, today: date | None = None) -> int:
     today = today or office_today()
     return session.scalar(
         select(func.count())
         .select_from(LookupRequest)
-        .where(LookupRequest.status == "handed_out", LookupRequest.due_on < today)
+        .where(
+            LookupRequest.status == "handed_out",
+            LookupRequest.due_on < today,
+            office_clause(LookupRequest.office_id, user),
+        )
     )
 
 
 def register_rows(
-    session: Session, *, start: date | None = None, end: date | None = None, limit: int = 5000
+    session: Session,
+    *,
+    user: User,
+    start: date | None = None,
+    end: date | None = None,
+    limit: int = 5000,
 ) -> list[LookupRequest]:
-    """Every lookup filed in [start, end] (office dates), newest first."""
-    query = select(LookupRequest).order_by(LookupRequest.requested_at.desc(), LookupRequest.id)
+    """Every lookup of ``user``'s offices filed in [start, end] (office dates), newest first."""
+    query = (
+        select(LookupRequest)
+        .where(office_clause(LookupRequest.office_id, user))
+        .order_by(LookupRequest.requested_at.desc(), LookupRequest.id)
+    )
     if start:
         query = query.where(LookupRequest.requested_at >= _utc_start(start))
     if end:

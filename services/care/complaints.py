@@ -13,6 +13,9 @@ included). The steps, each one transaction in the caller:
 Each step is a conditional UPDATE on the status and version the page showed, so of two
 people pressing at once exactly one wins and a step out of order is refused with a message.
 A complaint is overdue while it is open and its due date is before the office's today.
+
+A complaint belongs to its customer's office: only that office's staff see it, register it
+for that customer and handle it; lists and numbers count the account's offices only.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from models.care.complaints import CATEGORIES, CHANNELS, Complaint
 from models.property.property import Owner, Tenant
 from models.sales.prospects import Prospect
 from services.admin import office_settings
+from services.admin.offices import office_clause
 from services.privacy import audit
+from services.shared.office_scope import colleagues_clause, get_in_offices, works_in
 from services.shared.workdays import WorkdayCalendar
 
 #: Working days to answer when the office sets nothing (the office setting's default).
@@ -62,22 +67,29 @@ def due_date(session: Session, received_on: date, workdays: int | None = None) -
     return WorkdayCalendar.from_session(session).add_workdays(received_on, count).day
 
 
-def eligible_handlers(session: Session) -> list[User]:
+def eligible_handlers(session: Session, user: User) -> list[User]:
+    """Active clerks and supervisors working in one of ``user``'s offices."""
     return list(
         session.scalars(
             select(User)
             .join(Role, Role.id == User.role_id)
-            .where(Role.code.in_(HANDLER_ROLES), User.active.is_(True))
+            .where(Role.code.in_(HANDLER_ROLES), User.active.is_(True), colleagues_clause(user))
             .order_by(User.full_name, User.id)
         )
     )
 
 
-def check_handler(session: Session, handler_id: int | None) -> None:
+def check_handler(session: Session, handler_id: int | None, office_id: int | None) -> None:
+    """A handler is an active clerk or supervisor of the complaint's office."""
     if handler_id is None:
         return
     handler = session.get(User, handler_id)
-    if handler is None or not handler.active or not handler.has_role(*HANDLER_ROLES):
+    if (
+        handler is None
+        or not handler.active
+        or not handler.has_role(*HANDLER_ROLES)
+        or not works_in(handler, office_id)
+    ):
         raise ComplaintError(_("a complaint is handled by an active clerk or supervisor"))
 
 
@@ -85,10 +97,12 @@ def register(session: Session, complaint: Complaint, user: User, actor) -> Compl
     """Complete a new complaint (due date, who, status) and log it, in the caller's
     transaction. The complaint may already be in the session (an admin form)."""
     with session.no_autoflush:
-        if complaint.subject_type not in MODELS or (
-            session.get(MODELS[complaint.subject_type], complaint.subject_id) is None
-        ):
+        model = MODELS.get(complaint.subject_type)
+        # A customer of another office is not found: that office registers the complaint.
+        customer = get_in_offices(session, model, complaint.subject_id, user) if model else None
+        if customer is None:
             raise ComplaintError(_("no such customer record"))
+        complaint.office_id = customer.office_id
         if complaint.channel not in CHANNELS or complaint.category not in CATEGORIES:
             raise ComplaintError(_("choose the channel and the category"))
         if not (complaint.summary or "").strip():
@@ -96,7 +110,11 @@ def register(session: Session, complaint: Complaint, user: User, actor) -> Compl
         check_received_on(complaint.received_on)
         # A form sets the relationship, a caller may set the id: check whichever is given.
         handler = complaint.handler
-        check_handler(session, handler.id if handler is not None else complaint.handler_id)
+        check_handler(
+            session,
+            handler.id if handler is not None else complaint.handler_id,
+            complaint.office_id,
+        )
         complaint.summary = complaint.summary.strip()[:TEXT_MAX]
         complaint.due_on = due_date(session, complaint.received_on)
     complaint.status = "open"
@@ -156,7 +174,7 @@ def assign(session: Session, complaint: Complaint, handler_id: int | None, user:
         raise ComplaintError(_("only an open complaint gets a handler"))
     if handler_id is None:
         raise ComplaintError(_("choose who handles the complaint"))
-    check_handler(session, handler_id)
+    check_handler(session, handler_id, complaint.office_id)
     _step(session, complaint, "open", {"handler_id": handler_id})
     _log(session, actor, "complaint_assigned", complaint)
 
@@ -199,32 +217,36 @@ def overdue_condition(today: date):
     return (Complaint.status == "open") & (Complaint.due_on < today)
 
 
-def overdue(session: Session, today: date) -> list[Complaint]:
+def overdue(session: Session, today: date, user: User) -> list[Complaint]:
+    """Overdue complaints of ``user``'s offices, the longest overdue first."""
     return list(
         session.scalars(
-            select(Complaint).where(overdue_condition(today)).order_by(Complaint.due_on)
+            select(Complaint)
+            .where(overdue_condition(today), office_clause(Complaint.office_id, user))
+            .order_by(Complaint.due_on)
         )
     )
 
 
-def _count(session: Session, *where) -> int:
-    return session.scalar(select(func.count()).select_from(Complaint).where(*where)) or 0
+def _count(session: Session, user: User, *where) -> int:
+    query = select(func.count()).select_from(Complaint)
+    return session.scalar(query.where(office_clause(Complaint.office_id, user), *where)) or 0
 
 
-def counts(session: Session, today: date) -> dict[str, int]:
-    """The supervisor's numbers: open complaints, and those of them overdue."""
+def counts(session: Session, today: date, user: User) -> dict[str, int]:
+    """The supervisor's numbers for their offices: open complaints, and those overdue."""
     return {
-        "open": _count(session, Complaint.status == "open"),
-        "overdue": _count(session, overdue_condition(today)),
+        "open": _count(session, user, Complaint.status == "open"),
+        "overdue": _count(session, user, overdue_condition(today)),
     }
 
 
 def handler_counts(session: Session, user: User, today: date) -> dict[str, int]:
-    """A handler's own open complaints, and those of them overdue."""
+    """A handler's own open complaints (of their offices), and those of them overdue."""
     mine = Complaint.handler_id == user.id
     return {
-        "open": _count(session, mine, Complaint.status == "open"),
-        "overdue": _count(session, mine, overdue_condition(today)),
+        "open": _count(session, user, mine, Complaint.status == "open"),
+        "overdue": _count(session, user, mine, overdue_condition(today)),
     }
 
 

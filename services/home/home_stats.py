@@ -1,6 +1,9 @@
 """The numbers of each role's home page. Each is one cheap query (an indexed count or a
 small grouped count), except where a rule already lives in a service (follow-ups, dealer
-deadlines): then the service is asked, so the home page and its page never disagree."""
+deadlines): then the service is asked, so the home page and its page never disagree.
+
+Every number counts the records of the signed-in account's offices only (issue 18), like the
+page behind it."""
 
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ from models.sales.prospects import Prospect, Visit
 from models.sales.sales import DayReport
 from models.shared.approvals import ChangeRequest
 from services.admin import backup_drill, backup_rotation
+from services.admin.offices import office_clause
 from services.care import complaints
 from services.dealers import dealer_deadlines
 from services.privacy import access_alerts
 from services.sales import consultants, followups
+from services.shared import approvals
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 #: Lookups still under way for their requester.
@@ -111,10 +116,10 @@ class ConsultantDay:
         return None if self.reported is None else self.reported == self.entered
 
 
-def day_cards_by_consultant(session: Session, day: date) -> list[ConsultantDay]:
-    """Every active consultant (and anyone else who received a customer that day) with the
-    receptions entered for ``day`` (scouts not counted) and the count reported at the
-    evening meeting."""
+def day_cards_by_consultant(session: Session, day: date, user: User) -> list[ConsultantDay]:
+    """Every active consultant of ``user``'s offices (and anyone there who received a
+    customer that day) with the receptions entered there for ``day`` (scouts not counted)
+    and the count reported at the evening meeting."""
     entered = (
         select(Visit.consultant_id.label("cid"), func.count().label("n"))
         .join(Prospect, Prospect.id == Visit.prospect_id)
@@ -122,6 +127,7 @@ def day_cards_by_consultant(session: Session, day: date) -> list[ConsultantDay]:
             Visit.visited_on == day,
             Visit.consultant_id.is_not(None),
             Prospect.is_scout.is_(False),
+            office_clause(Visit.office_id, user),
         )
         .group_by(Visit.consultant_id)
         .subquery()
@@ -136,11 +142,12 @@ def day_cards_by_consultant(session: Session, day: date) -> list[ConsultantDay]:
         .outerjoin(entered, entered.c.cid == User.id)
         .outerjoin(reported, reported.c.cid == User.id)
         .where(
+            consultants.in_offices_of(user),
             or_(
                 and_(Role.code.in_(consultants.receiving_roles()), User.active.is_(True)),
                 entered.c.n.is_not(None),
                 reported.c.reported_count.is_not(None),
-            )
+            ),
         )
         .order_by(User.full_name, User.id)
     )
@@ -148,22 +155,24 @@ def day_cards_by_consultant(session: Session, day: date) -> list[ConsultantDay]:
 
 
 def requests_waiting(session: Session, user: User) -> int:
-    """Pending change requests others filed (the approver's queue)."""
+    """Pending change requests others filed in the user's offices (the approver's queue)."""
     return _count(
         session,
         ChangeRequest,
         ChangeRequest.status == "pending",
         ChangeRequest.requested_by_id != user.id,
+        approvals.visible_clause(user),
     )
 
 
-def copies_waiting(session: Session) -> int:
-    """Copies and excerpts waiting for a superior's approval."""
+def copies_waiting(session: Session, user: User) -> int:
+    """Copies and excerpts of the user's offices waiting for a superior's approval."""
     return _count(
         session,
         LookupRequest,
         LookupRequest.status == "requested",
         LookupRequest.mode.in_(MODES_NEEDING_SUPERIOR),
+        office_clause(LookupRequest.office_id, user),
     )
 
 
@@ -175,32 +184,41 @@ def deadline_counts(session: Session, user: User, today: date) -> dict[str, int]
     }
 
 
-def complaint_counts(session: Session, today: date, handler: User | None = None) -> dict[str, int]:
-    """Open and overdue complaints: the office's, or one handler's own (the overdue rule
-    lives in services/care/complaints.py, so the list behind the number agrees)."""
+def complaint_counts(
+    session: Session, today: date, handler: User | None = None, *, user: User | None = None
+) -> dict[str, int]:
+    """Open and overdue complaints: those of ``user``'s offices, or one handler's own (the
+    overdue rule lives in services/care/complaints.py, so the list behind the number agrees)."""
     if handler is None:
-        return complaints.counts(session, today)
+        return complaints.counts(session, today, user)
     return complaints.handler_counts(session, handler, today)
 
 
 # --- custodian ----------------------------------------------------------------------------
-def desk_counts(session: Session, today: date) -> dict[str, int]:
-    """The archive desk's queues as counts (same rules as services/archive_register.queues)."""
+def desk_counts(session: Session, today: date, user: User) -> dict[str, int]:
+    """The archive desk's queues of the user's offices as counts (same rules as
+    services/archive_register.queues)."""
     lr = LookupRequest
+    mine = office_clause(lr.office_id, user)
     return {
         "to_decide": _count(
             session,
             lr,
+            mine,
             or_(
                 and_(lr.status == "requested", lr.mode.not_in(MODES_NEEDING_SUPERIOR)),
                 lr.status == "approved_by_superior",
             ),
         ),
-        "to_hand_out": _count(session, lr, lr.status == "approved"),
+        "to_hand_out": _count(session, lr, mine, lr.status == "approved"),
         "out_now": _count(
-            session, lr, lr.status == "handed_out", or_(lr.due_on.is_(None), lr.due_on >= today)
+            session,
+            lr,
+            mine,
+            lr.status == "handed_out",
+            or_(lr.due_on.is_(None), lr.due_on >= today),
         ),
-        "overdue": _count(session, lr, lr.status == "handed_out", lr.due_on < today),
+        "overdue": _count(session, lr, mine, lr.status == "handed_out", lr.due_on < today),
     }
 
 

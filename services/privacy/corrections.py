@@ -23,15 +23,17 @@ from models.base import utcnow
 from models.privacy.privacy import SubjectRequest
 from models.shared.approvals import ChangeRequest
 from services.privacy import audit
+from services.shared.office_scope import get_in_offices
 
 
 def open_correction(
-    session: Session, request_id: int | None, subject_type: str, subject_id: int
+    session: Session, request_id: int | None, subject_type: str, subject_id: int, user: User
 ) -> SubjectRequest | None:
-    """The open correction request ``request_id`` if it is about this very record."""
+    """The open correction request ``request_id`` if it is about this very record and of
+    one of ``user``'s offices."""
     if not request_id:
         return None
-    item = session.get(SubjectRequest, request_id)
+    item = get_in_offices(session, SubjectRequest, request_id, user)
     if (
         item is None
         or item.kind != "correct"

@@ -12,7 +12,11 @@ transfer), a tenant with a lease not ended or a card still active, a signed deal
 card, and what is already anonymised or cleared.
 
 A batch remembers its kind and cut-off date; the run recounts with that cut-off, so what
-became active meanwhile is spared. Persons are anonymised (services/privacy/subject_requests.py
+became active meanwhile is spared. A batch of customers (welcome cards, receptions, owners,
+tenants) covers the offices of the person who asked for it (every office for a group role):
+only those records are counted and anonymised, it shows to the staff of those offices, and
+only someone who sees all of them approves it. Dealers (routed by region) and the access log
+belong to no office: their batches are the group's. Persons are anonymised (services/privacy/subject_requests.py
 ``anonymise``, the same as a customer's deletion request; dealers here), receptions lose
 their observation fields, and the access log's old events are deleted through
 ``audit.delete_through`` with a purge event that keeps the chain verifiable. Every run is
@@ -30,6 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.clock import OFFICE_TZ
+from models.admin.offices import Office
 from models.admin.people import User
 from models.base import utcnow
 from models.dealers.dealers import Dealer, DealerVisit
@@ -39,6 +44,7 @@ from models.property.property import Lease, Owner, Ownership, ParkingSpace, Resi
 from models.property.transfers import Transfer
 from models.sales.prospects import Prospect, Visit
 from models.shared.approvals import ChangeRequest, RecordHistory
+from services.admin.offices import visible_office_ids
 from services.privacy import audit
 from services.privacy.retention_periods import KINDS, Kind, RetentionError, cutoff_for, periods
 from services.privacy.subject_requests import (
@@ -68,13 +74,76 @@ class KindStatus:
     pending: RetentionBatch | None
 
 
+# --- offices --------------------------------------------------------------------------------
+#: Offices, as services.admin.offices.visible_office_ids gives them: None means every office.
+Offices = frozenset[int] | None
+
+
+def _office_column(kind: str):
+    """The office column of a kind whose records belong to an office; None for the group's."""
+    return {
+        "prospect": Prospect.office_id,
+        "owner": Owner.office_id,
+        "tenant": Tenant.office_id,
+        "visit": Visit.office_id,
+    }.get(kind)
+
+
+def _covers(outer: Offices, inner: Offices) -> bool:
+    """Whether the offices ``outer`` include every office of ``inner``."""
+    if outer is None:
+        return True
+    return inner is not None and inner <= outer
+
+
+def _overlap(one: Offices, other: Offices) -> bool:
+    if one is None or other is None:
+        return True
+    return bool(one & other)
+
+
+def _offices_of(session: Session, user: User | None) -> frozenset[int]:
+    """The offices ``user`` works for; every office of the group for a group role (or an
+    account that is gone)."""
+    offices = visible_office_ids(user) if user is not None else None
+    if offices is None:
+        offices = frozenset(session.scalars(select(Office.id)))
+    return offices
+
+
+def batch_offices(session: Session, batch: RetentionBatch) -> Offices:
+    """The offices a batch covers: those of the person who asked; None for a batch of the
+    group's records (dealers, the access log)."""
+    if _office_column(batch.record_type) is None:
+        return None
+    asker = session.get(User, batch.requested_by_id) if batch.requested_by_id else None
+    return _offices_of(session, asker)
+
+
+def sees_batch(session: Session, batch: RetentionBatch, user: User) -> bool:
+    """Whether ``user`` sees and decides ``batch``: a batch of the group's records, or one
+    covering only offices ``user`` works for."""
+    offices = batch_offices(session, batch)
+    return offices is None or _covers(visible_office_ids(user), offices)
+
+
+def visible_batch(session: Session, batch_id: int, user: User) -> RetentionBatch | None:
+    batch = session.get(RetentionBatch, batch_id)
+    return batch if batch is not None and sees_batch(session, batch, user) else None
+
+
 # --- candidates -----------------------------------------------------------------------------
-def candidates(kind: str, cutoff: date):
-    """Query of the ids past their period (for the access log: the sequence numbers)."""
+def candidates(kind: str, cutoff: date, offices: Offices):
+    """Query of the ids past their period (for the access log: the sequence numbers), of
+    ``offices`` for the kinds that belong to an office."""
     builder = _CANDIDATES.get(kind)
     if builder is None:
         raise RetentionError(_("no such kind of record"))
-    return builder(cutoff)
+    query = builder(cutoff)
+    column = _office_column(kind)
+    if column is not None and offices is not None:
+        query = query.where(column.in_(sorted(offices) or [-1]))
+    return query
 
 
 def _prospects(cutoff: date):
@@ -164,7 +233,7 @@ _CANDIDATES = {
 }
 
 
-def candidate_count(session: Session, kind: str, cutoff: date) -> int:
+def candidate_count(session: Session, kind: str, cutoff: date, offices: Offices) -> int:
     if kind == "access_log":
         # Ten million events: count from the numbers, not row by row.
         last = session.scalar(select(_last_old_event(cutoff)))
@@ -172,24 +241,19 @@ def candidate_count(session: Session, kind: str, cutoff: date) -> int:
             return 0
         first = session.scalar(select(func.min(AccessEvent.seq)))
         return last - first + 1
-    query = candidates(kind, cutoff)
+    query = candidates(kind, cutoff, offices)
     return session.scalar(select(func.count()).select_from(query.subquery()))
 
 
-def overview(session: Session, today: date) -> list[KindStatus]:
+def overview(session: Session, today: date, user: User) -> list[KindStatus]:
+    """Each kind with its period, cut-off and how many of ``user``'s offices are past it."""
     days = periods(session)
-    pending = {
-        batch.record_type: batch
-        for batch in session.scalars(
-            select(RetentionBatch)
-            .where(RetentionBatch.status == "pending")
-            .order_by(RetentionBatch.id)
-        )
-    }
+    offices = visible_office_ids(user)
+    pending = {batch.record_type: batch for batch in pending_batches(session, user)}
     lines = []
     for code, kind in KINDS.items():
         cutoff = cutoff_for(today, days[code])
-        count = candidate_count(session, code, cutoff)
+        count = candidate_count(session, code, cutoff, offices)
         lines.append(KindStatus(kind, days[code], cutoff, count, pending.get(code)))
     return lines
 
@@ -201,14 +265,15 @@ def request_batch(session: Session, user: User, actor, kind: str, today: date) -
         raise RetentionError(_("no such kind of record"))
     _check_role(user)
     cutoff = cutoff_for(today, periods(session)[kind])
-    already = session.scalar(
-        select(RetentionBatch.id).where(
+    offices = _offices_of(session, user) if _office_column(kind) is not None else None
+    waiting = session.scalars(
+        select(RetentionBatch).where(
             RetentionBatch.record_type == kind, RetentionBatch.status == "pending"
         )
     )
-    if already is not None:
+    if any(_overlap(batch_offices(session, batch), offices) for batch in waiting):
         raise RetentionError(_("a batch of these records is already waiting for approval"))
-    expected = candidate_count(session, kind, cutoff)
+    expected = candidate_count(session, kind, cutoff, offices)
     if not expected:
         raise RetentionError(_("nothing is past its retention period"))
     batch = RetentionBatch(
@@ -223,6 +288,8 @@ def request_batch(session: Session, user: User, actor, kind: str, today: date) -
 def decide_batch(session: Session, batch: RetentionBatch, user: User, actor, approve: bool) -> int:
     """Approve (run) or reject a pending batch; the number of records it touched."""
     _check_role(user)
+    if not sees_batch(session, batch, user):
+        raise RetentionError(_("this batch is of offices you do not work for"))
     if batch.requested_by_id == user.id:
         raise RetentionError(_("another person must approve what you asked for"))
     # Conditional: of two approvers pressing at once exactly one runs the batch.
@@ -262,7 +329,7 @@ def _check_role(user: User) -> None:
 
 def _run_persons(session: Session, actor, batch: RetentionBatch) -> int:
     kind = batch.record_type
-    ids = list(session.scalars(candidates(kind, batch.cutoff_on)))
+    ids = list(session.scalars(candidates(kind, batch.cutoff_on, batch_offices(session, batch))))
     for record_id in ids:
         if kind == "dealer":
             anonymise_dealer(session, record_id)
@@ -273,7 +340,8 @@ def _run_persons(session: Session, actor, batch: RetentionBatch) -> int:
 
 
 def _run_visits(session: Session, actor, batch: RetentionBatch) -> int:
-    ids = list(session.scalars(candidates("visit", batch.cutoff_on)))
+    offices = batch_offices(session, batch)
+    ids = list(session.scalars(candidates("visit", batch.cutoff_on, offices)))
     for start in range(0, len(ids), 1000):
         session.execute(
             update(Visit)
@@ -368,23 +436,21 @@ def _forget_old_values(session: Session, record_type: str, record_id: int) -> No
         change.changes = {}
 
 
-def batch_history(session: Session, limit: int = 30) -> list[RetentionBatch]:
-    """Decided batches, newest first."""
-    return list(
-        session.scalars(
-            select(RetentionBatch)
-            .where(RetentionBatch.status != "pending")
-            .order_by(RetentionBatch.id.desc())
-            .limit(limit)
-        )
+def batch_history(session: Session, user: User, limit: int = 30) -> list[RetentionBatch]:
+    """Decided batches ``user`` sees, newest first."""
+    # Batches are few (a handful a year): the office rule is applied to a bounded read.
+    batches = session.scalars(
+        select(RetentionBatch)
+        .where(RetentionBatch.status != "pending")
+        .order_by(RetentionBatch.id.desc())
+        .limit(limit * 20)
     )
+    return [batch for batch in batches if sees_batch(session, batch, user)][:limit]
 
 
-def pending_batches(session: Session) -> list[RetentionBatch]:
-    return list(
-        session.scalars(
-            select(RetentionBatch)
-            .where(RetentionBatch.status == "pending")
-            .order_by(RetentionBatch.id)
-        )
+def pending_batches(session: Session, user: User) -> list[RetentionBatch]:
+    """Batches waiting for approval that ``user`` sees."""
+    batches = session.scalars(
+        select(RetentionBatch).where(RetentionBatch.status == "pending").order_by(RetentionBatch.id)
     )
+    return [batch for batch in batches if sees_batch(session, batch, user)]

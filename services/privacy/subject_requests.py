@@ -28,6 +28,7 @@ from models.property.property import Owner, ResidentCard, Tenant
 from models.sales.prospects import Prospect
 from models.shared.approvals import ChangeRequest, RecordHistory
 from services.privacy import audit
+from services.shared.office_scope import get_in_offices, in_offices
 from services.shared.workdays import WorkdayCalendar
 
 #: Working days the office has to answer.
@@ -75,11 +76,19 @@ def subject_of(session: Session, subject_type: str, subject_id: int):
     return session.get(model, subject_id) if model is not None else None
 
 
+def subject_in_offices(session: Session, subject_type: str, subject_id: int, user: User):
+    """The customer's record when it is of one of ``user``'s offices, else None."""
+    model = MODELS.get(subject_type)
+    return get_in_offices(session, model, subject_id, user) if model is not None else None
+
+
 def register(session: Session, request: SubjectRequest, user: User, actor) -> SubjectRequest:
     """Complete a new request (due date, who) and log it, in the caller's transaction."""
     # The request is already in the session: no autoflush before it is complete.
     with session.no_autoflush:
-        if subject_of(session, request.subject_type, request.subject_id) is None:
+        # A customer of another office is not found: its office registers their requests.
+        subject = subject_in_offices(session, request.subject_type, request.subject_id, user)
+        if subject is None:
             raise RequestError(_("no such customer record"))
         request.due_on = due_date(session, request.received_on)
     request.registered_by_id = user.id
@@ -101,6 +110,8 @@ def approve_anonymise(session: Session, request: SubjectRequest, user: User, act
     if request.status != "awaiting_approval":
         raise RequestError(_("this request is not waiting for approval"))
     _check_approver(user, request.anonymise_requested_by_id)
+    if not in_offices(request, user):
+        raise RequestError(_("no such customer record"))
     anonymise(session, request.subject_type, request.subject_id)
     request.status = "answered"
     request.approved_by_id = request.answered_by_id = user.id

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models.admin.people import Role, User
 from models.property.property import Lease, ResidentCard
 from services.privacy import audit
+from services.shared.office_scope import colleagues_clause
 
 
 class LeaseError(Exception):
@@ -77,14 +78,18 @@ INTAKE = (
 )
 
 
-def intake_staff_query() -> Select:
-    """The active desk accounts that may be named as having seen the original, by name."""
-    return (
+def intake_staff_query(user: User | None = None) -> Select:
+    """The active desk accounts that may be named as having seen the original, by name;
+    with ``user``, only those working in one of ``user``'s offices."""
+    query = (
         select(User)
         .join(Role, Role.id == User.role_id)
         .where(Role.code.in_(INTAKE_ROLES), User.active.is_(True))
         .order_by(User.full_name, User.id)
     )
+    if user is not None:
+        query = query.where(colleagues_clause(user))
+    return query
 
 
 def _recorded(lease: Lease, attribute: str) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.admin.people import User
 from models.property.moves import MoveIn
+from services.admin.offices import office_clause
 from services.privacy import audit
 
 #: Checklist items, in the order the desk does them, with their labels.
@@ -41,10 +42,14 @@ class ItemsLeft(MoveInError):
     message = _l("Tick every item of the checklist before finishing the move-in.")
 
 
-def open_move_ins(session: Session, limit: int = 500) -> list[MoveIn]:
+def open_move_ins(session: Session, user: User | None, limit: int = 500) -> list[MoveIn]:
+    """Open move-ins of ``user``'s offices, oldest first."""
     return list(
         session.scalars(
-            select(MoveIn).where(MoveIn.status == "open").order_by(MoveIn.moved_in_on).limit(limit)
+            select(MoveIn)
+            .where(MoveIn.status == "open", office_clause(MoveIn.office_id, user))
+            .order_by(MoveIn.moved_in_on)
+            .limit(limit)
         )
     )
 

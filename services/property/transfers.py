@@ -301,10 +301,14 @@ def new_buyer(
     *,
     purpose: str,
     policy_version: str,
+    office_id: int | None = None,
 ) -> Owner:
     """A buyer who is not yet an owner in the records, stored with the basis their data is
-    kept on (the purchase contract, PIPL), like an owner entered on the owner form."""
-    buyer = Owner(name=name.strip()[:50], mobile=(mobile or "").strip() or None)
+    kept on (the purchase contract, PIPL), like an owner entered on the owner form; in
+    ``office_id`` (the unit's office) when given."""
+    buyer = Owner(
+        name=name.strip()[:50], mobile=(mobile or "").strip() or None, office_id=office_id
+    )
     session.add(buyer)
     session.flush()
     consent.record(

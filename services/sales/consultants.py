@@ -10,11 +10,13 @@ to the one who entered it when they receive customers, else to the card's consul
 from __future__ import annotations
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, select, true
 from sqlalchemy.orm import Session
 
+from models.admin.offices import user_offices
 from models.admin.people import Role, User
 from models.sales.prospects import Prospect
+from services.admin.offices import visible_office_ids
 
 #: Roles whose accounts always receive customers.
 RECEIVING_ROLES = ("clerk",)
@@ -47,18 +49,41 @@ def may_receive(user: User | None, *, with_supervisor: bool | None = None) -> bo
     )
 
 
-def consultants_query(*, with_supervisor: bool | None = None) -> Select:
-    """The active accounts that may be named consultant, by name."""
+def in_offices_of(user: User | None, account=User):
+    """SQL: ``account`` works in one of ``user``'s offices (every account for a group role,
+    or when no user is given): the colleagues a supervisor's pages name and count."""
+    ids = visible_office_ids(user) if user is not None else None
+    if ids is None:
+        return true()
+    return exists(
+        select(user_offices.c.user_id).where(
+            user_offices.c.user_id == account.id, user_offices.c.office_id.in_(sorted(ids) or [-1])
+        )
+    )
+
+
+def consultants_query(
+    *, with_supervisor: bool | None = None, seen_by: User | None = None
+) -> Select:
+    """The active accounts that may be named consultant, by name; with ``seen_by``, only
+    those of that account's offices."""
     return (
         select(User)
         .join(Role, Role.id == User.role_id)
-        .where(Role.code.in_(receiving_roles(with_supervisor)), User.active.is_(True))
+        .where(
+            Role.code.in_(receiving_roles(with_supervisor)),
+            User.active.is_(True),
+            in_offices_of(seen_by),
+        )
         .order_by(User.full_name, User.id)
     )
 
 
-def consultants(session: Session, *, with_supervisor: bool | None = None) -> list[User]:
-    return list(session.scalars(consultants_query(with_supervisor=with_supervisor)))
+def consultants(
+    session: Session, *, with_supervisor: bool | None = None, seen_by: User | None = None
+) -> list[User]:
+    query = consultants_query(with_supervisor=with_supervisor, seen_by=seen_by)
+    return list(session.scalars(query))
 
 
 def default_consultant(user: User | None, *, with_supervisor: bool | None = None) -> User | None:

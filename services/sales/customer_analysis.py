@@ -9,6 +9,9 @@ The counting is one statement: the period's cards (``first_visit_on`` is indexed
 once, and each breakdown is a SQL ``GROUP BY`` over them, so the work stays in the database
 at a million cards; Python only labels the few groups that come back (one more query for the
 reference labels). Nothing here names a person: the result is counts only.
+
+Only the cards of the account's offices are counted, and only the projects those offices hold
+are offered (issue 18); a group role counts the whole group.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy import String, case, cast, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from models.admin.offices import office_projects
+from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.sales.prospects import GRADES, Prospect
+from services.admin.offices import office_clause, visible_office_ids
 
 #: The longest period asked at once (a year, leap day included).
 MAX_DAYS = 366
@@ -132,9 +138,11 @@ DIMENSIONS: tuple[Dimension, ...] = (
 )
 
 
-def _counted(start: date, end: date, project_id: int | None) -> list:
-    """The cards an analysis counts: first visit in the period, not scouts."""
+def _counted(start: date, end: date, project_id: int | None, user: User) -> list:
+    """The cards an analysis counts: of the user's offices, first visit in the period, not
+    scouts."""
     where = [
+        office_clause(Prospect.office_id, user),
         Prospect.is_scout.is_(False),
         Prospect.first_visit_on >= start,
         Prospect.first_visit_on <= end,
@@ -232,11 +240,14 @@ def _breakdown(dimension: Dimension, counts: dict, references: dict) -> Breakdow
     return Breakdown(dimension.key, dimension.title, [row for _pos, row in rows], total)
 
 
-def analyse(session: Session, start: date, end: date, project_id: int | None = None) -> Analysis:
-    """Every breakdown of the cards first received from ``start`` to ``end`` (inclusive),
-    of one intended project when ``project_id`` is given. Raises InvalidPeriod."""
+def analyse(
+    session: Session, start: date, end: date, project_id: int | None = None, *, user: User
+) -> Analysis:
+    """Every breakdown of the cards of ``user``'s offices first received from ``start`` to
+    ``end`` (inclusive), of one intended project when ``project_id`` is given. Raises
+    InvalidPeriod."""
     check_period(start, end)
-    counts = _counts(session, _counted(start, end, project_id))
+    counts = _counts(session, _counted(start, end, project_id, user))
     references = _reference_labels(session, counts)
     return Analysis(
         start,
@@ -246,13 +257,21 @@ def analyse(session: Session, start: date, end: date, project_id: int | None = N
     )
 
 
-def project_choices(session: Session) -> list[tuple[int, str]]:
-    """The intended projects one can narrow the analysis to, in the list's order (retired
-    projects too: their cards still count)."""
-    items = session.scalars(
+def project_choices(session: Session, user: User) -> list[tuple[int, str]]:
+    """The intended projects one can narrow the analysis to: those the user's offices hold
+    and those no office holds (every project for a group role), in the list's order (retired projects too: their
+    cards still count)."""
+    query = (
         select(ReferenceItem)
         .join(ReferenceList)
         .where(ReferenceList.code == "project")
         .order_by(ReferenceItem.sort_order, ReferenceItem.id)
     )
-    return [(item.id, str(item)) for item in items]
+    offices = visible_office_ids(user)
+    if offices is not None:
+        mine = office_projects.c.office_id.in_(sorted(offices) or [-1])
+        held = select(office_projects.c.project_id).where(mine)
+        others = select(office_projects.c.project_id).where(~mine)
+        # Another office's project is not offered; one no office holds yet is nobody's.
+        query = query.where(or_(ReferenceItem.id.in_(held), ReferenceItem.id.not_in(others)))
+    return [(item.id, str(item)) for item in session.scalars(query)]

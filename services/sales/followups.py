@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session, aliased
 from core.clock import OFFICE_TZ, office_today  # noqa: F401  (re-exported for callers)
 from models.admin.people import User
 from models.sales.prospects import Prospect, Visit
+from services.admin.offices import office_clause
 from services.privacy.consent import withdrawn_condition
+from services.sales.ownership import owned_clause, sees_own_cards_only
 
 #: The first follow-up is due from this many days after the first visit...
 FIRST_DUE_FROM_DAYS = 3
@@ -66,15 +68,18 @@ def status_on(today: date, due_from: date, due_by: date) -> str | None:
 
 
 def _open_cards(user: User, consultant_id: int | None) -> Select:
-    """Cards still being worked: not signed, not scouts; a consultant sees only their own."""
+    """Cards still being worked in the user's offices: not signed, not scouts; a consultant
+    sees only their own (and those shared with them)."""
     query = select(Prospect).where(
+        office_clause(Prospect.office_id, user),
         Prospect.progress != "signed",
         Prospect.is_scout.is_(False),
         # No marketing contact is scheduled for a customer who withdrew their consent.
         ~withdrawn_condition(Prospect, "prospect"),
     )
-    if user.has_role("clerk"):
-        query = query.where(Prospect.consultant_id == user.id)
+    if sees_own_cards_only(user):
+        # Their own and shared cards; the pool's wait to be claimed (services/sales/ownership.py).
+        query = query.where(owned_clause(user))
     elif consultant_id:
         query = query.where(Prospect.consultant_id == consultant_id)
     return query

@@ -24,7 +24,7 @@ from typing import BinaryIO
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, true
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -38,6 +38,7 @@ from models.privacy.privacy import ConsentRecord
 from models.property.property import Owner
 from models.sales.prospects import GRADES, Prospect
 from models.types import blind_index_of, blind_indexes_for
+from services.admin.offices import office_clause
 from services.privacy import audit
 from services.sales import consultants
 from services.sales.workbook_limits import (
@@ -249,10 +250,18 @@ class RowChecker:
     """Checks rows one by one; keeps the unique values seen so far to find duplicates in the
     file itself."""
 
-    def __init__(self, session: Session, mapping: dict[str, int], kind: str = "prospect"):
+    def __init__(
+        self,
+        session: Session,
+        mapping: dict[str, int],
+        kind: str = "prospect",
+        user: User | None = None,
+    ):
         self.session = session
         self.mapping = mapping
         self.kind = KINDS[kind]
+        #: Whose offices' records a row may duplicate (None: the whole group's).
+        self.user = user
         self.references = {
             name: _reference_index(session, code) for name, code in self.kind.references.items()
         }
@@ -364,7 +373,7 @@ class RowChecker:
         """Reject rows whose unique values are already on a record (one query per field)."""
         for target in self.kind.unique:
             values = {r.record[target] for r in results if r.record and r.record.get(target)}
-            for value in existing_values(self.session, self.kind, target, values):
+            for value in existing_values(self.session, self.kind, target, values, self.user):
                 for r in results:
                     if r.record and r.record.get(target) == value:
                         r.errors.append(
@@ -377,19 +386,24 @@ class RowChecker:
                         r.record = None
 
 
-def existing_values(session: Session, kind: Kind, target: str, values: set[str]) -> set[str]:
-    """The values of ``values`` already stored in ``target`` of the kind's table. The one
-    place the import looks a phone or ID number up, so it follows however they are stored."""
+def existing_values(
+    session: Session, kind: Kind, target: str, values: set[str], user: User | None = None
+) -> set[str]:
+    """The values of ``values`` already stored in ``target`` of the kind's table, in
+    ``user``'s offices when given (another office's customers are neither duplicates nor
+    shown to exist: issue 18). The one place the import looks a phone or ID number up, so
+    it follows however they are stored."""
     if not values:
         return set()
     column = getattr(kind.model, target)
+    offices = true() if user is None else office_clause(kind.model.office_id, user)
     kept = blind_index_of(column)
     if kept is None:
-        return set(session.scalars(select(column).where(column.in_(values))))
+        return set(session.scalars(select(column).where(column.in_(values), offices)))
     # Encrypted: look the keyed indexes up, then map them back to what the file holds.
     index_attr, purpose = kept
     by_index = {crypto.blind_index(v, purpose): v for v in values if crypto.normalise(v, purpose)}
-    found = session.scalars(select(index_attr).where(index_attr.in_(list(by_index))))
+    found = session.scalars(select(index_attr).where(index_attr.in_(list(by_index)), offices))
     return {by_index[index] for index in found}
 
 
@@ -405,9 +419,9 @@ def _text_of_number(raw) -> str:
 
 
 def _chunks(
-    session: Session, mapping: dict[str, int], rows, kind: str
+    session: Session, mapping: dict[str, int], rows, kind: str, user: User | None = None
 ) -> Iterator[list[RowResult]]:
-    checker = RowChecker(session, mapping, kind)
+    checker = RowChecker(session, mapping, kind, user)
     chunk: list[RowResult] = []
     for number, values in rows:
         chunk.append(checker.check(number, values))
@@ -428,14 +442,16 @@ def check_file(
     keep_rejected: int = 10_000,
     progress: Callable[[int], None] | None = None,
     kind: str = "prospect",
+    user: User | None = None,
 ) -> Report:
-    """Check every row; the report keeps up to ``keep_rejected`` rejected rows."""
+    """Check every row; the report keeps up to ``keep_rejected`` rejected rows. A row
+    duplicating a record of ``user``'s offices is rejected (None: of any office)."""
     missing = [f for f in REQUIRED if f not in mapping]
     if missing:
         raise ImportFileError(_("Choose the column that holds the customer's name."))
     headers, rows = open_rows(path)
     report = Report(headers)
-    for chunk in _chunks(session, mapping, rows, kind):
+    for chunk in _chunks(session, mapping, rows, kind, user):
         for result in chunk:
             report.total += 1
             if result.record is None:
@@ -530,7 +546,7 @@ def import_file(
         owner_of_card = {"consultant_id": consultant.id if consultant else None}
     place = _office_placer(session, user, spec.model)
     inserted = skipped = seen = 0
-    for chunk in _chunks(session, mapping, rows, kind):
+    for chunk in _chunks(session, mapping, rows, kind, user):
         records = []
         for result in chunk:
             if result.record is None:

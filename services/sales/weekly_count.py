@@ -1,13 +1,19 @@
 """The Saturday count of B and C customers, in total and per consultant, and its weekly
 snapshots. Scouts and D grades are never counted; a snapshot, once taken, stays as it was
-whatever happens to the grades later."""
+whatever happens to the grades later.
+
+Per office (issue 18): a snapshot is stored for the whole group (one row per consultant and
+the group's total), and each account reads it for its own offices: the rows of the
+consultants working there, and their sum as the total. An account whose offices are all the
+group's (a group of one office, an admin) reads the stored total, pool cards included.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +21,9 @@ from models.admin.people import User
 from models.base import utcnow
 from models.sales.prospects import Prospect
 from models.sales.sales import WeeklySnapshot
+from services.admin.offices import office_clause
+from services.sales.consultants import in_offices_of
+from services.sales.office_reach import reads_whole_group
 
 COUNTED_GRADES = ("B", "C")
 SATURDAY = 5
@@ -43,11 +52,14 @@ class WeeklyCount:
     per_consultant: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
-def count_as_of(session: Session, saturday: date) -> WeeklyCount:
-    """B and C cards that existed by ``saturday``, scouts excluded, at their current grade."""
+def count_as_of(session: Session, saturday: date, user: User | None) -> WeeklyCount:
+    """B and C cards that existed by ``saturday``, scouts excluded, at their current grade:
+    the cards of ``user``'s offices (None: the whole group, for the stored snapshot)."""
+    offices = true() if user is None else office_clause(Prospect.office_id, user)
     rows = session.execute(
         select(Prospect.consultant_id, Prospect.grade, func.count())
         .where(
+            offices,
             Prospect.grade.in_(COUNTED_GRADES),
             Prospect.is_scout.is_(False),
             or_(Prospect.first_visit_on.is_(None), Prospect.first_visit_on <= saturday),
@@ -66,8 +78,8 @@ def count_as_of(session: Session, saturday: date) -> WeeklyCount:
     return result
 
 
-def snapshot_rows(session: Session, saturday: date) -> list[WeeklySnapshot]:
-    """The stored rows of one week, the total first."""
+def _stored_rows(session: Session, saturday: date) -> list[WeeklySnapshot]:
+    """The group's stored rows of one week, the total first."""
     return list(
         session.scalars(
             select(WeeklySnapshot)
@@ -75,6 +87,44 @@ def snapshot_rows(session: Session, saturday: date) -> list[WeeklySnapshot]:
             .order_by(WeeklySnapshot.consultant_id.is_not(None), WeeklySnapshot.consultant_id)
         )
     )
+
+
+@dataclass(frozen=True)
+class OfficeTotal:
+    """The total row of a week as an account of some offices reads it: the sum of their
+    consultants' rows (shaped like a stored row for the page)."""
+
+    week_ending: date
+    b_count: int
+    c_count: int
+    taken_at: object
+    taken_by: User | None
+    consultant_id: None = None
+    consultant: None = None
+
+
+def snapshot_rows(session: Session, saturday: date, user: User | None) -> list:
+    """The rows of one week as ``user`` reads them, the total first."""
+    rows = _stored_rows(session, saturday)
+    if not rows or reads_whole_group(session, user):
+        return rows
+    colleagues = set(
+        session.scalars(
+            select(User.id).where(
+                User.id.in_([r.consultant_id for r in rows if r.consultant_id is not None]),
+                in_offices_of(user),
+            )
+        )
+    )
+    mine = [r for r in rows if r.consultant_id in colleagues]
+    total = OfficeTotal(
+        saturday,
+        sum(r.b_count for r in mine),
+        sum(r.c_count for r in mine),
+        rows[0].taken_at,
+        rows[0].taken_by,
+    )
+    return [total, *mine]
 
 
 @dataclass(frozen=True)
@@ -91,10 +141,10 @@ def take_snapshot(
     at once are settled by the unique keys (the second keeps the first one's rows)."""
     if saturday.weekday() != SATURDAY:
         raise NotASaturday(saturday)
-    existing = snapshot_rows(session, saturday)
+    existing = _stored_rows(session, saturday)
     if existing and not force:
         return SnapshotResult(existing, created=False)
-    count = count_as_of(session, saturday)
+    count = count_as_of(session, saturday, None)
     taken_by = user.id if user is not None else None
     now = utcnow()
     try:
@@ -113,8 +163,8 @@ def take_snapshot(
             session.add_all(rows)
             session.flush()
     except IntegrityError:
-        return SnapshotResult(snapshot_rows(session, saturday), created=False)
-    return SnapshotResult(snapshot_rows(session, saturday), created=True)
+        return SnapshotResult(_stored_rows(session, saturday), created=False)
+    return SnapshotResult(_stored_rows(session, saturday), created=True)
 
 
 @dataclass(frozen=True)
@@ -124,10 +174,26 @@ class TrendPoint:
     c: int
 
 
-def trend(session: Session, *, weeks: int = 12, until: date | None = None) -> list[TrendPoint]:
-    """Office totals of the latest ``weeks`` snapshots, oldest first."""
-    query = select(WeeklySnapshot).where(WeeklySnapshot.consultant_id.is_(None))
+def trend(
+    session: Session, user: User | None, *, weeks: int = 12, until: date | None = None
+) -> list[TrendPoint]:
+    """Totals of the latest ``weeks`` snapshots as ``user`` reads them, oldest first."""
+    if reads_whole_group(session, user):
+        query = select(
+            WeeklySnapshot.week_ending, WeeklySnapshot.b_count, WeeklySnapshot.c_count
+        ).where(WeeklySnapshot.consultant_id.is_(None))
+    else:
+        query = (
+            select(
+                WeeklySnapshot.week_ending,
+                func.sum(WeeklySnapshot.b_count),
+                func.sum(WeeklySnapshot.c_count),
+            )
+            .join(User, User.id == WeeklySnapshot.consultant_id)
+            .where(in_offices_of(user))
+            .group_by(WeeklySnapshot.week_ending)
+        )
     if until is not None:
         query = query.where(WeeklySnapshot.week_ending <= until)
-    rows = session.scalars(query.order_by(WeeklySnapshot.week_ending.desc()).limit(weeks))
-    return [TrendPoint(r.week_ending, r.b_count, r.c_count) for r in reversed(list(rows))]
+    rows = session.execute(query.order_by(WeeklySnapshot.week_ending.desc()).limit(weeks)).all()
+    return [TrendPoint(week, int(b or 0), int(c or 0)) for week, b, c in reversed(rows)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import delete, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from models.dealers.dealers import Dealer, DealerDataCard
 from models.property.property import HouseholdMember, Owner, Tenant
 from models.sales.prospects import Prospect
 from models.shared.approvals import ChangeRequest, PendingField, RecordHistory
+from services.admin.offices import visible_office_ids
 from services.privacy import corrections
 from services.property import household_history
 from services.shared.approval_policy import may_approve
@@ -37,6 +38,8 @@ RECORD_MODELS = {
     "dealer": Dealer,
     "dealer_data_card": DealerDataCard,
 }
+#: Record types with no office: their requests carry none and stay routed by region.
+REGION_RECORD_TYPES = ("dealer", "dealer_data_card")
 
 
 def _after_apply(session: Session, request: ChangeRequest, record) -> None:
@@ -84,6 +87,12 @@ class AlreadyDecided(ApprovalError):
 
 class MissingComment(ApprovalError):
     code = "missing_comment"
+
+
+class NotFound(ApprovalError):
+    """The request is of an office the account does not work for (a 404 at the web edge)."""
+
+    code = "not_found"
 
 
 @dataclass
@@ -140,6 +149,41 @@ def _history(
     )
 
 
+# --- offices ---------------------------------------------------------------------------
+def _office_of(record) -> int | None:
+    """The office whose supervisors decide a request about ``record`` (None: a dealer's)."""
+    return getattr(record, "office_id", None)
+
+
+def visible_clause(user: User | None):
+    """SQL: the requests ``user`` may see and decide: those of the account's offices, and
+    dealers' (no office, routed by region); every request for a group role."""
+    ids = visible_office_ids(user)
+    if ids is None:
+        return true()
+    return or_(
+        ChangeRequest.office_id.in_(sorted(ids) or [-1]),
+        ChangeRequest.office_id.is_(None) & ChangeRequest.record_type.in_(REGION_RECORD_TYPES),
+    )
+
+
+def is_visible(request: ChangeRequest | None, user: User | None) -> bool:
+    if request is None:
+        return False
+    ids = visible_office_ids(user)
+    if ids is None:
+        return True
+    if request.office_id is None:
+        return request.record_type in REGION_RECORD_TYPES
+    return request.office_id in ids
+
+
+def visible_request(session: Session, request_id: int, user: User | None) -> ChangeRequest | None:
+    """The request ``request_id`` when ``user`` may see it, else None (the page's 404)."""
+    request = session.get(ChangeRequest, request_id)
+    return request if is_visible(request, user) else None
+
+
 # --- filing ----------------------------------------------------------------------------
 def file_update(
     session: Session,
@@ -171,6 +215,7 @@ def file_update(
         record_id=record.id,
         record_version=record.version,
         kind="update",
+        office_id=_office_of(record),
         changes={
             k: {**v, "old": to_json(v["old"]), "new": to_json(v["new"])} for k, v in changes.items()
         },
@@ -225,6 +270,7 @@ def file_delete(
         record_id=record.id,
         record_version=record.version,
         kind="delete",
+        office_id=_office_of(record),
         changes={},
         reason=reason,
         requested_by_id=user.id,
@@ -246,6 +292,9 @@ def file_delete(
 
 # --- deciding --------------------------------------------------------------------------
 def _check_decider(session, user: User, request: ChangeRequest) -> None:
+    if not is_visible(request, user):
+        # Another office's request: its supervisors decide; to this account it does not exist.
+        raise NotFound("the request is not of the account's offices")
     if request.requested_by_id == user.id:
         _history(
             session,

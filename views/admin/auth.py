@@ -13,6 +13,7 @@ from forms.admin.auth import LoginForm
 from models.admin.people import User
 from services.admin import sign_in_history
 from services.admin.accounts import authenticate
+from services.admin.offices import visible_office_ids
 from views.shared.audit_context import log_in_own_transaction, raise_sign_in_alert
 from views.shared.security import begin_session, throttle_sign_in
 
@@ -25,7 +26,13 @@ def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    # Read the account's offices now, while the row is attached: every scoped query of the
+    # request uses them, and a streamed response that ends later must not leave a lazy
+    # relationship to load from a removed session.
+    visible_office_ids(user)
+    return user
 
 
 def safe_next(target: str | None) -> str:

@@ -21,9 +21,10 @@ from core.clock import office_time
 from extensions import db
 from models.admin.people import Role, User
 from models.archive.archive_desk import LookupRequest
-from models.archive.archives import ArchiveFile
+from services.admin.offices import office_clause
 from services.archive import archive_desk as desk
 from services.archive import archive_register
+from services.shared.office_scope import colleagues_clause
 from views.archive.archives import STATE_CHOICES
 from views.shared.audit_context import current_actor
 from views.shared.base import SecurePageView
@@ -94,12 +95,19 @@ class ConditionForm(FlaskForm):
 
 
 def approver_choices() -> list[User]:
-    """Active supervisors and administrators, who may approve a destruction."""
+    """Active administrators, and the supervisors of the custodian's offices, who may
+    approve a destruction."""
     return list(
         db.session.scalars(
             select(User)
             .join(Role, User.role_id == Role.id)
-            .where(Role.code.in_(("supervisor", "admin")), User.active.is_(True))
+            .where(
+                or_(
+                    Role.code == "admin",
+                    (Role.code == "supervisor") & colleagues_clause(current_user),
+                ),
+                User.active.is_(True),
+            )
             .order_by(User.full_name, User.id)
         )
     )
@@ -142,6 +150,9 @@ class _DeskPage(SecurePageView):
         except desk.NotAllowed:
             db.session.rollback()
             deny()
+        except desk.NoSuchRecord:
+            # Another office's request or file: not found, and the look is logged.
+            abort(404)
         except desk.DeskError as error:
             db.session.rollback()
             flash(str(ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["invalid_input"])), "error")
@@ -156,7 +167,7 @@ class ArchiveDeskView(_DeskPage):
         today = desk.office_today()
         return self.render(
             "admin/archive_desk/desk.html",
-            queues=archive_register.queues(db.session, today=today),
+            queues=archive_register.queues(db.session, user=current_user, today=today),
             today=today,
             reason_form=ReasonForm(),
             condition_form=ConditionForm(),
@@ -165,7 +176,7 @@ class ArchiveDeskView(_DeskPage):
     @expose("/find")
     def find(self):
         code = request.args.get("code", "").strip()
-        found = db.session.scalar(select(ArchiveFile.id).where(ArchiveFile.code == code))
+        found = desk.file_by_code(db.session, current_user, code)
         if found is None:
             flash(_("No paper file has the code %(code)s.", code=code[:30]), "warning")
             return redirect(url_for(".index"))
@@ -173,7 +184,7 @@ class ArchiveDeskView(_DeskPage):
 
     @expose("/file/<int:file_id>/")
     def file(self, file_id: int):
-        archive_file = db.session.get(ArchiveFile, file_id) or abort(404)
+        archive_file = desk.file_in_offices(db.session, current_user, file_id) or abort(404)
         return self.render(
             "admin/archive_desk/file.html",
             archive_file=archive_file,
@@ -184,6 +195,7 @@ class ArchiveDeskView(_DeskPage):
 
     @expose("/file/<int:file_id>/destroy", methods=("POST",))
     def destroy(self, file_id: int):
+        desk.file_in_offices(db.session, current_user, file_id) or abort(404)
         form = DestroyForm()
         if not form.validate_on_submit():
             flash(_("A destruction needs its reason, approver and date."), "error")
@@ -246,9 +258,7 @@ class LookupRequestView(_DeskPage):
     def index(self):
         form = LookupForm(code=request.args.get("code", ""))
         if form.validate_on_submit():
-            file_id = db.session.scalar(
-                select(ArchiveFile.id).where(ArchiveFile.code == form.code.data.strip())
-            )
+            file_id = desk.file_by_code(db.session, current_user, form.code.data)
             if file_id is None:
                 form.code.errors.append(_("No paper file has this code."))
             else:
@@ -267,7 +277,10 @@ class LookupRequestView(_DeskPage):
                 )
         mine = db.session.scalars(
             select(LookupRequest)
-            .where(LookupRequest.requested_by_id == current_user.id)
+            .where(
+                LookupRequest.requested_by_id == current_user.id,
+                office_clause(LookupRequest.office_id, current_user),
+            )
             .order_by(LookupRequest.requested_at.desc())
             .limit(100)
         ).all()
@@ -277,18 +290,7 @@ class LookupRequestView(_DeskPage):
 class CopyApprovalView(_DeskPage):
     @expose("/")
     def index(self):
-        waiting = db.session.scalars(
-            select(LookupRequest)
-            .join(User, User.id == LookupRequest.requested_by_id)
-            .where(
-                LookupRequest.status == "requested",
-                LookupRequest.mode.in_(("copy", "excerpt")),
-                LookupRequest.requested_by_id != current_user.id,
-                or_(User.superior_id.is_(None), User.superior_id == current_user.id),
-            )
-            .order_by(LookupRequest.requested_at)
-            .limit(200)
-        ).all()
+        waiting = desk.copies_waiting(db.session, current_user._get_current_object())
         return self.render("admin/archive_desk/copies.html", waiting=waiting, form=ReasonForm())
 
     @expose("/<int:request_id>/approve", methods=("POST",))
@@ -315,7 +317,8 @@ def overdue_count_for(user) -> int | None:
     """Files overdue, for a badge on the custodian's pages."""
     if not user.is_authenticated or user.role_code not in desk.CUSTODIAN_ROLES:
         return None
-    return archive_register.overdue_count(db.session)
+    # The account as this request's session holds it (see views/shared/approvals.py).
+    return archive_register.overdue_count(db.session, user=db.session.get(User, user.id))
 
 
 def register(admin, db) -> None:

@@ -3,7 +3,7 @@ listed by their last check date; "rechecked today" records one (services/archive
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +12,9 @@ from flask_wtf import FlaskForm
 
 from core.clock import office_today
 from extensions import db
+from models.archive.archives import ArchiveFile
 from services.archive import archive_recheck
+from services.shared.office_scope import get_in_offices
 from views.archive.archive_desk import file_state_label
 from views.shared.audit_context import current_actor
 from views.shared.base import SecurePageView
@@ -28,8 +30,8 @@ class ArchiveRecheckView(SecurePageView):
         today, interval = office_today(), _interval()
         return self.render(
             "admin/archive_desk/recheck.html",
-            files=archive_recheck.due_files(db.session, today, interval),
-            total=archive_recheck.due_count(db.session, today, interval),
+            files=archive_recheck.due_files(db.session, today, interval, current_user),
+            total=archive_recheck.due_count(db.session, today, interval, current_user),
             interval=interval,
             today=today,
             form=FlaskForm(),
@@ -38,6 +40,8 @@ class ArchiveRecheckView(SecurePageView):
 
     @expose("/<int:file_id>/rechecked", methods=("POST",))
     def rechecked(self, file_id: int):
+        if get_in_offices(db.session, ArchiveFile, file_id, current_user) is None:
+            abort(404)
         if not FlaskForm().validate_on_submit():
             flash(_("The page had expired; nothing was changed. Try again."), "error")
             return redirect(url_for(".index"))

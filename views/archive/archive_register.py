@@ -10,6 +10,7 @@ from flask import request, send_file
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from openpyxl import Workbook
 
 from extensions import db
@@ -75,7 +76,9 @@ class LookupRegisterView(_DeskPage):
         start, end = _period()
         rows = [
             register_row(r)
-            for r in archive_register.register_rows(db.session, start=start, end=end)
+            for r in archive_register.register_rows(
+                db.session, user=current_user, start=start, end=end
+            )
         ]
         return self.render(
             "admin/archive_desk/register.html",
@@ -88,7 +91,9 @@ class LookupRegisterView(_DeskPage):
     @expose("/export.xlsx")
     def export(self):
         start, end = _period()
-        lookups = archive_register.register_rows(db.session, start=start, end=end)
+        lookups = archive_register.register_rows(
+            db.session, user=current_user, start=start, end=end
+        )
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = _("Lookup register")[:31]

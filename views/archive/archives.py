@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_admin.contrib.sqla.validators import Unique
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -12,6 +13,8 @@ from extensions import db
 from forms.shared.validators import DateInRange
 from models.admin.people import Role, User
 from models.archive.archives import ArchiveFile
+from services.admin.offices import office_clause
+from services.shared.office_scope import colleagues_clause
 from views.shared.base import SecureModelView
 
 STATE_CHOICES = [
@@ -36,22 +39,23 @@ def strip_text(value):
 
 
 def custodian_choices() -> list[User]:
-    """Active archive custodians."""
+    """Active archive custodians of the account's offices."""
     return list(
         db.session.scalars(
             select(User)
             .join(Role, User.role_id == Role.id)
-            .where(Role.code == "custodian", User.active.is_(True))
+            .where(Role.code == "custodian", User.active.is_(True), colleagues_clause(current_user))
             .order_by(User.full_name, User.id)
         )
     )
 
 
 def paper_file_links(column, value: int, limit: int = 20) -> list[tuple[str, str, dict]]:
-    """Links to the paper files kept for a customer or unit (``column == value``)."""
+    """Links to the paper files of the account's offices kept for a customer or unit
+    (``column == value``)."""
     rows = db.session.execute(
         select(ArchiveFile.id, ArchiveFile.code)
-        .where(column == value)
+        .where(column == value, office_clause(ArchiveFile.office_id, current_user))
         .order_by(ArchiveFile.code)
         .limit(limit)
     ).all()

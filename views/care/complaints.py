@@ -209,7 +209,7 @@ class ComplaintView(CustomerPickerMixin, SecureModelView):
             "validators": [DataRequired(), Length(max=complaints_service.TEXT_MAX)],
         },
         "handler": {
-            "query_factory": lambda: complaints_service.eligible_handlers(db.session),
+            "query_factory": lambda: complaints_service.eligible_handlers(db.session, current_user),
             "allow_blank": True,
             "blank_text": "—",
         },
@@ -244,7 +244,7 @@ class ComplaintView(CustomerPickerMixin, SecureModelView):
             # the form sets the relationship; its id reaches handler_id only at the flush
             handler_id = model.handler.id if model.handler is not None else None
             with db.session.no_autoflush:
-                complaints_service.check_handler(db.session, handler_id)
+                complaints_service.check_handler(db.session, handler_id, model.office_id)
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, complaints_service.ComplaintError):
@@ -254,7 +254,7 @@ class ComplaintView(CustomerPickerMixin, SecureModelView):
 
     # --- the details page's steps ---------------------------------------------------------
     def handler_choices(self):
-        return complaints_service.eligible_handlers(db.session)
+        return complaints_service.eligible_handlers(db.session, current_user)
 
     def may_answer(self, model: Complaint) -> bool:
         user = current_user

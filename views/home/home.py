@@ -29,18 +29,18 @@ def _clerk(user, today) -> dict:
     return {
         "clerk": home_stats.clerk_home(db.session, user, today),
         # complaints this clerk handles, linked to the list filtered to them
-        "my_complaints": home_stats.complaint_counts(db.session, today, handler=user),
+        "my_complaints": home_stats.complaint_counts(db.session, today, handler=user, user=user),
         "my_complaints_url": complaint_list_url(handler=user.id, status="open"),
     }
 
 
 def _supervisor(user, today) -> dict:
-    days = home_stats.day_cards_by_consultant(db.session, today)
-    points = weekly_count.trend(db.session)
+    days = home_stats.day_cards_by_consultant(db.session, today, user)
+    points = weekly_count.trend(db.session, user)
     labels = {"entered": _("Entered"), "reported": _("Reported")}
     return {
         "requests_waiting": home_stats.requests_waiting(db.session, user),
-        "copies_waiting": home_stats.copies_waiting(db.session),
+        "copies_waiting": home_stats.copies_waiting(db.session, user),
         "day_rows": days,
         "day_chart": day_cards_svg(days, title=_("Day's cards per consultant"), labels=labels)
         if days
@@ -50,7 +50,7 @@ def _supervisor(user, today) -> dict:
         if points
         else None,
         "deadlines": home_stats.deadline_counts(db.session, user, today),
-        "complaints": home_stats.complaint_counts(db.session, today),
+        "complaints": home_stats.complaint_counts(db.session, today, user=user),
         "complaint_urls": {
             "open": complaint_list_url(status="open"),
             "overdue": complaint_list_url(overdue="1"),
@@ -59,9 +59,9 @@ def _supervisor(user, today) -> dict:
 
 
 def _custodian(user, today) -> dict:
-    desk = home_stats.desk_counts(db.session, today)
+    desk = home_stats.desk_counts(db.session, today, user)
     desk["recheck_due"] = archive_recheck.due_count(
-        db.session, today, archive_recheck.interval(db.session)
+        db.session, today, archive_recheck.interval(db.session), user
     )
     return {"desk": desk}
 

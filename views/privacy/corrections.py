@@ -30,7 +30,11 @@ def correcting(view, model) -> SubjectRequest | None:
     if not access.can(current_user.role_code, "subject_request", access.CREATE):
         return None
     return service.open_correction(
-        db.session, request.args.get(ARG, type=int), view.access_key, model.id
+        db.session,
+        request.args.get(ARG, type=int),
+        view.access_key,
+        model.id,
+        current_user._get_current_object(),
     )
 
 

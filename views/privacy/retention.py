@@ -18,7 +18,6 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from core.clock import office_time, office_today
 from extensions import db
-from models.privacy.privacy import RetentionBatch
 from services.privacy import retention as retention_service
 from services.privacy import retention_periods
 from views.shared.audit_context import current_actor
@@ -88,9 +87,9 @@ class RetentionView(SecurePageView):
         today = office_today()
         return self.render(
             "admin/retention.html",
-            lines=retention_service.overview(db.session, today),
-            pending=retention_service.pending_batches(db.session),
-            history=retention_service.batch_history(db.session),
+            lines=retention_service.overview(db.session, today, current_user),
+            pending=retention_service.pending_batches(db.session, current_user),
+            history=retention_service.batch_history(db.session, current_user),
             period_changes=retention_periods.period_history(db.session),
             kind_label=kind_label,
             status_labels=STATUS_LABELS,
@@ -124,12 +123,12 @@ class RetentionView(SecurePageView):
     def decide(self, batch_id: int):
         if not FlaskForm().validate_on_submit():
             abort(400)
-        batch = db.session.get(RetentionBatch, batch_id) or abort(404)
+        user = current_user._get_current_object()
+        # Another office's batch is not found (and the look is logged).
+        batch = retention_service.visible_batch(db.session, batch_id, user) or abort(404)
         approve = request.form.get("decision") == "approve"
         try:
-            done = retention_service.decide_batch(
-                db.session, batch, current_user._get_current_object(), current_actor(), approve
-            )
+            done = retention_service.decide_batch(db.session, batch, user, current_actor(), approve)
             db.session.commit()
         except retention_service.RetentionError as exc:
             db.session.rollback()

@@ -26,7 +26,7 @@ INTAKE_FIELDS = ("both_parties_came_on", "original_seen_by", *LEASE_CHECKS)
 
 
 def intake_staff_choices():
-    return db.session.scalars(leases.intake_staff_query()).all()
+    return db.session.scalars(leases.intake_staff_query(current_user)).all()
 
 
 def _intake_missing(view, context, model, name) -> Markup:

@@ -22,9 +22,11 @@ from models.property.moves import MoveIn
 from models.property.property import HouseholdMember, Lease, Owner, Unit
 from models.property.transfers import Transfer, TransferItem
 from models.shared.approvals import ChangeRequest
+from services.admin.offices import office_clause
 from services.archive.archive_desk import office_today
 from services.property import household, leases, move_ins, timeline, transfers
 from services.shared import approvals
+from services.shared.office_scope import get_in_offices
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
 
@@ -93,19 +95,19 @@ class TransferDeskView(SecurePageView):
     def index(self):
         open_transfers = db.session.scalars(
             select(Transfer)
-            .where(Transfer.status == "open")
+            .where(Transfer.status == "open", office_clause(Transfer.office_id, current_user))
             .order_by(Transfer.opened_on)
             .limit(500)
         ).all()
         return self.render(
             "admin/moves/index.html",
             transfers=open_transfers,
-            move_ins=move_ins.open_move_ins(db.session),
+            move_ins=move_ins.open_move_ins(db.session, current_user),
         )
 
     # --- the new owner's move-in checklist ------------------------------------------------
     def _move_in(self, move_in_id: int) -> MoveIn:
-        return db.session.get(MoveIn, move_in_id) or abort(404)
+        return get_in_offices(db.session, MoveIn, move_in_id, current_user) or abort(404)
 
     @expose("/move-in/<int:move_in_id>/")
     def move_in(self, move_in_id: int):
@@ -157,7 +159,7 @@ class TransferDeskView(SecurePageView):
         return db.session.scalar(
             select(Transfer)
             .options(selectinload(Transfer.items).selectinload(TransferItem.done_by))
-            .where(Transfer.id == transfer_id)
+            .where(Transfer.id == transfer_id, office_clause(Transfer.office_id, current_user))
         ) or abort(404)
 
     @expose("/<int:transfer_id>/")
@@ -233,14 +235,15 @@ class TransferDeskView(SecurePageView):
 
     @expose("/open/<int:unit_id>/", methods=("GET", "POST"))
     def open_transfer(self, unit_id: int):
-        unit = db.session.get(Unit, unit_id) or abort(404)
+        unit = _unit(unit_id)
         form = OpenForm()
         if request.method == "GET":
             form.opened_on.data = office_today()
         if form.validate_on_submit():
             buyer = None
             if form.buyer_id.data:
-                buyer = db.session.get(Owner, form.buyer_id.data)
+                # An owner of another office is no buyer this desk can name.
+                buyer = get_in_offices(db.session, Owner, form.buyer_id.data, current_user)
             elif (form.buyer_name.data or "").strip():
                 buyer = transfers.new_buyer(
                     db.session,
@@ -249,6 +252,8 @@ class TransferDeskView(SecurePageView):
                     form.buyer_mobile.data,
                     purpose=current_app.config["PRIVACY_PURPOSE"],
                     policy_version=current_app.config["PRIVACY_POLICY_VERSION"],
+                    # The buyer is a customer of the office that runs the unit.
+                    office_id=unit.office_id,
                 )
             if buyer is None:
                 flash(str(_l("Choose an existing owner or enter a new buyer.")), "error")
@@ -268,7 +273,7 @@ class TransferDeskView(SecurePageView):
 
     @expose("/lease/<int:lease_id>/end", methods=("GET", "POST"))
     def end_lease(self, lease_id: int):
-        lease = db.session.get(Lease, lease_id) or abort(404)
+        lease = get_in_offices(db.session, Lease, lease_id, current_user) or abort(404)
         form = LeaseEndForm()
         if request.method == "GET":
             form.moved_out_on.data = office_today()
@@ -299,7 +304,7 @@ class TransferDeskView(SecurePageView):
 
     @expose("/household/<int:unit_id>/", methods=("GET", "POST"))
     def household(self, unit_id: int):
-        unit = db.session.get(Unit, unit_id) or abort(404)
+        unit = _unit(unit_id)
         form = HouseholdForm()
         form.reason_id.choices = _reason_choices()
         if request.method == "GET":
@@ -362,6 +367,11 @@ class TransferDeskView(SecurePageView):
         )
 
 
+def _unit(unit_id: int) -> Unit:
+    """The unit when it is one of the account's offices'; 404 (logged) for any other."""
+    return get_in_offices(db.session, Unit, unit_id, current_user) or abort(404)
+
+
 def _log_read(record_type: str, record_id: int) -> None:
     # Customer data is shown only when its look is logged.
     log_in_own_transaction(
@@ -386,7 +396,7 @@ class UnitTimelineView(SecurePageView):
 
     @expose("/<int:unit_id>/")
     def unit(self, unit_id: int):
-        unit = db.session.get(Unit, unit_id) or abort(404)
+        unit = _unit(unit_id)
         _log_read("unit", unit.id)
         return self.render(
             "admin/moves/timeline.html",

@@ -15,6 +15,7 @@ from flask import redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -48,6 +49,10 @@ class Query:
     end: date | None = None
     project_id: int | None = None
     errors: list[str] = field(default_factory=list)
+
+
+def _user():
+    return current_user._get_current_object()
 
 
 def _error(code: str) -> str:
@@ -85,7 +90,7 @@ def read_query(projects: dict[int, str]) -> Query:
 
 class CustomerAnalysisView(SecurePageView):
     def _projects(self) -> dict[int, str]:
-        return dict(analysis.project_choices(db.session))
+        return dict(analysis.project_choices(db.session, _user()))
 
     @expose("/")
     def index(self):
@@ -93,7 +98,9 @@ class CustomerAnalysisView(SecurePageView):
         query = read_query(projects)
         result = None
         if not query.errors:
-            result = analysis.analyse(db.session, query.start, query.end, query.project_id)
+            result = analysis.analyse(
+                db.session, query.start, query.end, query.project_id, user=_user()
+            )
         charts = {
             b.key: bars_svg(b.rows, title=str(b.title), chart_id=f"chart-{b.key}")
             for b in (result.breakdowns if result else [])
@@ -119,7 +126,9 @@ class CustomerAnalysisView(SecurePageView):
         if query.errors:
             # The page says what is wrong with the period, with the values as typed.
             return redirect(url_for(".index", **query.typed))
-        result = analysis.analyse(db.session, query.start, query.end, query.project_id)
+        result = analysis.analyse(
+            db.session, query.start, query.end, query.project_id, user=_user()
+        )
         buffer = workbook(result, projects.get(query.project_id))
         log_in_own_transaction("export", fail_closed=True, record_type=RECORD_TYPE)
         return send_file(

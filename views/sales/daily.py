@@ -19,7 +19,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from core.clock import office_time
 from extensions import db
-from models.sales.daily import SpotCheck
 from services.privacy import access_alerts
 from services.sales import spot_checks
 from services.sales.followups import office_today
@@ -86,8 +85,8 @@ class SpotChecksView(SecurePageView):
             "admin/daily/spot_checks.html",
             week=week,
             week_end=week + timedelta(days=6),
-            current=spot_checks.for_week(db.session, week),
-            history=spot_checks.history(db.session),
+            current=spot_checks.for_week(db.session, week, _user()),
+            history=spot_checks.history(db.session, _user()),
             form=DrawForm(),
         )
 
@@ -105,12 +104,15 @@ class SpotChecksView(SecurePageView):
             flash(str(SPOT_ERRORS[exc.code]), "error")
             return redirect(url_for(".index"))
         db.session.commit()
-        flash(_("%(n)d cards drawn.", n=check.sample_size), "success")
+        # The count of the user's own offices' cards: the other offices' samples are theirs.
+        drawn = spot_checks.sample(db.session, check.id, _user())
+        flash(_("%(n)d cards drawn.", n=drawn.sample_size if drawn else 0), "success")
         return redirect(url_for(".week", check_id=check.id))
 
     @expose("/<int:check_id>/")
     def week(self, check_id: int):
-        check = db.session.get(SpotCheck, check_id)
+        # Another office's sample (no card of the user's offices in it) is not found.
+        check = spot_checks.sample(db.session, check_id, _user())
         if check is None:
             abort(404)
         page = self.render(

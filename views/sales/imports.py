@@ -232,6 +232,7 @@ class ImportView(SecurePageView):
                 mapping,
                 progress=lambda n: _set_progress(token, n),
                 kind=state.get("kind", "prospect"),
+                user=current_user._get_current_object(),
             )
         except importer.ImportFileError as exc:
             import_store.discard(_folder(), token)  # refused: nothing of it stays

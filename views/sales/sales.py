@@ -16,16 +16,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from extensions import db
 from models.admin.people import User
-from models.sales.prospects import Prospect
 from services.dealers import dealer_deadlines
 from services.privacy import audit
 from services.sales import followups, sales_records, weekly_count
 from services.sales.consultants import consultants as receiving_accounts
+from services.sales.consultants import in_offices_of
+from services.sales.ownership import card_for
 from views.sales.sales_chart import trend_svg
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
@@ -50,12 +52,27 @@ def _user():
 
 
 def _consultants() -> list[User]:
-    return receiving_accounts(db.session)
+    # The consultants of the user's offices only: another office's team is not theirs to see.
+    return receiving_accounts(db.session, seen_by=_user())
+
+
+def _consultant_or_404(consultant_id: int | None) -> User | None:
+    """The consultant asked for, when one of the user's offices' consultants; else 404
+    (another office's consultant and their cards are not found)."""
+    if not consultant_id:
+        return None
+    found = db.session.scalar(select(User).where(User.id == consultant_id, in_offices_of(_user())))
+    if found is None:
+        abort(404)
+    return found
 
 
 def _team_filter() -> int | None:
     """The consultant a supervisor narrows the team view to (consultants see their own)."""
-    return request.args.get("consultant", type=int) if current_user.has_role("supervisor") else None
+    if not current_user.has_role("supervisor"):
+        return None
+    consultant = _consultant_or_404(request.args.get("consultant", type=int))
+    return consultant.id if consultant else None
 
 
 def _log_list(ids, **fields) -> None:
@@ -131,10 +148,11 @@ class DayCardsView(SecurePageView):
     def index(self):
         consultants = _consultants()
         day = _date_arg("day") or followups.office_today()
-        consultant_id = request.args.get("consultant", type=int)
+        consultant = _consultant_or_404(request.args.get("consultant", type=int))
+        consultant_id = consultant.id if consultant else None
         cards = None
         if consultant_id:
-            cards = sales_records.day_cards(db.session, consultant_id, day)
+            cards = sales_records.day_cards(db.session, consultant_id, day, _user())
             _log_list([v.prospect_id for v in (*cards.visits, *cards.scout_visits)])
         form = DayReportForm(
             formdata=None,
@@ -157,7 +175,7 @@ class DayCardsView(SecurePageView):
         form = DayReportForm()
         if not form.validate_on_submit():
             abort(400)
-        consultant = db.session.get(User, _int(form.consultant.data)) or abort(404)
+        consultant = _consultant_or_404(_int(form.consultant.data)) or abort(404)
         sales_records.record_day_report(
             db.session, _user(), consultant.id, form.day.data, form.reported_count.data
         )
@@ -183,9 +201,9 @@ class WeeklyCountView(SecurePageView):
     @expose("/")
     def index(self):
         today = followups.office_today()
-        points = weekly_count.trend(db.session, weeks=26)
+        points = weekly_count.trend(db.session, _user(), weeks=26)
         week = _date_arg("week") or (points[-1].week_ending if points else None)
-        rows = weekly_count.snapshot_rows(db.session, week) if week else []
+        rows = weekly_count.snapshot_rows(db.session, week, _user()) if week else []
         consultants = _consultants()
         labels = {"b": _("B customers"), "c": _("C customers")}
         chart = trend_svg(points, title=_("B and C customers per week"), labels=labels)
@@ -197,7 +215,7 @@ class WeeklyCountView(SecurePageView):
             week=week,
             rows=rows,
             names={u.id: u.full_name for u in consultants},
-            live=weekly_count.count_as_of(db.session, today),
+            live=weekly_count.count_as_of(db.session, today, _user()),
             form=form,
         )
 
@@ -272,7 +290,8 @@ class IdentityChecksView(SecurePageView):
 
     @expose("/")
     def index(self):
-        prospect = db.session.get(Prospect, request.args.get("prospect", type=int) or 0)
+        # Another office's card, or another consultant's, is not found (services/sales/ownership.py).
+        prospect = card_for(db.session, _user(), request.args.get("prospect", type=int))
         if prospect is None:
             abort(404)
         checks = sales_records.identity_checks(db.session, prospect.id)
@@ -293,6 +312,8 @@ class IdentityChecksView(SecurePageView):
         if not form.validate_on_submit():
             abort(400)
         prospect_id = _int(form.prospect.data)
+        if card_for(db.session, _user(), prospect_id) is None:
+            abort(404)
         try:
             sales_records.record_identity_check(
                 db.session, _user(), prospect_id, form.method.data, form.note.data

@@ -115,7 +115,12 @@ def _related(record, relation: str | None, value):
 class ApprovalsView(SecurePageView):
     @expose("/")
     def index(self):
-        query = select(ChangeRequest).where(ChangeRequest.status == "pending")
+        user = current_user._get_current_object()
+        # Only the requests of the approver's offices (and dealers'): another office's
+        # supervisors decide theirs.
+        query = select(ChangeRequest).where(
+            ChangeRequest.status == "pending", approvals.visible_clause(user)
+        )
         requester = request.args.get("requester", type=int)
         record_type = request.args.get("type", "")
         min_age = request.args.get("age", type=int)
@@ -129,7 +134,7 @@ class ApprovalsView(SecurePageView):
         requesters = db.session.scalars(
             select(User)
             .join(ChangeRequest, ChangeRequest.requested_by_id == User.id)
-            .where(ChangeRequest.status == "pending")
+            .where(ChangeRequest.status == "pending", approvals.visible_clause(user))
             .distinct()
         ).all()
         return self.render(
@@ -145,7 +150,7 @@ class ApprovalsView(SecurePageView):
 
     @expose("/<int:request_id>/")
     def detail(self, request_id: int):
-        change = db.session.get(ChangeRequest, request_id) or abort(404)
+        change = approvals.visible_request(db.session, request_id, current_user) or abort(404)
         model = approvals.RECORD_MODELS[change.record_type]
         record = db.session.get(model, change.record_id)
         rows = []
@@ -181,6 +186,8 @@ class ApprovalsView(SecurePageView):
         return self._decide(request_id, approve=False)
 
     def _decide(self, request_id: int, *, approve: bool):
+        if approvals.visible_request(db.session, request_id, current_user) is None:
+            abort(404)
         form = DecisionForm()
         if not form.validate_on_submit():
             abort(400)
@@ -202,6 +209,9 @@ class ApprovalsView(SecurePageView):
         except approvals.NotAnApprover:
             db.session.rollback()
             deny()
+        except approvals.NotFound:
+            db.session.rollback()
+            abort(404)
         except approvals.AlreadyDecided:
             db.session.rollback()
             flash(_("This request was already decided by someone else."), "warning")
@@ -234,7 +244,11 @@ class MyRequestsView(SecurePageView):
     def index(self):
         mine = db.session.scalars(
             select(ChangeRequest)
-            .where(ChangeRequest.requested_by_id == current_user.id)
+            .where(
+                ChangeRequest.requested_by_id == current_user.id,
+                # A request of an office the account left shows that office's record.
+                approvals.visible_clause(current_user),
+            )
             .order_by(ChangeRequest.requested_at.desc())
             .limit(200)
         ).all()
@@ -250,10 +264,17 @@ def pending_count_for(user) -> int | None:
     """Pending requests others filed, for the navbar badge of approver roles."""
     if not user.is_authenticated or user.role_code not in access.PAGES["approvals.index"]:
         return None
+    # The account as this request's session holds it: its offices are read for the count,
+    # and the badge is drawn after the page, when the object may come from a closed session.
+    account = db.session.get(User, user.id)
     return db.session.scalar(
         select(func.count())
         .select_from(ChangeRequest)
-        .where(ChangeRequest.status == "pending", ChangeRequest.requested_by_id != user.id)
+        .where(
+            ChangeRequest.status == "pending",
+            ChangeRequest.requested_by_id != account.id,
+            approvals.visible_clause(account),
+        )
     )
 
 

@@ -6,6 +6,10 @@ the type, its search and ajax selects cast every column to text and LIKE it (whi
 token would silently match random base64). This module gives the base view what it needs:
 a converter, the split of searchable paths into text and exact (blind-index) matches, and
 an ajax loader that finds a person by part of the name or by the full mobile.
+
+Both the form's related-record selects and the ajax loaders offer only records of the
+signed-in account's offices (issue 18): another office's unit or owner is neither listed
+nor accepted when posted.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import re
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
+from flask_login import current_user
 from sqlalchemy import Unicode, cast, or_
 from wtforms import fields
 
 from core.crypto import ID_NUMBER, PHONE, normalise
+from extensions import db
 from models.types import blind_index_of, blind_match, is_encrypted
+from services.admin.offices import office_clause
 
 #: Longest term an as-you-type select searches with.
 AJAX_TERM_MAX = 50
@@ -27,9 +34,32 @@ AJAX_TERM_MAX = 50
 ID_MAX = 2**31 - 1
 
 
+def in_my_offices(query, model):
+    """``query`` of ``model`` kept to the signed-in account's offices when the model has
+    an office (reference items, accounts and dealers have none)."""
+    office_id = getattr(model, "office_id", None)
+    if office_id is None:
+        return query
+    return query.filter(office_clause(office_id, current_user._get_current_object()))
+
+
 class PanelModelConverter(AdminModelConverter):
     """AdminModelConverter plus EncryptedString: a one-line field when the column has a
-    length (with its Length validator), a text area for free text."""
+    length (with its Length validator), a text area for free text. Related-record selects
+    list (and accept) only records of the account's offices."""
+
+    def _model_select_field(self, prop, multiple, remote_model, **kwargs):
+        ajax = getattr(self.view, "_form_ajax_refs", None) or {}
+        if (
+            prop.key not in ajax
+            and "query_factory" not in kwargs
+            and getattr(remote_model, "office_id", None) is not None
+        ):
+            # db.session inside the lambda: the request's session, not the one at start-up.
+            kwargs["query_factory"] = lambda: in_my_offices(
+                db.session.query(remote_model), remote_model
+            )
+        return super()._model_select_field(prop, multiple, remote_model, **kwargs)
 
     @converts("EncryptedString")
     def conv_encrypted(self, column, field_args, **extra):
@@ -96,7 +126,11 @@ def _escape_like(word: str) -> str:
 
 
 class PanelAjaxLoader(QueryAjaxModelLoader):
-    """Finds records by part of a plain field or by the exact value of an encrypted one."""
+    """Finds records of the account's offices by part of a plain field or by the exact value
+    of an encrypted one."""
+
+    def get_query(self):
+        return in_my_offices(super().get_query(), self.model)
 
     def get_one(self, pk):
         # The posted id is whatever the browser sent: text or a number past the id column's
@@ -107,7 +141,8 @@ class PanelAjaxLoader(QueryAjaxModelLoader):
             return None
         if not 0 < number <= ID_MAX:
             return None
-        return super().get_one(number)
+        # Through the scoped query: another office's record posted by id is no record.
+        return self.get_query().filter(self.model.id == number).one_or_none()
 
     def get_list(self, term, offset=0, limit=10):
         term = (term or "").replace("\x00", "").strip()[:AJAX_TERM_MAX]

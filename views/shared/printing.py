@@ -12,16 +12,19 @@ from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from core.masking import mask_id_number, mask_phone
 from extensions import db
 from models.property.transfers import Transfer
 from models.sales.prospects import Prospect
+from services.admin.offices import visible_office_ids
 from services.archive import archive_register
 from services.privacy import consent as consents
 from services.property.transfers import item_label
 from services.sales.followups import office_today
+from services.sales.ownership import card_for
 from views.archive.archive_register import REGISTER_COLUMNS, _period, register_row
 from views.sales.prospects import PROGRESS_CHOICES
 from views.shared.audit_context import log_in_own_transaction
@@ -51,6 +54,11 @@ CARD_FRONT = (
 BLANK_FOLLOWUP_ROWS = 4
 
 
+def _in_my_offices(record) -> bool:
+    offices = visible_office_ids(current_user._get_current_object())
+    return offices is None or record.office_id in offices
+
+
 def _value(prospect: Prospect, attribute: str) -> str:
     value = getattr(prospect, attribute)
     if value is None:
@@ -76,7 +84,13 @@ class PrintView(SecurePageView):
 
     @expose("/card/<int:prospect_id>/")
     def card(self, prospect_id: int):
-        prospect = db.session.get(Prospect, prospect_id, options=[selectinload(Prospect.visits)])
+        # Another office's card, or another consultant's, is not found (services/sales/ownership.py).
+        prospect = card_for(
+            db.session,
+            current_user._get_current_object(),
+            prospect_id,
+            options=[selectinload(Prospect.visits)],
+        )
         if prospect is None:
             abort(404)
         if consents.is_withdrawn(db.session, Prospect, "prospect", prospect.id):
@@ -101,7 +115,9 @@ class PrintView(SecurePageView):
     @expose("/register/")
     def register(self):
         start, end = _period()
-        lookups = archive_register.register_rows(db.session, start=start, end=end)
+        lookups = archive_register.register_rows(
+            db.session, user=current_user, start=start, end=end
+        )
         page = self._render(
             "print/register.html",
             columns=REGISTER_COLUMNS,
@@ -120,8 +136,8 @@ class PrintView(SecurePageView):
     @expose("/transfer/<int:transfer_id>/")
     def transfer(self, transfer_id: int):
         transfer = db.session.get(Transfer, transfer_id)
-        if transfer is None:
-            abort(404)
+        if transfer is None or not _in_my_offices(transfer):
+            abort(404)  # another office's transfer is not found, like a missing one
         parties = [
             (_l("Seller"), transfer.seller),
             (_l("Buyer"), transfer.buyer),

@@ -123,7 +123,7 @@ def test_only_clerks_and_supervisors_handle_complaints(ctx, people):
         complaints.ComplaintError, match="投诉处理人须为在职的文员/置业顾问或现场主管"
     ):
         complaints.register(ctx, _new(card, handler_id=custodian.id), clerk, _actor(clerk))
-    assert [u.full_name for u in complaints.eligible_handlers(ctx)] == sorted(
+    assert [u.full_name for u in complaints.eligible_handlers(ctx, clerk)] == sorted(
         ["李文员", "王文员", "赵主管"]
     )
 
@@ -137,10 +137,10 @@ def test_overdue_starts_the_day_after_the_due_day_and_only_while_unanswered(ctx,
     assert (due_today.due_on, late.due_on) == (TODAY, date(2026, 11, 24))
     complaints.answer(ctx, answered_late, supervisor, _actor(supervisor), "已回电")
     ctx.commit()
-    assert [c.id for c in complaints.overdue(ctx, TODAY)] == [late.id]
-    assert complaints.counts(ctx, TODAY) == {"open": 2, "overdue": 1}
+    assert [c.id for c in complaints.overdue(ctx, TODAY, supervisor)] == [late.id]
+    assert complaints.counts(ctx, TODAY, supervisor) == {"open": 2, "overdue": 1}
     # The day after, the one due today is late too.
-    assert complaints.counts(ctx, date(2026, 11, 26)) == {"open": 2, "overdue": 2}
+    assert complaints.counts(ctx, date(2026, 11, 26), supervisor) == {"open": 2, "overdue": 2}
 
 
 def test_a_handlers_own_counts(ctx, people):
@@ -149,7 +149,7 @@ def test_a_handlers_own_counts(ctx, people):
     _registered(ctx, people, received=date(2026, 11, 23), handler_id=clerk.id)
     _registered(ctx, people, received=date(2026, 11, 17), handler_id=other.id)
     assert home_stats.complaint_counts(ctx, TODAY, handler=clerk) == {"open": 2, "overdue": 1}
-    assert home_stats.complaint_counts(ctx, TODAY) == {"open": 3, "overdue": 2}
+    assert home_stats.complaint_counts(ctx, TODAY, user=supervisor) == {"open": 3, "overdue": 2}
 
 
 # --- the steps ------------------------------------------------------------------------------

@@ -95,28 +95,30 @@ def test_a_rejected_proposal_leaves_the_card_counted(ctx, office):
     approvals.reject(ctx, user=supervisor, request_id=request.id, comment="是真实客户")
     ctx.commit()
     assert ctx.get(Prospect, card.id).is_scout is False
-    assert weekly_count.count_as_of(ctx, SATURDAY).b == 1
+    assert weekly_count.count_as_of(ctx, SATURDAY, supervisor).b == 1
 
 
 def test_the_weekly_count_and_the_days_cards_drop_a_confirmed_scout(ctx, office):
     clerk, supervisor, card = office
     make_visit(ctx, card, visited_on=ON, consultant_id=clerk.id)
     ctx.commit()
-    before = weekly_count.count_as_of(ctx, SATURDAY)
+    before = weekly_count.count_as_of(ctx, SATURDAY, supervisor)
     assert (before.b, before.c) == (1, 1)
     assert before.per_consultant == {clerk.id: (1, 1)}
-    assert sales_records.day_cards(ctx, clerk.id, ON).entered == 1
+    assert sales_records.day_cards(ctx, clerk.id, ON, supervisor).entered == 1
 
     request = scouts.propose_scout(ctx, clerk, card, "同行售楼处的人")
     ctx.commit()
-    assert weekly_count.count_as_of(ctx, SATURDAY).b == 1  # not yet: waiting
+    assert weekly_count.count_as_of(ctx, SATURDAY, supervisor).b == 1  # not yet: waiting
     approvals.approve(ctx, user=supervisor, request_id=request.id)
     ctx.commit()
 
-    after = weekly_count.count_as_of(ctx, SATURDAY)
+    after = weekly_count.count_as_of(ctx, SATURDAY, supervisor)
     assert (after.b, after.c) == (0, 1)
     assert after.per_consultant == {clerk.id: (0, 1)}
-    day = sales_records.day_cards(ctx, clerk.id, ON)
+    day = sales_records.day_cards(ctx, clerk.id, ON, supervisor)
     assert day.entered == 0 and [v.prospect_id for v in day.scout_visits] == [card.id]
-    rows = {r.consultant_id: r.entered for r in home_stats.day_cards_by_consultant(ctx, ON)}
+    rows = {
+        r.consultant_id: r.entered for r in home_stats.day_cards_by_consultant(ctx, ON, supervisor)
+    }
     assert rows.get(clerk.id, 0) == 0

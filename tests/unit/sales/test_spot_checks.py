@@ -82,6 +82,6 @@ def test_results_and_match_rate(s):
     with pytest.raises(spot_checks.MissingNote):
         spot_checks.record_result(s, sup, ACTOR, c.id, "mismatch", " ")
     spot_checks.record_result(s, sup, ACTOR, c.id, "mismatch", "手机号末位不同")
-    (week,) = spot_checks.history(s)
+    (week,) = spot_checks.history(s, sup)
     assert (week.sample_size, week.checked, week.matches) == (4, 3, 2)
     assert week.match_rate == pytest.approx(2 / 3)

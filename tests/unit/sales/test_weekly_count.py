@@ -53,7 +53,7 @@ def test_week_ending():
 
 def test_count_reproduces_the_hand_made_fixture(ctx, office):
     li, zhang = office
-    count = weekly_count.count_as_of(ctx, SATURDAY)
+    count = weekly_count.count_as_of(ctx, SATURDAY, None)
     assert (count.b, count.c) == (3, 4)
     assert count.per_consultant == {li.id: (2, 1), zhang.id: (1, 2)}
 
@@ -73,7 +73,7 @@ def test_snapshot_is_stored_and_never_follows_later_grade_changes(ctx, office):
     again = weekly_count.take_snapshot(ctx, boss, SATURDAY)
     assert not again.created
     assert {r.consultant_id: (r.b_count, r.c_count) for r in again.rows} == rows
-    assert weekly_count.trend(ctx) == [weekly_count.TrendPoint(SATURDAY, 3, 4)]
+    assert weekly_count.trend(ctx, None) == [weekly_count.TrendPoint(SATURDAY, 3, 4)]
 
     forced = weekly_count.take_snapshot(ctx, None, SATURDAY, force=True)
     ctx.commit()
@@ -90,7 +90,7 @@ def test_trend_orders_weeks_and_keeps_each(ctx, office):
     ctx.execute(update(Prospect).where(Prospect.grade == "A").values(grade="B"))
     weekly_count.take_snapshot(ctx, None, date(2026, 3, 21))
     ctx.commit()
-    points = weekly_count.trend(ctx)
+    points = weekly_count.trend(ctx, None)
     assert [(p.week_ending, p.b, p.c) for p in points] == [
         (SATURDAY, 3, 4),
         (date(2026, 3, 21), 5, 4),  # 4 B + the card first seen on 15 March
@@ -116,14 +116,14 @@ def test_a_second_taker_at_the_same_time_keeps_the_first_snapshot(
     ctx.commit()
     assert first.created
     ctx.execute(update(Prospect).values(grade="C"))
-    real = weekly_count.snapshot_rows
+    real = weekly_count._stored_rows
     calls = []
 
     def missed_the_first_taker(session, saturday):
         calls.append(saturday)
         return [] if len(calls) == 1 else real(session, saturday)
 
-    monkeypatch.setattr(weekly_count, "snapshot_rows", missed_the_first_taker)
+    monkeypatch.setattr(weekly_count, "_stored_rows", missed_the_first_taker)
     second = weekly_count.take_snapshot(ctx, None, SATURDAY)
     ctx.commit()
     assert not second.created

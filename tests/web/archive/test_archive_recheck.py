@@ -11,6 +11,7 @@ from extensions import db
 from models.archive.archives import ArchiveFile
 from models.privacy.audit import AccessEvent
 from services.archive import archive_recheck
+from tests.factories import make_user
 
 # Relative to the office's today: make test repeats these at NAMED_INSTANTS.
 pytestmark = pytest.mark.day_sensitive
@@ -40,10 +41,11 @@ def _files(app, today) -> dict[str, int]:
 def test_due_files_are_the_never_and_long_unchecked_ones(app, today):
     _files(app, today)
     with app.app_context():
-        due = archive_recheck.due_files(db.session, today, 180)
+        custodian = make_user(db.session, "custodian")
+        due = archive_recheck.due_files(db.session, today, 180, custodian)
         assert [f.code for f in due] == ["NEVER", "OLD", "EXACT"]
-        assert archive_recheck.due_count(db.session, today, 180) == 3
-        assert archive_recheck.due_count(db.session, today, 365) == 1
+        assert archive_recheck.due_count(db.session, today, 180, custodian) == 3
+        assert archive_recheck.due_count(db.session, today, 365, custodian) == 1
 
 
 def test_the_custodian_records_a_recheck_once(app, client, login_as, today):

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from extensions import db
+from models.admin.offices import default_office_id
 from models.admin.people import User
 from models.archive.archive_desk import LookupRequest
 from models.archive.archives import ArchiveFile
@@ -53,6 +54,7 @@ def _request(session, by: int, status: str = "pending") -> None:
             reason="r",
             requested_by_id=by,
             status=status,
+            office_id=default_office_id(session),  # filing sets the record's office
         )
     )
 

@@ -92,6 +92,7 @@ def _change_request(app, requested_at) -> int:
         change = ChangeRequest(
             record_type="prospect",
             record_id=prospect.id,
+            office_id=prospect.office_id,
             record_version=1,
             kind="update",
             changes={
