@@ -146,6 +146,25 @@ def archive_expire_unclaimed_command():
     click.echo(f"{count} unclaimed lookup(s) expired")
 
 
+ownership_group = AppGroup("ownership", help="Who owns the sales offices' customers.")
+
+
+@ownership_group.command("release")
+def ownership_release_command():
+    """Release customers not worked for longer than the protection period to their office's
+    public pool (safe to run again; run it daily)."""
+    from core.clock import office_today
+    from services.privacy import audit
+    from services.sales import customer_pool
+
+    today = office_today()
+    count = customer_pool.release_stale(db.session, today)
+    if count:
+        audit.record(db.session, audit.SYSTEM, "update", record_type="prospect")
+    db.session.commit()
+    click.echo(f"{today.isoformat()}: {count} customer(s) released to the public pool")
+
+
 imports_group = AppGroup("imports", help="Uploaded Excel files waiting to be imported.")
 
 
@@ -287,6 +306,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_group)
     app.cli.add_command(archive_group)
     app.cli.add_command(imports_group)
+    app.cli.add_command(ownership_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(crypto_group)

@@ -55,6 +55,9 @@ _TABLE: dict[str, tuple[str, str, str, str, str]] = {
     "archive_file":          ("LD",    "LDO",     "",        "LDCEO",  "LD"),
     # administration
     "user":                  ("",      "",        "",        "",       "LDCE"),
+    # the group's offices and the projects each holds (views/admin/offices.py): never deleted,
+    # closed by making them inactive
+    "office":                ("",      "",        "",        "",       "LDCE"),
     "reference_list":        ("",      "",        "",        "",       "LDCE"),
     "reference_item":        ("",      "",        "",        "",       "LDCEO"),
     # the access log: read by the admin, changed by nobody (append-only in the database)
@@ -124,6 +127,9 @@ PAGES: dict[str, frozenset[str]] = {
     # sales rules (views/sales/sales.py)
     "followups.index": frozenset({"clerk", "supervisor"}),
     "followups.stale": frozenset({"clerk", "supervisor"}),
+    # collisions (撞单, views/sales/collisions.py): the office's supervisor rules; the admin reads
+    "collisions.index": _APPROVERS,
+    "collisions.rule": frozenset({"supervisor"}),
     "day_cards.index": frozenset({"supervisor"}),
     "day_cards.report": frozenset({"supervisor"}),
     "weekly_count.index": frozenset({"supervisor"}),
@@ -134,6 +140,13 @@ PAGES: dict[str, frozenset[str]] = {
     "dealer_deadlines.index": frozenset({"region_manager", "supervisor"}),
     "identity_checks.index": frozenset({"clerk", "supervisor"}),
     "identity_checks.record": frozenset({"clerk", "supervisor"}),
+    # customer ownership (views/sales/pool.py): the pool and its claims (consultants take,
+    # the supervisor watches), the office's directory, the supervisor's handover
+    "customer_pool.index": frozenset({"clerk", "supervisor"}),
+    "customer_pool.claim": frozenset({"clerk"}),
+    "office_customers.index": frozenset({"clerk", "supervisor"}),
+    "handover.index": frozenset({"supervisor"}),
+    "handover.submit": frozenset({"supervisor"}),
     # Excel import of welcome cards (views/sales/imports.py): who enters cards
     **{
         f"imports.{name}": frozenset({"clerk", "supervisor"})

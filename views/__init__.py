@@ -13,19 +13,22 @@ from extensions import db
 from services.privacy import consent as consents
 from views.admin import admin as admin_area
 from views.admin import office_settings
+from views.admin import offices as offices_area
 from views.archive import archive_desk, archive_recheck, archive_register, archives
 from views.care import complaints
 from views.dealers import dealers
 from views.home.home import HomeView
 from views.privacy import audit, corrections, retention, subject_requests
 from views.property import moves, property, transfers
-from views.sales import analysis, daily, imports, prospects, sales
+from views.sales import analysis, collisions, daily, imports, pool, prospects, sales
 from views.shared import admin_i18n, approvals, concurrency, gating, printing
 
 # Each area module exposes register(admin, db); the order is the menu order.
 AREAS = (
     prospects,
     sales,
+    pool,
+    collisions,
     analysis,
     imports,
     property,
@@ -41,6 +44,7 @@ AREAS = (
     retention,
     complaints,
     admin_area,
+    offices_area,
     office_settings,
     audit,
     daily,
@@ -75,6 +79,7 @@ def init_admin(app: Flask) -> Admin:
         role_label=access.role_label,
         action_label=audit.action_label,
         office_window=clock.office_window,
+        ownership_history=pool.ownership_history,
     )
     # Every moment a person sees: Beijing time, to the minute (core/clock.office_time).
     app.jinja_env.filters["office_time"] = clock.office_time
@@ -84,6 +89,7 @@ def init_admin(app: Flask) -> Admin:
         return {
             "pending_approvals": approvals.pending_count_for(current_user),
             "overdue_files": archive_desk.overdue_count_for(current_user),
+            "pending_collisions": collisions.pending_count_for(current_user),
         }
 
     return admin

@@ -8,11 +8,12 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.admin.people import Role, User
 from models.base import utcnow
+from models.sales.prospects import Prospect
 from services.admin import passwords
 from services.admin.offices import ensure_default_office
 
@@ -149,3 +150,12 @@ def needs_region(role_code: str) -> bool:
 def may_deactivate(actor: User, user: User) -> bool:
     """Nobody deactivates their own account: the last admin could lock everyone out."""
     return actor.id != user.id
+
+
+def owned_customers(session: Session, user_id: int) -> int:
+    """How many welcome cards the account owns (consultant), in every office. An account
+    that owns customers is deactivated only after a supervisor hands them over
+    (services/sales/handover.py), so no customer is left with an owner nobody can reach."""
+    return session.scalar(
+        select(func.count()).select_from(Prospect).where(Prospect.consultant_id == user_id)
+    )

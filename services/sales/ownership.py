@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from models.admin.people import User
 from models.sales.ownership import OwnershipEvent, ProspectShare
 from models.sales.prospects import Prospect
+from services.admin.offices import visible_office_ids
 
 #: Roles that see only the cards they own (and the pool's): the consultants.
 OWNER_ROLES = frozenset({"clerk"})
@@ -33,12 +34,17 @@ def card_clause(user: User | None, card=Prospect):
     Prospect entity or an alias of it."""
     if not sees_own_cards_only(user):
         return true()
+    return or_(owned_clause(user, card), card.consultant_id.is_(None))
+
+
+def owned_clause(user: User, card=Prospect):
+    """Cards ``user`` works as a consultant: owned or shared (their follow-ups), not the pool's."""
     shared = exists(
         select(ProspectShare.prospect_id).where(
             ProspectShare.prospect_id == card.id, ProspectShare.user_id == user.id
         )
     )
-    return or_(card.consultant_id == user.id, card.consultant_id.is_(None), shared)
+    return or_(card.consultant_id == user.id, shared)
 
 
 def may_open(session: Session, user: User | None, prospect: Prospect) -> bool:
@@ -48,6 +54,21 @@ def may_open(session: Session, user: User | None, prospect: Prospect) -> bool:
     if prospect.consultant_id in (None, user.id):
         return True
     return session.get(ProspectShare, (prospect.id, user.id)) is not None
+
+
+def card_for(session: Session, user: User | None, prospect_id: int | None, **options):
+    """The card ``prospect_id`` when ``user`` may open it (one of their offices and, for a
+    consultant, theirs, shared or the pool's); None otherwise, which pages answer with 404
+    exactly as for a card that does not exist. ``options`` go to ``Session.get``."""
+    if user is None or not prospect_id:
+        return None
+    prospect = session.get(Prospect, prospect_id, **options)
+    if prospect is None:
+        return None
+    offices = visible_office_ids(user)
+    if offices is not None and prospect.office_id not in offices:
+        return None
+    return prospect if may_open(session, user, prospect) else None
 
 
 def record_event(

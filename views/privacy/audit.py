@@ -77,6 +77,9 @@ ACTION_LABELS = [
     ("transfer_cancel", _l("transfer cancelled")),
     ("import_check", _l("import checked")),
     ("import", _l("import")),
+    # collisions at the sales office (services/sales/collisions.py)
+    ("collision_filed", _l("collision filed for a ruling")),
+    ("collision_ruled", _l("collision ruled")),
 ]
 
 #: How a looked-at record ended (services/privacy/audit.record ``outcome``).

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import flash, g, redirect, request
+from flask_admin import expose
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
@@ -10,12 +11,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from core.clock import office_today
+from extensions import db
 from forms.admin.reference import consultant_filter, reference_filter, reference_form_args
 from forms.sales.consultants import ConsultantField, consultant_form_args
 from forms.shared.validators import DateInRange, Landline, MainlandMobile
 from models.archive.archives import ArchiveFile
 from models.sales.prospects import Prospect, Visit
+from services.privacy import audit
+from services.sales import collisions
 from services.sales.consultants import NoConsultant, assign_reception_consultants
+from services.sales.ownership import card_clause, sees_own_cards_only
 from services.sales.prospects import (
     NoFirstReception,
     assign_default_consultant,
@@ -25,6 +31,7 @@ from services.sales.prospects import (
 from views.archive.archives import paper_file_links
 from views.privacy.request_links import register_request_link
 from views.sales.scouts import ScoutFlagMixin, scout_detail
+from views.shared.audit_context import current_actor
 from views.shared.base import SecureModelView
 from views.shared.formatters import child_table
 
@@ -275,6 +282,62 @@ class ProspectView(ScoutFlagMixin, SecureModelView):
 
     column_formatters = {"grade": lambda view, context, model, name: model.grade or ""}
 
+    def scope_query(self, query):
+        # A consultant opens their own cards, shared ones and the pool's; another's card is
+        # not found, like another office's (services/sales/ownership.py).
+        return query.filter(card_clause(current_user._get_current_object()))
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        response = super().create_view()
+        outcome = g.pop("registration_outcome", None)
+        if outcome is None:
+            return response
+        # The card already existed: what became of the registration, and where it is now.
+        flash(registration_message(outcome, request.form.get("name", "")), outcome_level(outcome))
+        if outcome.kind in ("claimed", "taken_over"):
+            return redirect(self.get_url(".edit_view", id=outcome.prospect.id))
+        return redirect(self.get_url(".index_view"))
+
+    def create_model(self, form):
+        # A consultant registering a customer whose mobile another card of the office holds
+        # makes no second card (撞单, services/sales/collisions.py): the registration is
+        # filed for the supervisor, or the card is claimed, in one transaction of its own.
+        try:
+            outcome = self._register_again(form)
+        except Exception as exc:
+            db.session.rollback()
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        if outcome is None:
+            return super().create_model(form)
+        g.registration_outcome = outcome
+        return False
+
+    def _register_again(self, form):
+        user = current_user._get_current_object()
+        if not sees_own_cards_only(user):
+            return None
+        card = self.build_new_instance()
+        with db.session.no_autoflush:
+            form.populate_obj(card)
+        if not any(visit.visited_on for visit in card.visits):
+            return None  # the usual save asks for the first reception
+        outcome = collisions.register_again(db.session, user, card, today=office_today())
+        if outcome is None:
+            return None
+        audit.record(
+            db.session,
+            current_actor(),
+            "collision_filed" if outcome.collision is not None else "update",
+            record_type="prospect",
+            record_id=outcome.prospect.id,
+            path=request.path,
+        )
+        db.session.commit()
+        return outcome
+
     def on_model_change(self, form, model, is_created):
         user = current_user._get_current_object()
         if is_created:
@@ -303,6 +366,41 @@ class ProspectView(ScoutFlagMixin, SecureModelView):
             )
             return True
         return super().handle_view_exception(exc)
+
+
+def registration_message(outcome: collisions.Outcome, name: str) -> str:
+    """What the consultant is told when their new card met an existing one."""
+    owner = outcome.owner.full_name if outcome.owner is not None else ""
+    if outcome.kind == "collision":
+        return _(
+            "%(name)s is already a customer of %(owner)s. No second card was made: what you "
+            "registered is kept and the supervisor was asked to rule.",
+            name=name,
+            owner=owner,
+        )
+    if outcome.kind == "collision_pending":
+        return _(
+            "%(name)s is already a customer of %(owner)s and a ruling is already waiting: your "
+            "reception was added to it for the supervisor.",
+            name=name,
+            owner=owner,
+        )
+    if outcome.kind == "claimed":
+        return _(
+            "%(name)s already had a card in the office's public pool: it is now yours and your "
+            "reception was added to it. No second card was made; complete the card below.",
+            name=name,
+        )
+    return _(
+        "%(name)s had a card of %(owner)s not worked for a long time: it is now yours and your "
+        "reception was added to it. No second card was made; complete the card below.",
+        name=name,
+        owner=owner,
+    )
+
+
+def outcome_level(outcome: collisions.Outcome) -> str:
+    return "warning" if outcome.collision is not None else "info"
 
 
 def register(admin, db) -> None:

@@ -205,6 +205,12 @@ PAGE_CALLS = {
     "transfer_desk.move_in_finish": ("POST", "/admin/transfer-desk/move-in/1/finish", {}),
     "unit_timeline.index": ("GET", "/admin/unit-timeline/", None),
     "unit_timeline.unit": ("GET", "/admin/unit-timeline/1/", None),
+    "collisions.index": ("GET", "/admin/sales/collisions/", None),
+    "collisions.rule": (
+        "POST",
+        "/admin/sales/collisions/1/rule",
+        {"c1-ruling": "keep", "c1-note": "n", "c1-version": "1"},
+    ),
     "followups.index": ("GET", "/admin/sales/followups/", None),
     "followups.stale": ("GET", "/admin/sales/followups/not-contacted/", None),
     "day_cards.index": ("GET", "/admin/sales/day-cards/?consultant=1", None),
@@ -234,6 +240,16 @@ PAGE_CALLS = {
         "POST",
         "/admin/sales/identity/record",
         {"prospect": "1", "method": "on_site"},
+    ),
+    # customer ownership (views/sales/pool.py)
+    "customer_pool.index": ("GET", "/admin/sales/pool/", None),
+    "customer_pool.claim": ("POST", "/admin/sales/pool/claim", {"prospect": "1"}),
+    "office_customers.index": ("GET", "/admin/sales/office-customers/?q=wang", None),
+    "handover.index": ("GET", "/admin/sales/handover/?owner=1", None),
+    "handover.submit": (
+        "POST",
+        "/admin/sales/handover/submit",
+        {"from_user": "1", "to_user": "2", "scope": "all", "note": "leaving"},
     ),
     # daily work: spot checks, access alerts, print views
     "spot_checks.index": ("GET", "/admin/spot-checks/", None),

@@ -16,12 +16,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 import views.admin.auth
 from core import access
 from demo.seed import seed_demo
 from extensions import db, limiter
+from models.admin.offices import Office
 from models.admin.people import User
 from services.admin import login_guard
 from tests.factories import PASSWORD, make_prospect, make_user
@@ -489,7 +490,12 @@ READ_ONLY_ENDPOINTS = {
     "dealer_deadlines.index",
     "followups.index",
     "followups.stale",
+    "collisions.index",  # the rulings are POSTs
     "identity_checks.index",
+    # customer ownership (views/sales/pool.py): the lists read; claims and handovers are POSTs
+    "customer_pool.index",
+    "office_customers.index",
+    "handover.index",
     "imports.index",
     "imports.mapping",
     "imports.preview",
@@ -573,10 +579,12 @@ def test_no_get_request_writes_anything(app):
     with app.app_context():
         seed_demo(db.session, prospect_count=3)
         engine = db.engine
+        offices = list(db.session.scalars(select(Office)))
     visitors = [(None, app.test_client())]
     for role in ("admin", "supervisor", "clerk", "custodian", "region_manager"):
         visitor = app.test_client()
-        factory_login_as(app, visitor, role, username=f"get_check_{role}")
+        # In every office of the demo group, so each office's pages render for them.
+        factory_login_as(app, visitor, role, username=f"get_check_{role}", offices=offices)
         visitors.append((role, visitor))
     assert {role for role, _ in visitors[1:]} == set(access.ROLES)
 
