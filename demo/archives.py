@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import office_today
+from demo.offices import Offices
 from models.admin.people import User
 from models.archive.archives import ArchiveFile
 from models.dealers.dealers import Dealer
@@ -25,30 +26,40 @@ UNIT_FILES = 15
 DEALER_FILES = 15
 PROSPECT_FILES = 10
 LENT_OUT = 4
+#: The management offices' own registers: (year, title, the office's key in demo.offices).
 OFFICE_FILES = (
-    (2012, "前期物业服务合同"),
-    (2012, "业主公约签署汇总"),
-    (2015, "临时出入登记表"),
-    (2016, "锦绣华庭竣工验收资料"),
-    (2019, "阳光新城交房验收记录"),
-    (2022, "滨江壹号交房验收记录"),
-    (2023, "业主大会会议记录"),
-    (2023, "消防设施检查记录"),
-    (2024, "装修申请及验收记录"),
-    (2024, "停车场管理台账"),
-    (2024, "业主投诉处理登记"),
-    (2025, "电梯年检报告"),
-    (2025, "二次供水水质检测报告"),
-    (2025, "业主满意度调查问卷"),
-    (2025, "安全巡查记录"),
+    (2012, "前期物业服务合同", "cuiyuan"),
+    (2012, "业主公约签署汇总", "cuiyuan"),
+    (2015, "临时出入登记表", "cuiyuan"),
+    (2016, "锦绣华庭竣工验收资料", "jinyuan"),
+    (2019, "阳光新城交房验收记录", "cuiyuan"),
+    (2022, "滨江壹号交房验收记录", "jinyuan"),
+    (2023, "业主大会会议记录", "jinyuan"),
+    (2023, "消防设施检查记录", "cuiyuan"),
+    (2024, "装修申请及验收记录", "jinyuan"),
+    (2024, "停车场管理台账", "cuiyuan"),
+    (2024, "业主投诉处理登记", "jinyuan"),
+    (2025, "电梯年检报告", "jinyuan"),
+    (2025, "二次供水水质检测报告", "cuiyuan"),
+    (2025, "业主满意度调查问卷", "jinyuan"),
+    (2025, "安全巡查记录", "cuiyuan"),
 )
 ROOMS = ("一号档案室", "二号档案室")
 
 
 def seed(
-    session: Session, rng: random.Random, *, users: dict[str, User], prospect_ids: range
+    session: Session,
+    rng: random.Random,
+    *,
+    users: dict[str, User],
+    prospect_ids: range,
+    offices: Offices | None = None,
 ) -> None:
-    """About a hundred files; the paper welcome cards are those of the first prospects."""
+    """About a hundred files; the paper welcome cards are those of the first prospects.
+
+    A file belongs to the office of what it is about (its unit, owner or card); the
+    offices' registers to their management office; dealers' files, which no office holds,
+    to the group's first office."""
     today = office_today()
     # (year, title, links, room, cabinet letter)
     folders: list[tuple[int, str, dict, str, str]] = []
@@ -79,16 +90,19 @@ def seed(
         folders.append((year, f"经销商档案 {dealer.name}", {"dealer": dealer}, ROOMS[1], "C"))
     first_cards = list(prospect_ids[:PROSPECT_FILES])
     cards = session.execute(
-        select(Prospect.id, Prospect.name, Prospect.first_visit_on).where(
+        select(Prospect.id, Prospect.name, Prospect.first_visit_on, Prospect.office_id).where(
             Prospect.id.in_(first_cards)
         )
     ).all()
-    for prospect_id, name, first_visit in sorted(cards):
+    for prospect_id, name, first_visit, office_id in sorted(cards):
         year = (first_visit or today).year
         title = f"温馨卡 {name} {first_visit or ''}".strip()
-        folders.append((year, title, {"prospect_id": prospect_id}, ROOMS[1], "D"))
-    for year, title in OFFICE_FILES:
-        folders.append((year, f"{year}年{title}", {}, ROOMS[1], "E"))
+        # Bulk-loaded cards are not ORM objects here: the file is placed by the card's office.
+        links = {"prospect_id": prospect_id, "office_id": office_id}
+        folders.append((year, title, links, ROOMS[1], "D"))
+    for year, title, key in OFFICE_FILES:
+        links = {"office_id": offices.by_key[key].id} if offices is not None else {}
+        folders.append((year, f"{year}年{title}", links, ROOMS[1], "E"))
 
     custodian = users.get("custodian1")
     per_year: Counter[int] = Counter()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
 from core.clock import office_today
+from demo.offices import Offices
 from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.base import utcnow
@@ -137,6 +138,8 @@ class Office:
     refs: dict[str, dict[str, ReferenceItem]] = field(default_factory=dict)
     next_card: int = 0
     plates: set[str] = field(default_factory=set)
+    #: The group's offices (demo.offices): where each estate's rows go, who works there.
+    offices: Offices | None = None
 
     def ref(self, list_code: str, code: str) -> ReferenceItem:
         """The item ``code`` of the reference list ``list_code``."""
@@ -163,8 +166,23 @@ class Office:
         self.next_card += 1
         return f"{prefix}{self.next_card:07d}"
 
-    def clerk(self) -> User:
-        return self.users[self.rng.choice(("clerk1", "clerk2"))]
+    def estate_office_id(self, project_id: int) -> int | None:
+        """The management office running the project's estate (None: the hook decides)."""
+        if self.offices is None:
+            return None
+        return self.offices.holding(project_id, "management").id
+
+    def clerk(self, office_id: int | None = None) -> User:
+        """A clerk of the office (of the demo's first two clerks without one)."""
+        clerks = self.offices.people(office_id, "clerk") if self.offices and office_id else []
+        if not clerks:
+            return self.users[self.rng.choice(("clerk1", "clerk2"))]
+        return self.rng.choice(clerks)
+
+    def first_clerk(self, office_id: int | None) -> User:
+        """The office's first clerk, drawing nothing from the generator."""
+        clerks = self.offices.people(office_id, "clerk") if self.offices and office_id else []
+        return clerks[0] if clerks else self.users["clerk1"]
 
 
 def birth_date(rng: random.Random, first_year: int, last_year: int) -> date:

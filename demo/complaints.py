@@ -1,15 +1,17 @@
 """Demo complaints (投诉处理): four of owners and buyers, one in each state an office sees:
 waiting and not yet due, waiting and overdue, answered, and closed with its improvement.
-Fixed texts and no random draws, so the other areas' generators are untouched."""
+Fixed texts and no random draws, so the other areas' generators are untouched. Each is handled
+by the clerk and supervisor of the customer's office."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from core.clock import office_today
+from demo.offices import Offices
 from models.admin.people import User
 from models.base import utcnow
 from models.care.complaints import Complaint
@@ -26,16 +28,24 @@ COMPLAINTS = (
 )
 
 
-def seed(session: Session, *, users: dict[str, User]) -> None:
+def seed(session: Session, *, offices: Offices) -> None:
     today = office_today()
-    owners = list(session.scalars(select(Owner.id).order_by(Owner.id).limit(3)))
-    prospect = session.scalar(select(Prospect.id).order_by(Prospect.id))
-    clerk, supervisor = users["clerk1"], users["supervisor1"]
+    owners = list(
+        session.execute(select(Owner.id, Owner.office_id, null()).order_by(Owner.id).limit(3))
+    )
+    prospect = session.execute(
+        select(Prospect.id, Prospect.office_id, Prospect.consultant_id).order_by(Prospect.id)
+    ).first()
     for n, (kind, days_ago, channel, category, said, state) in enumerate(COMPLAINTS):
-        subject_id = (
-            prospect if kind == "prospect" else (owners[n % len(owners)] if owners else None)
-        )
-        if subject_id is None:
+        subject = prospect if kind == "prospect" else (owners[n % len(owners)] if owners else None)
+        if subject is None:
+            continue
+        subject_id, office_id, consultant_id = subject
+        # A buyer's complaint goes to the consultant who owns the card.
+        clerk = session.get(User, consultant_id) if consultant_id else None
+        clerk = clerk or _first(offices.people(office_id, "clerk"))
+        supervisor = _first(offices.people(office_id, "supervisor"))
+        if clerk is None or supervisor is None:
             continue
         received = today - timedelta(days=days_ago)
         complaint = Complaint(
@@ -60,3 +70,7 @@ def seed(session: Session, *, users: dict[str, User]) -> None:
             complaint.closed_at = utcnow()
         session.add(complaint)
     session.flush()
+
+
+def _first(people: list[User]) -> User | None:
+    return people[0] if people else None

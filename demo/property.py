@@ -25,6 +25,7 @@ from demo.common import (
     random_name,
     resident_id,
 )
+from demo.offices import GARAGES, Offices
 from models.admin.reference import ReferenceItem
 from models.property.property import (
     HouseholdMember,
@@ -48,13 +49,13 @@ UNITS_PER_PROJECT = 30
 UNITS_FOR_SALE = 7
 #: Units let: fifteen now (some after an earlier tenant), four let before and no more.
 UNITS_LET = 19
-PARKING_LEVELS = (("B1", 60), ("B2", 40))
 
 
-def seed(session: Session, rng: random.Random, *, users, projects) -> None:
+def seed(session: Session, rng: random.Random, *, users, projects, offices: Offices) -> None:
     """Seed units, owners, households, cards, parking, leases and transfers (the dealers
-    follow on the same rng, the archive files after the prospects: demo.seed)."""
-    office = Office(session, rng, users)
+    follow on the same rng, the archive files after the prospects: demo.seed). Every row
+    belongs to the management office running its unit's estate."""
+    office = Office(session, rng, users, offices=offices)
     homes = seed_homes(office, projects)
     plan = rng.sample(homes, len(homes))
     # Units for sale and let units are chosen first: their owners' households differ.
@@ -76,6 +77,8 @@ def seed_homes(office: Office, projects: dict[str, ReferenceItem]) -> list[Home]
     rng, homes = office.rng, []
     owners: list[tuple[Owner, date]] = []
     for code, (buildings, entrances, top, areas, delivered) in PROJECT_LAYOUT.items():
+        # Given, not derived: the units name their project by id, the owners have none.
+        office_id = office.estate_office_id(projects[code].id)
         rooms: set[tuple[str, int, int, int]] = set()
         while len(rooms) < UNITS_PER_PROJECT:
             floor, flat = rng.randint(2, top), rng.randrange(len(areas))
@@ -83,6 +86,7 @@ def seed_homes(office: Office, projects: dict[str, ReferenceItem]) -> list[Home]
         for building, entrance, floor, flat in sorted(rooms):
             unit = Unit(
                 project_id=projects[code].id,
+                office_id=office_id,
                 building=building,
                 room=f"{entrance}-{floor}{flat + 1:02d}",
                 floor=floor,
@@ -93,16 +97,18 @@ def seed_homes(office: Office, projects: dict[str, ReferenceItem]) -> list[Home]
                 # Resold before: the first owner's record stays as history.
                 resold = office.day_between(moved_in + timedelta(days=365), office.today)
                 resold = min(resold, office.today - timedelta(days=400))
-                first_owner, _ = _owner(office, 1955, 1985)
+                first_owner, _ = _owner(office, 1955, 1985, office_id)
                 office.session.add(
                     Ownership(unit=unit, owner=first_owner, started_on=moved_in, ended_on=resold)
                 )
                 moved_in = resold
-            if owners and rng.random() < 0.04:
+            # An owner's record is kept by one office: an investor buys again in the same one.
+            same_office = [(o, b) for o, b in owners if o.office_id == office_id]
+            if same_office and rng.random() < 0.04:
                 # An investor buying a second unit.
-                owner, born = rng.choice(owners)
+                owner, born = rng.choice(same_office)
             else:
-                owner, born = _owner(office, 1955, 1995)
+                owner, born = _owner(office, 1955, 1995, office_id)
                 owners.append((owner, born))
             office.session.add(Ownership(unit=unit, owner=owner, started_on=moved_in))
             homes.append(Home(unit, owner, born, moved_in))
@@ -110,9 +116,11 @@ def seed_homes(office: Office, projects: dict[str, ReferenceItem]) -> list[Home]
     return homes
 
 
-def _owner(office: Office, first_year: int, last_year: int) -> tuple[Owner, date]:
+def _owner(
+    office: Office, first_year: int, last_year: int, office_id: int | None
+) -> tuple[Owner, date]:
     p = person(office.rng, first_year, last_year)
-    owner = Owner(name=p.name, mobile=p.mobile, id_number=p.id_number)
+    owner = Owner(name=p.name, mobile=p.mobile, id_number=p.id_number, office_id=office_id)
     office.session.add(owner)
     return owner, p.born
 
@@ -215,19 +223,27 @@ def _resident_card(office: Office, home: Home, name: str, issued: date) -> Resid
 
 
 def seed_parking(office: Office, homes: list[Home]) -> None:
-    """Underground spaces: most car owners bought or rent one, the rest are free."""
+    """Underground spaces, a garage per management office: most car owners bought or rent
+    one in their estate's garage, the rest are free."""
     rng, today = office.rng, office.today
-    codes = [f"{level}-{n:03d}" for level, count in PARKING_LEVELS for n in range(1, count + 1)]
-    spaces = [ParkingSpace(code=code, tenure="free") for code in codes]
-    office.session.add_all(spaces)
-    free = rng.sample(spaces, len(spaces))
+    free: dict[int, list[ParkingSpace]] = {}
+    for key, (prefix, levels) in GARAGES.items():
+        office_id = office.offices.by_key[key].id
+        spaces = [
+            ParkingSpace(code=f"{prefix}-{level}-{n:03d}", tenure="free", office_id=office_id)
+            for level, count in levels
+            for n in range(1, count + 1)
+        ]
+        office.session.add_all(spaces)
+        free[office_id] = rng.sample(spaces, len(spaces))
     for home in homes:
-        if not home.vehicle_cards or not free:
+        garage = free.get(office.estate_office_id(home.unit.project_id), [])
+        if not home.vehicle_cards or not garage:
             continue
         tenure = rng.choices(("bought", "rented", None), (45, 35, 20))[0]
         if tenure is None:
             continue
-        space = free.pop()
+        space = garage.pop()
         space.tenure, space.unit, space.owner = tenure, home.unit, home.owner
         # Fees mostly paid to the end of a month around now; some are behind.
         months = rng.choice((-3, -1, 0, 0, 1, 2, 5, 11))

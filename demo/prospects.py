@@ -75,19 +75,17 @@ CARD_CHOICES = (
 CARD_PROFILES = 16_384
 
 
-def bulk_prospects(session: Session, rng: random.Random, count, users, projects) -> range:
-    """Insert ``count`` prospects (and receptions for the first ones); returns their ids."""
+def bulk_prospects(
+    session: Session, rng: random.Random, count, users, projects, offices=None
+) -> range:
+    """Insert ``count`` prospects (and receptions for the first ones); returns their ids.
+
+    Each card's consultant is a consultant of the sales office holding its project
+    (demo.offices); without ``offices``, clerk1 and clerk2 receive every card."""
     ref = {
         code: [item.id for item in reference_items(session, code).values()]
         for code in (*(code for _, code in CARD_CHOICES), "contact_channel")
     }
-    choices = _Choices(
-        rng,
-        ref=ref,
-        projects=[p.id for p in projects.values()],
-        consultants=[users["clerk1"].id, users["clerk2"].id],
-        now=utcnow(),
-    )
     session.flush()
     # Core inserts skip the ORM event that places a new row in its office: the sales office
     # holding the card's project.
@@ -96,6 +94,20 @@ def bulk_prospects(session: Session, rng: random.Random, count, users, projects)
         project: project_office_id(session, project, "sales") or fallback
         for project in {p.id for p in projects.values()}
     }
+    everyone = [users["clerk1"].id, users["clerk2"].id]
+    consultants = {
+        project: [u.id for u in offices.people(office_of[project], "clerk")] or everyone
+        if offices is not None
+        else everyone
+        for project in office_of
+    }
+    choices = _Choices(
+        rng,
+        ref=ref,
+        projects=[p.id for p in projects.values()],
+        consultants=consultants,
+        now=utcnow(),
+    )
     conn = session.connection()
     # Ids are given, not returned: the visits of a chunk point to its cards without a
     # RETURNING round trip, and the insert stays a plain executemany.
@@ -140,7 +152,9 @@ class _Choices:
         "consultant_id",
     )
 
-    def __init__(self, rng: random.Random, *, ref, projects, consultants, now: datetime):
+    def __init__(
+        self, rng: random.Random, *, ref, projects, consultants: dict[int, list[int]], now: datetime
+    ):
         self.ref = ref
         self.now = now
         today = now.replace(tzinfo=UTC).astimezone(_BEIJING).date()
@@ -157,13 +171,15 @@ class _Choices:
         grades, grade_weights = zip(*GRADE_WEIGHTS, strict=True)
         stages, stage_weights = zip(*PROGRESS_WEIGHTS, strict=True)
         columns = [rng.choices(ref[code], k=CARD_PROFILES) for _, code in CARD_CHOICES]
+        card_projects = rng.choices(projects, k=CARD_PROFILES)
         columns += [
-            rng.choices(projects, k=CARD_PROFILES),
+            card_projects,
             rng.choices(budgets, k=CARD_PROFILES),
             rng.choices(grades, grade_weights, k=CARD_PROFILES),
             rng.choices(stages, stage_weights, k=CARD_PROFILES),
             rng.choices((False, True), (99, 1), k=CARD_PROFILES),
-            rng.choices(consultants, k=CARD_PROFILES),
+            # A consultant of the office selling the card's project (客户归属).
+            [rng.choice(consultants[project]) for project in card_projects],
         ]
         self.profiles = list(zip(*columns, strict=True))
 

@@ -1,8 +1,9 @@
-"""A realistic demo office: accounts for every role, regions, projects, owners and units,
-dealers, paper files and prospects (``flask --app app seed-demo [--prospects N]``).
+"""A realistic demo office group: four offices, accounts for every role, regions, projects,
+owners and units, dealers, paper files and prospects (``flask --app app seed-demo
+[--prospects N]``).
 
 This module holds the accounts and the order of the areas; each area is seeded by its own
-module: demo.property (owners, units, households, cards, parking; leases and transfers through
+module: demo.offices (two sales offices, two management offices), demo.property (owners, units, households, cards, parking; leases and transfers through
 demo.tenancy), demo.dealers, demo.prospects (the bulk load), demo.archives. See
 docs/demo-data.md.
 """
@@ -22,6 +23,7 @@ from config import DefaultConfig
 from demo import archives, complaints, dealers, prospects
 from demo import property as property_area
 from demo.common import DemoDataError
+from demo.offices import record_staff, seed_offices
 from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.archive.archives import ArchiveFile
@@ -56,6 +58,9 @@ PROJECTS = [
     ("yangguang", "阳光新城", "Sunshine New Town"),
     ("binjiang", "滨江壹号", "Riverside One"),
 ]
+#: (username, full name, role, region). The first seven are the accounts of the one-office
+#: demo, kept under their names; the others staff the second sales office and the two
+#: management offices.
 DEMO_ACCOUNTS = [
     ("clerk1", "李文静", "clerk", None),
     ("clerk2", "王海涛", "clerk", None),
@@ -64,7 +69,40 @@ DEMO_ACCOUNTS = [
     ("region_east", "周晓东", "region_manager", "east"),
     ("custodian1", "孙秀兰", "custodian", None),
     ("admin1", "刘建华", "admin", None),
+    ("clerk3", "张丽娟", "clerk", None),
+    ("clerk4", "黄志明", "clerk", None),
+    ("supervisor2", "吴建国", "supervisor", None),
+    ("clerk5", "林晓燕", "clerk", None),
+    ("supervisor3", "郑国华", "supervisor", None),
+    ("clerk6", "何静怡", "clerk", None),
+    ("supervisor4", "马永强", "supervisor", None),
 ]
+ALL_OFFICES = ("chengdong", "chengxi", "jinyuan", "cuiyuan")
+#: username -> the offices (demo.offices keys) the account works for. Consultants and their
+#: supervisor at each sales office, a clerk and a supervisor at each management office; the
+#: custodian keeps the group's archive room. The admin and region managers have none.
+ACCOUNT_OFFICES = {
+    "clerk1": ("chengdong",),
+    "clerk2": ("chengdong",),
+    "supervisor1": ("chengdong",),
+    "clerk3": ("chengxi",),
+    "clerk4": ("chengxi",),
+    "supervisor2": ("chengxi",),
+    "clerk5": ("jinyuan",),
+    "supervisor3": ("jinyuan",),
+    "clerk6": ("cuiyuan",),
+    "supervisor4": ("cuiyuan",),
+    "custodian1": ALL_OFFICES,
+}
+#: username -> the superior who approves their copy requests and corrections.
+SUPERIORS = {
+    "clerk1": "supervisor1",
+    "clerk2": "supervisor1",
+    "clerk3": "supervisor2",
+    "clerk4": "supervisor2",
+    "clerk5": "supervisor3",
+    "clerk6": "supervisor4",
+}
 #: (label, model) for the per-area counts of DemoResult.describe.
 AREA_COUNTS = (
     ("owners", Owner),
@@ -142,6 +180,8 @@ def seed_demo(
     regions = _ensure_items(session, "region", REGIONS)
     projects = _ensure_items(session, "project", PROJECTS)
 
+    offices = seed_offices(session, projects)
+
     users: dict[str, User] = {}
     for username, full_name, role, region in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
@@ -152,19 +192,23 @@ def seed_demo(
             role_code=role,
             password=password,
             region_id=regions[region].id if region else None,
+            offices=offices.of(ACCOUNT_OFFICES.get(username, ())),
         )
         result.accounts.append((username, role, password))
-    for username in ("clerk1", "clerk2"):
-        users[username].superior = users["supervisor1"]
+    for username, superior in SUPERIORS.items():
+        users[username].superior = users[superior]
+    record_staff(offices, users.values())
     session.flush()
 
-    property_area.seed(session, property_rng, users=users, projects=projects)
+    property_area.seed(session, property_rng, users=users, projects=projects, offices=offices)
     # The dealers draw from the property generator where it stopped, as they always have,
     # so the office stays the same for a given seed.
     dealers.seed(session, property_rng, users=users, regions=regions)
-    prospect_ids = prospects.bulk_prospects(session, prospect_rng, prospect_count, users, projects)
-    archives.seed(session, archive_rng, users=users, prospect_ids=prospect_ids)
-    complaints.seed(session, users=users)
+    prospect_ids = prospects.bulk_prospects(
+        session, prospect_rng, prospect_count, users, projects, offices=offices
+    )
+    archives.seed(session, archive_rng, users=users, prospect_ids=prospect_ids, offices=offices)
+    complaints.seed(session, offices=offices)
     _record_demo_consents(session)
     result.prospects = len(prospect_ids)
     result.counts = {

@@ -68,7 +68,12 @@ def _lease(
     rng = office.rng
     p = person(rng, 1970, 2003)
     tenant = Tenant(
-        name=p.name, mobile=p.mobile, id_number=p.id_number, notes=rng.choice(TENANT_NOTES)
+        name=p.name,
+        mobile=p.mobile,
+        id_number=p.id_number,
+        notes=rng.choice(TENANT_NOTES),
+        # A tenant belongs to the office running the unit they rent (nothing else places them).
+        office_id=home.unit.office_id,
     )
 
     def payer(owner_share: float) -> str:
@@ -89,7 +94,7 @@ def _lease(
         fees_paid=True,
         # The random stream is left as it was, so the rest of the demo stays the same.
         both_parties_came_on=starts,
-        original_seen_by=office.users["clerk1"],
+        original_seen_by=office.first_clerk(home.unit.office_id),
     )
     leases.settle_status(office.session, lease)
     office.session.add(lease)
@@ -142,7 +147,9 @@ def seed_transfers(office: Office, homes: list[Home]) -> None:
 def _transfer(office: Office, home: Home, opened: date) -> Transfer:
     """A transfer of ``home`` by its current owner to a new owner, with its checklist."""
     p = person(office.rng, 1965, 2000)
-    buyer = Owner(name=p.name, mobile=p.mobile, id_number=p.id_number)
+    buyer = Owner(
+        name=p.name, mobile=p.mobile, id_number=p.id_number, office_id=home.unit.office_id
+    )
     transfer = Transfer(
         unit=home.unit,
         seller=home.owner,
@@ -175,7 +182,7 @@ def _tick(office: Office, transfer: Transfer, items: list[TransferItem], until: 
     for item in items:
         day = office.day_between(day, max(day, until))
         item.done_at = office.moment_on(day)
-        item.done_by = office.clerk()
+        item.done_by = office.clerk(transfer.unit.office_id)
         item.note = _note(office, item, day)
         if item.resident_card is not None:
             item.resident_card.status, item.resident_card.returned_on = "returned", day

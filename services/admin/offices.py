@@ -7,6 +7,7 @@ and page filters with ``office_clause``; a row of another office is simply not f
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
@@ -76,3 +77,78 @@ def offices_holding(session: Session, project_id: int) -> list[Office]:
             .order_by(Office.id)
         )
     )
+
+
+# --- editing the offices (views/admin/offices.py, the account form) --------------------------
+#: Roles whose accounts work without an office: the admin sees every office, a region
+#: manager works on the dealers of a region, which belong to no office.
+OFFICELESS_ROLES = GROUP_ROLES | {"region_manager"}
+#: The kinds of office that hold a project for its sales, and for running its estate.
+SALES_KINDS = ("sales", "combined")
+MANAGEMENT_KINDS = ("management", "combined")
+
+
+class OfficeError(ValueError):
+    """A rule about offices was broken; the message is safe to show."""
+
+
+def needs_office(role_code: str | None) -> bool:
+    """Whether an account of this role must belong to at least one office."""
+    return bool(role_code) and role_code not in OFFICELESS_ROLES
+
+
+def office_choices(session: Session, keep=()) -> list[Office]:
+    """Offices an account may be put in: the active ones, and those in ``keep`` (the
+    account's own), so saving an account does not drop it from a closed office unasked."""
+    kept_ids = {office.id for office in keep if office.id is not None}
+    active = Office.active.is_(True)
+    where = active if not kept_ids else active | Office.id.in_(sorted(kept_ids))
+    return list(session.scalars(select(Office).where(where).order_by(Office.name, Office.id)))
+
+
+def check_projects(session: Session, office: Office | None, kind: str, projects) -> None:
+    """Raise OfficeError when giving ``projects`` to an office of ``kind`` would make a
+    project held by two sales-capable offices (sales or combined) or by two offices that
+    run it (management or combined). ``office`` is the office edited, None for a new one.
+
+    Closed offices count too: they keep their records, and a project's new rows must still
+    go to exactly one office (models/admin/offices.project_office_id)."""
+    project_ids = sorted({project.id for project in projects if project.id is not None})
+    if not project_ids:
+        return
+    query = (
+        select(ReferenceItem, Office)
+        .join(office_projects, office_projects.c.project_id == ReferenceItem.id)
+        .join(Office, Office.id == office_projects.c.office_id)
+        .where(ReferenceItem.id.in_(project_ids))
+        .order_by(ReferenceItem.sort_order, ReferenceItem.id, Office.id)
+    )
+    if office is not None and office.id is not None:
+        query = query.where(Office.id != office.id)
+    for project, other in session.execute(query):
+        if kind in SALES_KINDS and other.kind in SALES_KINDS:
+            raise OfficeError(
+                _l(
+                    "%(project)s is already sold by %(office)s: a project has one sales "
+                    "office. Take it from that office first.",
+                    project=project.label,
+                    office=other.name,
+                )
+            )
+        if kind in MANAGEMENT_KINDS and other.kind in MANAGEMENT_KINDS:
+            raise OfficeError(
+                _l(
+                    "%(project)s is already run by %(office)s: an estate has one management "
+                    "office. Take it from that office first.",
+                    project=project.label,
+                    office=other.name,
+                )
+            )
+
+
+def check_account_offices(role_code: str | None, offices) -> None:
+    """Raise OfficeError when an account of this role is left without an office."""
+    if needs_office(role_code) and not list(offices or ()):
+        raise OfficeError(
+            _l("Choose the offices this account works for: staff see only their offices' records.")
+        )

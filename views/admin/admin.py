@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from flask import url_for
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,6 +30,8 @@ from forms.admin.reference import LiveOptionsFilter, active_items_query, referen
 from models.admin.people import Role, User
 from models.admin.reference import ReferenceItem, ReferenceList
 from services.admin import accounts
+from services.admin import offices as offices_service
+from views.admin.offices import keep_choices
 from views.archive.archives import relabel_unique, strip_text
 from views.dealers.dealers import KeptRowsInline
 from views.shared.base import SecureModelView
@@ -70,10 +73,56 @@ def _not_own_deactivation(form, field) -> None:
         raise ValidationError(_("You cannot deactivate your own account."))
 
 
+def _no_owned_customers(form, field) -> None:
+    # A leaving consultant's customers are handed over first: a card whose owner cannot sign
+    # in is nobody's to follow up, and out of the public pool too.
+    user = getattr(form, "_obj", None)
+    if user is None or field.data or not user.active:
+        return
+    count = accounts.owned_customers(db.session, user.id)
+    if count:
+        raise ValidationError(
+            _(
+                "%(name)s still owns %(count)s customers: a sales supervisor hands them over "
+                "on the Customer handover page (%(url)s) before the account is deactivated.",
+                name=user.full_name,
+                count=count,
+                url=url_for("handover.index", owner=user.id),
+            )
+        )
+
+
 def _not_own_superior(form, field) -> None:
     user = getattr(form, "_obj", None)
     if user is not None and field.data is user:
         raise ValidationError(_("An account cannot be its own superior."))
+
+
+class OfficesForRole(Optional):
+    """Staff see only their offices' records, so an account of a staff role needs an office
+    (services/admin/offices.needs_office); an admin or a region manager needs none.
+
+    An Optional() only in name, and never stopping the chain: Flask-Admin appends an
+    Optional() to a relation field that has no requirement of its own, and that one would wipe
+    this message when nothing is chosen. No asterisk and no ``required`` attribute go to the
+    page: whether an office is needed depends on the role."""
+
+    field_flags = {}
+
+    def __call__(self, form, field) -> None:
+        role = form.role.data if "role" in form else None
+        try:
+            offices_service.check_account_offices(getattr(role, "code", None), field.data)
+        except offices_service.OfficeError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+def office_choices() -> list:
+    return offices_service.office_choices(db.session)
+
+
+def _office_names(view, context, model, name) -> str:
+    return "、".join(office.name for office in model.offices)
 
 
 def role_choices() -> list[Role]:
@@ -102,6 +151,7 @@ class UserView(SecureModelView):
         "username",
         "full_name",
         "role",
+        "offices",
         "region",
         "superior",
         "active",
@@ -116,7 +166,10 @@ class UserView(SecureModelView):
         "superior": _l("Superior"),
         "active": _l("Active"),
         "last_login_at": _l("Last sign-in"),
+        "offices": _l("Offices"),
     }
+    column_formatters = {"offices": _office_names}
+    column_formatters_detail = {"offices": _office_names}
     column_searchable_list = ("username", "full_name")
     column_filters = (
         LiveOptionsFilter(User.role_id, _l("Role"), options=role_filter_options),
@@ -126,12 +179,13 @@ class UserView(SecureModelView):
     column_sortable_list = ("username", "full_name", "active", "last_login_at")
     column_default_sort = ("username", False)
 
-    form_columns = ("username", "full_name", "role", "region", "superior", "active")
+    form_columns = ("username", "full_name", "role", "offices", "region", "superior", "active")
     form_create_rules = (
         "username",
         "password",
         "full_name",
         "role",
+        "offices",
         "region",
         "superior",
         "active",
@@ -141,6 +195,7 @@ class UserView(SecureModelView):
         "new_password",
         "full_name",
         "role",
+        "offices",
         "region",
         "superior",
         "active",
@@ -151,7 +206,15 @@ class UserView(SecureModelView):
         "role": {"query_factory": role_choices, "validators": [InputRequired(), _region_for_role]},
         "region": {"query_factory": active_items_query("region")},
         "superior": {"query_factory": superior_choices, "validators": [_not_own_superior]},
-        "active": {"default": True, "validators": [_not_own_deactivation]},
+        "offices": {
+            "query_factory": office_choices,
+            "validators": [OfficesForRole()],
+            "description": _l(
+                "The account sees the records of these offices only. Not needed for an "
+                "administrator or a region manager."
+            ),
+        },
+        "active": {"default": True, "validators": [_not_own_deactivation, _no_owned_customers]},
     }
 
     def scaffold_form(self):
@@ -175,6 +238,13 @@ class UserView(SecureModelView):
             description=_l("Leave empty to keep the current password."),
         )
         return form_class
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None and "offices" in form:
+            # An account in a closed office stays in it until the admin takes it out.
+            keep_choices(form.offices, office_choices, obj.offices)
+        return form
 
     def on_model_change(self, form, model, is_created):
         if is_created:

@@ -13,12 +13,15 @@ from stdnum.cn import ric, uscc
 
 from core.access import ROLES
 from core.phones import is_mobile
+from demo.offices import OFFICES
 from demo.seed import DEMO_ACCOUNTS, DemoDataError, seed_demo
 from extensions import db
 from forms.property.property import PLATE_RE
+from models.admin.offices import Office, default_office_id
 from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.archive.archives import ArchiveFile
+from models.base import Base, OfficeOwnedMixin
 from models.dealers.dealers import Dealer
 from models.property.property import (
     HouseholdMember,
@@ -247,3 +250,97 @@ def test_every_demo_customer_has_the_basis_it_is_kept_on(app):
             assert people and kept == people, subject_type
         record = db.session.scalars(select(ConsentRecord)).first()
         assert record.policy_version == app.config["PRIVACY_POLICY_VERSION"] and record.purpose
+
+
+def _office_owned_models() -> list[type]:
+    return sorted(
+        (m.class_ for m in Base.registry.mappers if issubclass(m.class_, OfficeOwnedMixin)),
+        key=lambda model: model.__name__,
+    )
+
+
+def test_the_demo_group_has_four_offices_each_with_its_records_and_people(app):
+    with app.app_context():
+        seed_demo(db.session, prospect_count=N)
+        db.session.remove()
+        offices = {o.name: o for o in db.session.scalars(select(Office).order_by(Office.id))}
+        # The first office of a new database became one of the four: none stays empty.
+        assert sorted(offices) == sorted(name for _, name, _, _ in OFFICES)
+        assert db.session.get(Office, default_office_id(db.session)).name == OFFICES[0][1]
+        kinds = Counter(o.kind for o in offices.values())
+        assert kinds == {"sales": 2, "management": 2}
+        project_codes = {o.name: {p.code for p in o.projects} for o in offices.values()}
+        for kind in ("sales", "management"):
+            held = [
+                code for o in offices.values() if o.kind == kind for code in project_codes[o.name]
+            ]
+            # Every project has exactly one office of each kind.
+            assert sorted(held) == sorted(
+                db.session.scalars(
+                    select(ReferenceItem.code)
+                    .join(ReferenceList)
+                    .where(ReferenceList.code == "project")
+                )
+            )
+
+        # Every office has people and records; sales records in sales offices, the rest in
+        # management offices.
+        for office in offices.values():
+            roles = {u.role_code for u in office.members}
+            assert {"clerk", "supervisor"} <= roles, office.name
+            if office.kind == "sales":
+                assert _count(Prospect, Prospect.office_id == office.id), office.name
+                assert _count(Visit, Visit.office_id == office.id), office.name
+            else:
+                for model in (Owner, Unit, Ownership, ResidentCard, ParkingSpace, ArchiveFile):
+                    assert _count(model, model.office_id == office.id), (office.name, model)
+        sales_ids = {o.id for o in offices.values() if o.kind == "sales"}
+        for model in (Prospect, Visit):
+            assert not _count(model, model.office_id.not_in(sales_ids)), model
+        management_ids = {o.id for o in offices.values() if o.kind == "management"}
+        for model in (Owner, Unit, Ownership, HouseholdMember, Tenant, Lease, Transfer):
+            assert not _count(model, model.office_id.not_in(management_ids)), model
+        for model in _office_owned_models():
+            assert not _count(model, model.office_id.is_(None)), model
+
+        # Each row goes with its unit: the management office running the unit's estate.
+        units = {u.id: u for u in db.session.scalars(select(Unit))}
+        runs = {p.id: o.id for o in offices.values() if o.kind == "management" for p in o.projects}
+        for unit in units.values():
+            assert unit.office_id == runs[unit.project_id]
+        for model in (Ownership, HouseholdMember, Lease, ResidentCard, VehicleCard, Transfer):
+            for office_id, unit_id in db.session.execute(select(model.office_id, model.unit_id)):
+                assert office_id == units[unit_id].office_id, model
+        for ownership in db.session.scalars(select(Ownership)):
+            assert ownership.owner.office_id == ownership.unit.office_id
+        for lease in db.session.scalars(select(Lease)):
+            assert lease.tenant.office_id == lease.unit.office_id
+        for space in db.session.scalars(
+            select(ParkingSpace).where(ParkingSpace.unit_id.is_not(None))
+        ):
+            assert space.office_id == space.unit.office_id
+
+        # No consultant owns a card, or received a visit, of another office.
+        member_of = {u.id: {o.id for o in u.offices} for u in db.session.scalars(select(User))}
+        for model in (Prospect, Visit):
+            rows = db.session.execute(select(model.office_id, model.consultant_id))
+            for office_id, consultant_id in rows:
+                assert consultant_id is None or office_id in member_of[consultant_id], model
+        # And each sales office's consultants have cards of their own.
+        for office in offices.values():
+            if office.kind == "sales":
+                consultants = [u for u in office.members if u.role_code == "clerk"]
+                assert all(_count(Prospect, Prospect.consultant_id == u.id) for u in consultants), (
+                    office.name
+                )
+
+        # Accounts: staff in offices, the admin and region managers in none; a superior
+        # works where the clerk works.
+        for user in db.session.scalars(select(User)):
+            if user.role_code in ("admin", "region_manager"):
+                assert user.offices == [], user.username
+            else:
+                assert user.offices, user.username
+            if user.superior is not None:
+                assert {o.id for o in user.offices} <= {o.id for o in user.superior.offices}
+        db.session.remove()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from extensions import db
+from models.admin.offices import default_office_id
 from models.admin.people import Role, User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.sales.prospects import Prospect
@@ -19,11 +20,14 @@ def _role_id(app, code: str) -> int:
 
 
 def _user_form(app, **overrides) -> dict:
+    with app.app_context():
+        office_id = default_office_id(db.session)
     data = {
         "username": "zhangwei",
         "password": NEW_PASSWORD,
         "full_name": "张伟",
         "role": str(_role_id(app, "clerk")),
+        "offices": str(office_id),
         "active": "y",
     }
     data.update(overrides)
@@ -164,6 +168,7 @@ def test_admin_sets_a_new_password_or_keeps_the_old_one(app, client, login_as):
         user_id, old_hash = user.id, user.password_hash
     login_as("admin")
     form = {"username": "lina", "full_name": "李娜", "role": str(_role_id(app, "clerk"))}
+    form["offices"] = _user_form(app)["offices"]
     form["active"] = "y"
     response = client.post(f"/admin/user/edit/?id={user_id}", data={**form, "new_password": ""})
     assert response.status_code == 302
@@ -188,6 +193,7 @@ def test_a_deactivated_account_cannot_sign_in_and_nobody_deletes(app, client, lo
         user_id = user.id
     admin_id = login_as("admin")
     form = {"username": "gone", "full_name": "离职员工", "role": str(_role_id(app, "clerk"))}
+    form["offices"] = _user_form(app)["offices"]
     assert client.post(f"/admin/user/edit/?id={user_id}", data=form).status_code == 302
     assert _user(app, "gone").active is False
     assert client.post("/admin/user/delete/", data={"id": str(user_id)}).status_code == 403

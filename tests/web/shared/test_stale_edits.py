@@ -20,6 +20,7 @@ from core import access
 from core.clock import office_today
 from demo.seed import seed_demo
 from extensions import db
+from models.admin.offices import Office
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.shared.approvals import ChangeRequest
 from services.shared.approval_policy import gated_fields
@@ -59,7 +60,11 @@ def _view(app, key):
 def _sign_in(app, role: str, region_id: int | None, who: str):
     client = app.test_client()
     with app.app_context():
-        user = make_user(db.session, role, username=f"stale_{who}", region_id=region_id)
+        # In every office of the demo group, so any office's record can be edited.
+        offices = list(db.session.scalars(select(Office)))
+        user = make_user(
+            db.session, role, username=f"stale_{who}", region_id=region_id, offices=offices
+        )
         user_id, username = user.id, user.username
         db.session.commit()
     assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
