@@ -37,7 +37,11 @@ class Prospect(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint("grade IN ('A','B','C','D')", name="grade"),
         CheckConstraint("progress IN ('follow_up','viewed','signed')", name="progress"),
-        Index(None, "consultant_id", "grade"),
+        # office_id last: the filter's capped count stays index-only under the office
+        # condition; (office_id, id): an office's newest cards in order on PostgreSQL
+        # (migration s7e1c0de33da, docs/performance.md).
+        Index(None, "consultant_id", "grade", "office_id"),
+        Index(None, "office_id", "id"),
         Index(None, "created_at"),
     )
 
