@@ -1,7 +1,8 @@
 """The supervisor's weekly spot checks (抽查) and the unusual-access alerts.
 
-A spot check is one random sample of the week's new welcome cards, compared by hand with the
-paper cards; one per week (a unique key, so a second draw is refused by the database).
+A spot check is one random sample of an office's new welcome cards of the week, compared by
+hand with the paper cards; one per office and week (a unique key, so a second draw is refused
+by the database).
 Alert rules are thresholds the admin tunes; an alert is raised at most once per rule,
 account and window (a unique key), so a scan may run any number of times.
 """
@@ -22,20 +23,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, intpk, utcnow
+from models.base import Base, OfficeOwnedMixin, intpk, utcnow
 
 SPOT_RESULTS = ("match", "mismatch")
 ALERT_RULES = ("records_per_hour", "export_rows_per_day", "off_hours")
 
 
-class SpotCheck(Base):
-    """One week's sample, drawn once by a supervisor."""
+class SpotCheck(OfficeOwnedMixin, Base):
+    """One office's sample of one week, drawn once by a supervisor of the office."""
 
     __tablename__ = "spot_checks"
+    __office_kind__ = "sales"
+    __table_args__ = (UniqueConstraint("office_id", "week_start"),)
 
     id: Mapped[intpk]
-    #: The Monday (Asia/Shanghai) of the week sampled; one draw per week.
-    week_start: Mapped[date] = mapped_column(Date, unique=True)
+    #: The Monday (Asia/Shanghai) of the week sampled; one draw per office and week.
+    week_start: Mapped[date] = mapped_column(Date)
     #: The supervisor who drew the sample.
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: When (UTC).

@@ -15,17 +15,20 @@ from models.base import Base, OfficeOwnedMixin, intpk, utcnow
 IDENTITY_METHODS = ("id_shown", "phone_callback", "on_site")
 
 
-class WeeklySnapshot(Base):
-    """The B and C count of one week (as of its Saturday), per consultant or in total.
+class WeeklySnapshot(OfficeOwnedMixin, Base):
+    """The B and C count of one office's week (as of its Saturday), per consultant or in
+    total (the office's pool cards count in its total only).
 
-    Rows are written once per week and never follow later grade changes."""
+    Rows are written once per office and week and never follow later grade changes."""
 
     __tablename__ = "weekly_snapshots"
+    __office_kind__ = "sales"
     __table_args__ = (
-        UniqueConstraint("week_ending", "consultant_id"),
+        UniqueConstraint("office_id", "week_ending", "consultant_id"),
         # NULLs are distinct in a unique constraint, so the total row needs its own index.
         Index(
-            "uq_weekly_snapshots_week_ending_total",
+            "uq_weekly_snapshots_office_id_week_ending_total",
+            "office_id",
             "week_ending",
             unique=True,
             postgresql_where=sql_text("consultant_id IS NULL"),

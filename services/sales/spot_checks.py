@@ -1,11 +1,10 @@
 """Spot checks (抽查) of entry accuracy: a supervisor draws a random sample of the week's new
 welcome cards (first received Monday to Sunday, Asia/Shanghai), compares each with its paper
-card and records match or mismatch with a note. One draw per week: a second is refused.
+card and records match or mismatch with a note.
 
-Per office (issue 18): the week's draw samples each office's new cards apart (the size or the
-percentage applies to each office), and every account reads the sample of its own offices
-only: its cards, their count, and the week's cards of those offices. A week whose sample
-holds no card of the account's offices is not found.
+Per office (issue 18): a draw is one office's: a supervisor draws it for their office (of
+several: they choose), from that office's new cards only, once a week per office (a second
+is refused). An account reads its offices' draws; another office's draw is not found.
 """
 
 from __future__ import annotations
@@ -14,19 +13,20 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import groupby
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models.admin.offices import Office
 from models.admin.people import User
 from models.base import utcnow
 from models.sales.daily import SPOT_RESULTS, SpotCheck, SpotCheckItem
 from models.sales.prospects import Prospect
-from services.admin.offices import office_clause, visible_office_ids
+from services.admin.offices import office_clause
 from services.privacy import audit
-from services.sales.office_reach import reads_whole_group
+from services.sales.sales_offices import pick_office
+from services.shared.office_scope import get_in_offices
 
 #: The largest sample one draw may take (a supervisor checks by hand).
 MAX_SAMPLE = 200
@@ -60,14 +60,22 @@ class NoSuchItem(SpotCheckError):
     code = "not_found"
 
 
+class NoSuchOffice(SpotCheckError):
+    """Not one of the drawer's selling offices, or none named by a drawer of several."""
+
+    code = "no_such_office"
+
+
 def week_start(day: date) -> date:
     """The Monday of the week holding ``day``."""
     return day - timedelta(days=day.weekday())
 
 
-def _week_cards(start: date):
+def _week_cards(start: date, office_id: int):
     return select(Prospect.id).where(
-        Prospect.first_visit_on >= start, Prospect.first_visit_on <= start + timedelta(days=6)
+        Prospect.office_id == office_id,
+        Prospect.first_visit_on >= start,
+        Prospect.first_visit_on <= start + timedelta(days=6),
     )
 
 
@@ -91,42 +99,39 @@ def draw(
     user: User,
     actor: audit.Actor,
     week: date,
+    office_id: int | None = None,
     *,
     size: int | None = None,
     percent: int | None = None,
     rng: random.Random | None = None,
 ) -> SpotCheck:
-    """Draw this week's sample once, each office's cards apart (the size or percentage is
-    per office); the unique week key refuses a second draw, also when two supervisors press
-    at once. Refused when the drawer's offices have no card this week."""
+    """Draw the week's sample of office ``office_id`` (one of the drawer's selling offices;
+    their only one when None) from its new cards, once: the unique (office, week) key
+    refuses a second draw, also when two supervisors press at once."""
     if not user.has_role("supervisor"):
         raise NotAllowed
+    office = pick_office(session, user, office_id)
+    if office is None:
+        raise NoSuchOffice
     start = week_start(week)
-    rows = session.execute(
-        _week_cards(start).add_columns(Prospect.office_id).order_by(Prospect.office_id, Prospect.id)
-    ).all()
-    mine = visible_office_ids(user)
-    if not any(mine is None or row.office_id in mine for row in rows):
-        # Nothing of the drawer's own offices to check: the week stays open for the others.
+    population = list(session.scalars(_week_cards(start, office.id).order_by(Prospect.id)))
+    if not population:
         raise NothingToDraw
-    if session.scalar(select(SpotCheck.id).where(SpotCheck.week_start == start)):
+    if session.scalar(
+        select(SpotCheck.id).where(SpotCheck.office_id == office.id, SpotCheck.week_start == start)
+    ):
         raise AlreadyDrawn
-    sample_size(len(rows), size=size, percent=percent)  # a bad size is refused before drawing
-    rng = rng or random.SystemRandom()
-    chosen: list[int] = []
-    # Each office's cards are sampled apart, so every office has its own cards to check.
-    for _office, cards in groupby(rows, key=lambda row: row.office_id):
-        population = [row.id for row in cards]
-        n = sample_size(len(population), size=size, percent=percent)
-        chosen += rng.sample(population, n)
+    n = sample_size(len(population), size=size, percent=percent)
+    chosen = sorted((rng or random.SystemRandom()).sample(population, n))
     check = SpotCheck(
+        office_id=office.id,
         week_start=start,
         drawn_by_id=user.id,
         drawn_at=utcnow(),
-        sample_size=len(chosen),
-        population=len(rows),
+        sample_size=n,
+        population=len(population),
     )
-    check.items = [SpotCheckItem(prospect_id=pid) for pid in sorted(chosen)]
+    check.items = [SpotCheckItem(prospect_id=pid) for pid in chosen]
     try:
         with session.begin_nested():
             session.add(check)
@@ -134,12 +139,7 @@ def draw(
     except IntegrityError:
         raise AlreadyDrawn from None
     audit.record(
-        session,
-        actor,
-        "create",
-        record_type="spot_check",
-        record_id=check.id,
-        record_ids=sorted(chosen),
+        session, actor, "create", record_type="spot_check", record_id=check.id, record_ids=chosen
     )
     return check
 
@@ -155,10 +155,11 @@ def record_result(
     note = (note or "").strip()
     if result == "mismatch" and not note:
         raise MissingNote
+    # Another office's draw is not theirs to check: its cards are not found.
     item = session.scalar(
         select(SpotCheckItem)
-        .join(Prospect, Prospect.id == SpotCheckItem.prospect_id)
-        .where(SpotCheckItem.id == item_id, office_clause(Prospect.office_id, user))
+        .join(SpotCheck, SpotCheck.id == SpotCheckItem.spot_check_id)
+        .where(SpotCheckItem.id == item_id, office_clause(SpotCheck.office_id, user))
     )
     if item is None:
         raise NoSuchItem
@@ -173,6 +174,7 @@ def record_result(
 class WeekResult:
     id: int
     week_start: date
+    office_name: str
     sample_size: int
     population: int
     checked: int
@@ -184,101 +186,36 @@ class WeekResult:
         return self.matches / self.checked if self.checked else None
 
 
-def _population(session: Session, start: date, user: User) -> int:
-    """The week's new cards in ``user``'s offices (as they are now)."""
-    cards = _week_cards(start).where(office_clause(Prospect.office_id, user)).subquery()
-    return session.scalar(select(func.count()).select_from(cards)) or 0
-
-
 def history(session: Session, user: User, *, limit: int = 52) -> list[WeekResult]:
-    """Past weeks with a card of ``user``'s offices drawn, newest first, with how many of
-    those cards were checked and matched."""
-    drawn = func.count(SpotCheckItem.id)
+    """Past draws of ``user``'s offices, newest week first, with how many of their cards
+    were checked and matched."""
     checked = func.count(SpotCheckItem.result)
     matches = func.sum(case((SpotCheckItem.result == "match", 1), else_=0))
     rows = session.execute(
-        select(SpotCheck, drawn, checked, matches)
-        .join(SpotCheckItem, SpotCheckItem.spot_check_id == SpotCheck.id)
-        .join(Prospect, Prospect.id == SpotCheckItem.prospect_id)
-        .where(office_clause(Prospect.office_id, user))
-        .group_by(SpotCheck.id)
-        .order_by(SpotCheck.week_start.desc())
+        select(SpotCheck, Office.name, checked, matches)
+        .join(Office, Office.id == SpotCheck.office_id)
+        .outerjoin(SpotCheckItem, SpotCheckItem.spot_check_id == SpotCheck.id)
+        .where(office_clause(SpotCheck.office_id, user))
+        .group_by(SpotCheck.id, Office.name)
+        .order_by(SpotCheck.week_start.desc(), Office.name, SpotCheck.id)
         .limit(limit)
     )
-    whole = reads_whole_group(session, user)
     return [
-        WeekResult(
-            c.id,
-            c.week_start,
-            c.sample_size if whole else d,
-            c.population if whole else _population(session, c.week_start, user),
-            n or 0,
-            int(m or 0),
-        )
-        for c, d, n, m in rows
+        WeekResult(c.id, c.week_start, name, c.sample_size, c.population, n or 0, int(m or 0))
+        for c, name, n, m in rows
     ]
 
 
-@dataclass(frozen=True)
-class OfficeSample:
-    """A week's sample as one account reads it: the cards of its offices only. Shaped like
-    a SpotCheck for the pages (id, week_start, drawn_by, drawn_at, items, sizes)."""
-
-    check: SpotCheck
-    items: list[SpotCheckItem]
-    population: int
-
-    @property
-    def sample_size(self) -> int:
-        return len(self.items)
-
-    @property
-    def id(self) -> int:
-        return self.check.id
-
-    @property
-    def week_start(self) -> date:
-        return self.check.week_start
-
-    @property
-    def drawn_by(self) -> User | None:
-        return self.check.drawn_by
-
-    @property
-    def drawn_at(self):
-        return self.check.drawn_at
-
-
-def _sample(session: Session, check: SpotCheck | None, user: User) -> OfficeSample | None:
-    if check is None:
-        return None
-    if reads_whole_group(session, user):
-        return OfficeSample(check, list(check.items), check.population)
-    items = list(
-        session.scalars(
-            select(SpotCheckItem)
-            .join(Prospect, Prospect.id == SpotCheckItem.prospect_id)
-            .where(SpotCheckItem.spot_check_id == check.id, office_clause(Prospect.office_id, user))
-            .order_by(SpotCheckItem.id)
+def for_week(session: Session, start: date, user: User) -> dict[int, SpotCheck]:
+    """The week's draws of ``user``'s offices, by office id."""
+    checks = session.scalars(
+        select(SpotCheck).where(
+            SpotCheck.week_start == start, office_clause(SpotCheck.office_id, user)
         )
     )
-    return OfficeSample(check, items, _population(session, check.week_start, user))
+    return {check.office_id: check for check in checks}
 
 
-def for_week(session: Session, start: date, user: User) -> OfficeSample | None:
-    """The week's sample as ``user`` reads it; None before the draw, and when it holds no
-    card of ``user``'s offices (another office's sample is not theirs to see)."""
-    check = session.scalar(select(SpotCheck).where(SpotCheck.week_start == start))
-    found = _sample(session, check, user)
-    if found is None or (not found.items and not reads_whole_group(session, user)):
-        return None
-    return found
-
-
-def sample(session: Session, check_id: int, user: User) -> OfficeSample | None:
-    """One week's sample by id, None when it holds no card of ``user``'s offices (the
-    page's 404: another office's sample is not found)."""
-    found = _sample(session, session.get(SpotCheck, check_id), user)
-    if found is None or (not found.items and not reads_whole_group(session, user)):
-        return None
-    return found
+def sample(session: Session, check_id: int, user: User) -> SpotCheck | None:
+    """One draw by id; None when it is another office's (the page's 404)."""
+    return get_in_offices(session, SpotCheck, check_id, user)

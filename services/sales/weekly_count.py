@@ -2,10 +2,11 @@
 snapshots. Scouts and D grades are never counted; a snapshot, once taken, stays as it was
 whatever happens to the grades later.
 
-Per office (issue 18): a snapshot is stored for the whole group (one row per consultant and
-the group's total), and each account reads it for its own offices: the rows of the
-consultants working there, and their sum as the total. An account whose offices are all the
-group's (a group of one office, an admin) reads the stored total, pool cards included.
+Per office (issue 18): a snapshot is one office's week: a row per consultant for their cards
+of that office, and the office's total, its public-pool cards included. A supervisor takes it
+for their office (one of several: they choose, or take each); an account reads the snapshots
+of its offices, office by office, and its trend is the sum of their totals (a group role:
+every office).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from sqlalchemy import delete, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models.admin.offices import Office
 from models.admin.people import User
 from models.base import utcnow
 from models.sales.prospects import Prospect
 from models.sales.sales import WeeklySnapshot
 from services.admin.offices import office_clause
-from services.sales.consultants import in_offices_of
-from services.sales.office_reach import reads_whole_group
+from services.sales.sales_offices import pick_office
 
 COUNTED_GRADES = ("B", "C")
 SATURDAY = 5
@@ -31,6 +32,10 @@ SATURDAY = 5
 
 class NotASaturday(ValueError):
     pass
+
+
+class NoSuchOffice(LookupError):
+    """Not one of the taker's selling offices, or none named by a taker of several."""
 
 
 def week_ending(day: date) -> date:
@@ -52,10 +57,19 @@ class WeeklyCount:
     per_consultant: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
-def count_as_of(session: Session, saturday: date, user: User | None) -> WeeklyCount:
+def _of_offices(user: User | None):
+    """SQL: a snapshot row of ``user``'s offices (every office when no user is given)."""
+    return true() if user is None else office_clause(WeeklySnapshot.office_id, user)
+
+
+def count_as_of(
+    session: Session, saturday: date, user: User | None, *, office_id: int | None = None
+) -> WeeklyCount:
     """B and C cards that existed by ``saturday``, scouts excluded, at their current grade:
-    the cards of ``user``'s offices (None: the whole group, for the stored snapshot)."""
+    the cards of ``user``'s offices (None: the whole group), or of office ``office_id``."""
     offices = true() if user is None else office_clause(Prospect.office_id, user)
+    if office_id is not None:
+        offices = offices & (Prospect.office_id == office_id)
     rows = session.execute(
         select(Prospect.consultant_id, Prospect.grade, func.count())
         .where(
@@ -78,80 +92,88 @@ def count_as_of(session: Session, saturday: date, user: User | None) -> WeeklyCo
     return result
 
 
-def _stored_rows(session: Session, saturday: date) -> list[WeeklySnapshot]:
-    """The group's stored rows of one week, the total first."""
+def _stored_rows(session: Session, office_id: int, saturday: date) -> list[WeeklySnapshot]:
+    """One office's stored rows of one week, the total first."""
     return list(
         session.scalars(
             select(WeeklySnapshot)
-            .where(WeeklySnapshot.week_ending == saturday)
+            .where(WeeklySnapshot.office_id == office_id, WeeklySnapshot.week_ending == saturday)
             .order_by(WeeklySnapshot.consultant_id.is_not(None), WeeklySnapshot.consultant_id)
         )
     )
 
 
 @dataclass(frozen=True)
-class OfficeTotal:
-    """The total row of a week as an account of some offices reads it: the sum of their
-    consultants' rows (shaped like a stored row for the page)."""
+class OfficeWeek:
+    """One office's snapshot of a week: its rows, the total first."""
 
-    week_ending: date
-    b_count: int
-    c_count: int
-    taken_at: object
-    taken_by: User | None
-    consultant_id: None = None
-    consultant: None = None
+    office: Office
+    rows: list[WeeklySnapshot]
+
+    @property
+    def total(self) -> WeeklySnapshot:
+        return self.rows[0]
 
 
-def snapshot_rows(session: Session, saturday: date, user: User | None) -> list:
-    """The rows of one week as ``user`` reads them, the total first."""
-    rows = _stored_rows(session, saturday)
-    if not rows or reads_whole_group(session, user):
-        return rows
-    colleagues = set(
-        session.scalars(
-            select(User.id).where(
-                User.id.in_([r.consultant_id for r in rows if r.consultant_id is not None]),
-                in_offices_of(user),
-            )
+def snapshot_rows(session: Session, saturday: date, user: User | None) -> list[OfficeWeek]:
+    """The snapshots of one week of ``user``'s offices (every office for a group role or
+    None), office by office in the order of their names."""
+    rows = session.scalars(
+        select(WeeklySnapshot)
+        .join(Office, Office.id == WeeklySnapshot.office_id)
+        .where(WeeklySnapshot.week_ending == saturday, _of_offices(user))
+        .order_by(
+            Office.name,
+            Office.id,
+            WeeklySnapshot.consultant_id.is_not(None),
+            WeeklySnapshot.consultant_id,
         )
     )
-    mine = [r for r in rows if r.consultant_id in colleagues]
-    total = OfficeTotal(
-        saturday,
-        sum(r.b_count for r in mine),
-        sum(r.c_count for r in mine),
-        rows[0].taken_at,
-        rows[0].taken_by,
-    )
-    return [total, *mine]
+    weeks: dict[int, OfficeWeek] = {}
+    for row in rows:
+        weeks.setdefault(row.office_id, OfficeWeek(row.office, [])).rows.append(row)
+    return list(weeks.values())
 
 
 @dataclass(frozen=True)
 class SnapshotResult:
+    office: Office
     rows: list[WeeklySnapshot]
-    #: False when the week already had a snapshot and it was kept as it was.
+    #: False when the office's week already had a snapshot and it was kept as it was.
     created: bool
 
 
 def take_snapshot(
-    session: Session, user: User | None, saturday: date, *, force: bool = False
+    session: Session,
+    user: User | None,
+    saturday: date,
+    office_id: int | None = None,
+    *,
+    force: bool = False,
 ) -> SnapshotResult:
-    """Store the week's count. A week already taken is kept unless ``force``; two takers
-    at once are settled by the unique keys (the second keeps the first one's rows)."""
+    """Store one office's count of the week: ``office_id``, one of ``user``'s selling offices
+    (or their only one when None; any for the scheduler, ``user`` None). A week already
+    taken is kept unless ``force``; two takers at once are settled by the unique keys (the
+    second keeps the first one's rows)."""
     if saturday.weekday() != SATURDAY:
         raise NotASaturday(saturday)
-    existing = _stored_rows(session, saturday)
+    office = pick_office(session, user, office_id)
+    if office is None:
+        raise NoSuchOffice(office_id)
+    existing = _stored_rows(session, office.id, saturday)
     if existing and not force:
-        return SnapshotResult(existing, created=False)
-    count = count_as_of(session, saturday, None)
+        return SnapshotResult(office, existing, created=False)
+    count = count_as_of(session, saturday, None, office_id=office.id)
     taken_by = user.id if user is not None else None
     now = utcnow()
     try:
         with session.begin_nested():
             if existing:
                 session.execute(
-                    delete(WeeklySnapshot).where(WeeklySnapshot.week_ending == saturday)
+                    delete(WeeklySnapshot).where(
+                        WeeklySnapshot.office_id == office.id,
+                        WeeklySnapshot.week_ending == saturday,
+                    )
                 )
             rows = [WeeklySnapshot(consultant_id=None, b_count=count.b, c_count=count.c)]
             rows += [
@@ -159,12 +181,13 @@ def take_snapshot(
                 for cid, (b, c) in sorted(count.per_consultant.items())
             ]
             for row in rows:
-                row.week_ending, row.taken_at, row.taken_by_id = saturday, now, taken_by
+                row.office_id, row.week_ending = office.id, saturday
+                row.taken_at, row.taken_by_id = now, taken_by
             session.add_all(rows)
             session.flush()
     except IntegrityError:
-        return SnapshotResult(_stored_rows(session, saturday), created=False)
-    return SnapshotResult(_stored_rows(session, saturday), created=True)
+        return SnapshotResult(office, _stored_rows(session, office.id, saturday), created=False)
+    return SnapshotResult(office, _stored_rows(session, office.id, saturday), created=True)
 
 
 @dataclass(frozen=True)
@@ -177,22 +200,20 @@ class TrendPoint:
 def trend(
     session: Session, user: User | None, *, weeks: int = 12, until: date | None = None
 ) -> list[TrendPoint]:
-    """Totals of the latest ``weeks`` snapshots as ``user`` reads them, oldest first."""
-    if reads_whole_group(session, user):
-        query = select(
-            WeeklySnapshot.week_ending, WeeklySnapshot.b_count, WeeklySnapshot.c_count
-        ).where(WeeklySnapshot.consultant_id.is_(None))
-    else:
-        query = (
-            select(
-                WeeklySnapshot.week_ending,
-                func.sum(WeeklySnapshot.b_count),
-                func.sum(WeeklySnapshot.c_count),
-            )
-            .join(User, User.id == WeeklySnapshot.consultant_id)
-            .where(in_offices_of(user))
-            .group_by(WeeklySnapshot.week_ending)
+    """The latest ``weeks`` counted weeks of ``user``'s offices (every office for a group
+    role or None), oldest first: the sum of the offices' totals."""
+    query = (
+        select(
+            WeeklySnapshot.week_ending,
+            func.sum(WeeklySnapshot.b_count),
+            func.sum(WeeklySnapshot.c_count),
         )
+        .where(
+            WeeklySnapshot.consultant_id.is_(None),
+            _of_offices(user),
+        )
+        .group_by(WeeklySnapshot.week_ending)
+    )
     if until is not None:
         query = query.where(WeeklySnapshot.week_ending <= until)
     rows = session.execute(query.order_by(WeeklySnapshot.week_ending.desc()).limit(weeks)).all()

@@ -14,7 +14,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from core.clock import office_time
@@ -22,6 +29,7 @@ from extensions import db
 from services.privacy import access_alerts
 from services.sales import spot_checks
 from services.sales.followups import office_today
+from services.sales.sales_offices import sales_offices
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
 
@@ -32,6 +40,7 @@ SPOT_ERRORS = {
     "missing_note": _l("Say what differs from the paper card."),
     "not_found": _l("No such card in a sample."),
     "not_allowed": _l("Only a supervisor draws and checks samples."),
+    "no_such_office": _l("Choose one of your offices."),
     "invalid": _l("Check the values you entered."),
 }
 ALERT_ERRORS = {
@@ -68,6 +77,8 @@ class DrawForm(FlaskForm):
         default="cards",
     )
     size = IntegerField(_l("Size"), default=5, validators=[InputRequired(), NumberRange(1, 200)])
+    # Checked by the service (one of the drawer's offices); absent for a one-office drawer.
+    office = SelectField(_l("Office"), coerce=int, validate_choice=False, validators=[Optional()])
 
 
 class ResultForm(FlaskForm):
@@ -80,14 +91,23 @@ class ResultForm(FlaskForm):
 class SpotChecksView(SecurePageView):
     @expose("/")
     def index(self):
+        user = _user()
         week = spot_checks.week_start(office_today())
+        offices = sales_offices(db.session, user)
+        drawn = spot_checks.for_week(db.session, week, user)
+        form = DrawForm()
+        # Each office is drawn once a week: the choice holds the ones still to draw.
+        form.office.choices = [(o.id, o.name) for o in offices if o.id not in drawn]
         return self.render(
             "admin/daily/spot_checks.html",
             week=week,
             week_end=week + timedelta(days=6),
-            current=spot_checks.for_week(db.session, week, _user()),
-            history=spot_checks.history(db.session, _user()),
-            form=DrawForm(),
+            current=[(o, drawn[o.id]) for o in offices if o.id in drawn],
+            history=spot_checks.history(db.session, user),
+            form=form,
+            show_office=len(offices) > 1,
+            # The office's supervisor draws and checks; the admin reads every office's.
+            checking=user.has_role("supervisor"),
         )
 
     @expose("/draw", methods=("POST",))
@@ -98,20 +118,23 @@ class SpotChecksView(SecurePageView):
             return redirect(url_for(".index"))
         amount = {"percent" if form.unit.data == "percent" else "size": form.size.data}
         try:
-            check = spot_checks.draw(db.session, _user(), current_actor(), office_today(), **amount)
+            check = spot_checks.draw(
+                db.session, _user(), current_actor(), office_today(), form.office.data, **amount
+            )
         except spot_checks.SpotCheckError as exc:
             db.session.rollback()
             flash(str(SPOT_ERRORS[exc.code]), "error")
             return redirect(url_for(".index"))
         db.session.commit()
-        # The count of the user's own offices' cards: the other offices' samples are theirs.
-        drawn = spot_checks.sample(db.session, check.id, _user())
-        flash(_("%(n)d cards drawn.", n=drawn.sample_size if drawn else 0), "success")
+        flash(
+            _("%(n)d cards drawn for %(office)s.", n=check.sample_size, office=check.office.name),
+            "success",
+        )
         return redirect(url_for(".week", check_id=check.id))
 
     @expose("/<int:check_id>/")
     def week(self, check_id: int):
-        # Another office's sample (no card of the user's offices in it) is not found.
+        # Another office's sample is not found.
         check = spot_checks.sample(db.session, check_id, _user())
         if check is None:
             abort(404)
@@ -121,6 +144,7 @@ class SpotChecksView(SecurePageView):
             week_end=check.week_start + timedelta(days=6),
             form=ResultForm(),
             result_labels=RESULT_LABELS,
+            checking=current_user.has_role("supervisor"),
         )
         log_in_own_transaction(
             "list",

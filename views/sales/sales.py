@@ -28,6 +28,7 @@ from services.sales import followups, sales_records, weekly_count
 from services.sales.consultants import consultants as receiving_accounts
 from services.sales.consultants import in_offices_of
 from services.sales.ownership import card_for
+from services.sales.sales_offices import sales_offices
 from views.sales.sales_chart import trend_svg
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
@@ -192,64 +193,108 @@ class DayCardsView(SecurePageView):
         return redirect(url_for(".index", consultant=consultant.id, day=form.day.data.isoformat()))
 
 
+#: The office choice that takes the snapshot of each of the supervisor's offices.
+EACH_OFFICE = 0
+
+
 class SnapshotForm(FlaskForm):
     week = DateField(_l("Saturday"), validators=[DataRequired()])
+    # The service checks the office is one of the taker's (validate_choice would 400 a
+    # stale page's choice instead of saying so).
+    office = SelectField(_l("Office"), coerce=int, validate_choice=False, validators=[Optional()])
     force = BooleanField(_l("Replace the stored figures of that week"))
+
+
+def _snapshot_form(offices, **data) -> SnapshotForm:
+    form = SnapshotForm(**data)
+    form.office.choices = [(o.id, o.name) for o in offices]
+    if len(offices) > 1:
+        form.office.choices.insert(0, (EACH_OFFICE, _("Each of my offices")))
+    return form
 
 
 class WeeklyCountView(SecurePageView):
     @expose("/")
     def index(self):
-        today = followups.office_today()
-        points = weekly_count.trend(db.session, _user(), weeks=26)
+        today, user = followups.office_today(), _user()
+        points = weekly_count.trend(db.session, user, weeks=26)
         week = _date_arg("week") or (points[-1].week_ending if points else None)
-        rows = weekly_count.snapshot_rows(db.session, week, _user()) if week else []
+        offices = weekly_count.snapshot_rows(db.session, week, user) if week else []
         consultants = _consultants()
         labels = {"b": _("B customers"), "c": _("C customers")}
         chart = trend_svg(points, title=_("B and C customers per week"), labels=labels)
-        form = SnapshotForm(formdata=None, week=weekly_count.last_saturday(today))
+        choices = sales_offices(db.session, user)
+        form = _snapshot_form(choices, formdata=None, week=weekly_count.last_saturday(today))
         return self.render(
             "admin/sales/weekly.html",
             points=points,
             chart=chart if points else None,
             week=week,
-            rows=rows,
+            offices=offices,
             names={u.id: u.full_name for u in consultants},
-            live=weekly_count.count_as_of(db.session, today, _user()),
+            live=weekly_count.count_as_of(db.session, today, user),
             form=form,
+            show_office=len(choices) > 1,
+            # The office's supervisor takes the count; the admin reads every office's.
+            taking=user.has_role("supervisor"),
         )
 
     @expose("/snapshot", methods=("POST",))
     def snapshot(self):
-        form = SnapshotForm()
+        user = _user()
+        offices = sales_offices(db.session, user)
+        form = _snapshot_form(offices)
         if not form.validate_on_submit():
             abort(400)
         saturday = form.week.data
+        chosen = form.office.data
+        # None (no choice shown): the only office of a one-office supervisor.
+        office_ids = [o.id for o in offices] if chosen == EACH_OFFICE else [chosen]
         try:
-            result = weekly_count.take_snapshot(
-                db.session, _user(), saturday, force=bool(form.force.data)
-            )
+            results = [
+                weekly_count.take_snapshot(
+                    db.session, user, saturday, office_id, force=bool(form.force.data)
+                )
+                for office_id in office_ids
+            ]
+            if not results:
+                raise weekly_count.NoSuchOffice(None)
         except weekly_count.NotASaturday:
             db.session.rollback()
             flash(_("Pick a Saturday: the weekly count is taken as of Saturdays."), "error")
             return redirect(url_for(".index"))
-        if result.created:
-            audit.record(
-                db.session,
-                current_actor(),
-                "weekly_snapshot",
-                record_type="weekly_count",
-                path=request.path,
-            )
-            flash(_("Weekly count of %(day)s saved.", day=saturday.isoformat()), "success")
-        else:
-            flash(
-                _(
-                    "The week of %(day)s was already counted; its figures are kept.",
-                    day=saturday.isoformat(),
-                ),
-                "info",
-            )
+        except weekly_count.NoSuchOffice:
+            db.session.rollback()
+            flash(_("Choose one of your offices."), "error")
+            return redirect(url_for(".index"))
+        for result in results:
+            if result.created:
+                audit.record(
+                    db.session,
+                    current_actor(),
+                    "weekly_snapshot",
+                    record_type="weekly_count",
+                    record_id=result.office.id,
+                    path=request.path,
+                )
+                flash(
+                    _(
+                        "Weekly count of %(day)s saved for %(office)s.",
+                        day=saturday.isoformat(),
+                        office=result.office.name,
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _(
+                        "The week of %(day)s was already counted for %(office)s; its figures "
+                        "are kept.",
+                        day=saturday.isoformat(),
+                        office=result.office.name,
+                    ),
+                    "info",
+                )
         db.session.commit()
         return redirect(url_for(".index", week=saturday.isoformat()))
 
@@ -378,15 +423,25 @@ def register(admin, db) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace a week already counted.")
 def weekly_snapshot_command(day, force: bool):
-    """Store the B/C count of the last Saturday (for a scheduler, e.g. every Saturday night)."""
+    """Store the B/C count of the last Saturday of every selling office (for a scheduler,
+    e.g. every Saturday night)."""
     saturday = weekly_count.last_saturday(day.date() if day else followups.office_today())
-    result = weekly_count.take_snapshot(db.session, None, saturday, force=force)
-    if result.created:
-        audit.record(db.session, audit.SYSTEM, "weekly_snapshot", record_type="weekly_count")
+    for office in sales_offices(db.session, None):
+        result = weekly_count.take_snapshot(db.session, None, saturday, office.id, force=force)
+        if result.created:
+            audit.record(
+                db.session,
+                audit.SYSTEM,
+                "weekly_snapshot",
+                record_type="weekly_count",
+                record_id=office.id,
+            )
+        total = result.rows[0]
+        state = "saved" if result.created else "already counted, kept"
+        click.echo(
+            f"{saturday.isoformat()} {office.name}: B {total.b_count}, C {total.c_count} ({state})"
+        )
     db.session.commit()
-    total = result.rows[0]
-    state = "saved" if result.created else "already counted, kept"
-    click.echo(f"{saturday.isoformat()}: B {total.b_count}, C {total.c_count} ({state})")
 
 
 def register_cli(app) -> None:

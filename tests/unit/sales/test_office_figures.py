@@ -1,6 +1,7 @@
 """Sales figures per office (issue 18): the weekly B/C count, the spot-check sample, the
 day's cards, the customer analysis, the consultants named and the import's duplicates each
-read the account's offices only; a group role (admin) reads the whole group."""
+read the account's offices only; a group role (admin) reads the whole group. The snapshot
+and the sample are taken per office by its supervisor."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def offices(s):
 
 
 def _card_b(s, o, **kw):
-    return make_prospect(s, office_id=o["b"].id, project=o["west"], consultant=o["clerk_b"], **kw)
+    kw.setdefault("consultant", o["clerk_b"])
+    return make_prospect(s, office_id=o["b"].id, project=o["west"], **kw)
 
 
 def test_consultants_named_are_those_of_the_accounts_offices(s, offices):
@@ -74,60 +76,99 @@ def test_consultants_named_are_those_of_the_accounts_offices(s, offices):
     assert set(consultants.consultants(s, seen_by=o["admin"])) == {o["clerk_a"], o["clerk_b"]}
 
 
-def test_the_weekly_count_is_read_per_office(s, offices):
+def test_the_weekly_snapshot_is_taken_and_read_per_office(s, offices):
     o = offices
     on = SATURDAY - timedelta(days=5)
     make_prospect(s, consultant=o["clerk_a"], grade="C", first_visit_on=on)
     _card_b(s, o, grade="B", first_visit_on=on)
     _card_b(s, o, grade="B", first_visit_on=on)
+    _card_b(s, o, consultant=None, grade="C", first_visit_on=on)  # office B's public pool
     s.commit()
     live = weekly_count.count_as_of(s, SATURDAY, o["sup_a"])
     assert (live.b, live.c, live.per_consultant) == (0, 1, {o["clerk_a"].id: (0, 1)})
 
-    weekly_count.take_snapshot(s, o["sup_a"], SATURDAY)  # stored for the whole group
+    taken = weekly_count.take_snapshot(s, o["sup_a"], SATURDAY)  # office A only
     s.commit()
-    assert weekly_count.trend(s, o["admin"]) == [weekly_count.TrendPoint(SATURDAY, 2, 1)]
-    assert weekly_count.trend(s, o["sup_a"]) == [weekly_count.TrendPoint(SATURDAY, 0, 1)]
-    assert weekly_count.trend(s, o["sup_b"]) == [weekly_count.TrendPoint(SATURDAY, 2, 0)]
-    rows = weekly_count.snapshot_rows(s, SATURDAY, o["sup_a"])
-    assert [(r.consultant_id, r.b_count, r.c_count) for r in rows] == [
+    assert taken.office.id != o["b"].id
+    assert [(r.consultant_id, r.b_count, r.c_count) for r in taken.rows] == [
         (None, 0, 1),
         (o["clerk_a"].id, 0, 1),
     ]
-    stored = weekly_count.snapshot_rows(s, SATURDAY, o["admin"])
-    assert [(r.consultant_id, r.b_count, r.c_count) for r in stored][0] == (None, 2, 1)
+    assert weekly_count.trend(s, o["sup_b"]) == []  # B has not counted yet
+    with pytest.raises(weekly_count.NoSuchOffice):  # not B's to take for A
+        weekly_count.take_snapshot(s, o["sup_b"], SATURDAY, taken.office.id)
+    weekly_count.take_snapshot(s, o["sup_b"], SATURDAY)
+    s.commit()
+
+    assert weekly_count.trend(s, o["sup_a"]) == [weekly_count.TrendPoint(SATURDAY, 0, 1)]
+    # The pool card counts in office B's total only.
+    assert weekly_count.trend(s, o["sup_b"]) == [weekly_count.TrendPoint(SATURDAY, 2, 1)]
+    assert weekly_count.trend(s, o["admin"]) == [weekly_count.TrendPoint(SATURDAY, 2, 2)]
+    (mine,) = weekly_count.snapshot_rows(s, SATURDAY, o["sup_a"])
+    assert mine.office.id == taken.office.id and mine.rows == taken.rows
+    (theirs,) = weekly_count.snapshot_rows(s, SATURDAY, o["sup_b"])
+    assert [(r.consultant_id, r.b_count, r.c_count) for r in theirs.rows] == [
+        (None, 2, 1),
+        (o["clerk_b"].id, 2, 0),
+    ]
+    # A group role reads every office, one by one (by name: 城西办 before 本部).
+    group = weekly_count.snapshot_rows(s, SATURDAY, o["admin"])
+    assert [(w.office.id, w.total.b_count, w.total.c_count) for w in group] == [
+        (o["b"].id, 2, 1),
+        (taken.office.id, 0, 1),
+    ]
 
 
-def test_a_group_of_one_office_reads_the_stored_total_with_the_pool(s):
+def test_a_supervisor_of_several_offices_chooses_the_office(s, offices):
+    o = offices
+    both = make_user(s, "supervisor", offices=[o["b"], o["sup_a"].offices[0]])
+    _card_b(s, o, grade="B", first_visit_on=SATURDAY)
+    with pytest.raises(weekly_count.NoSuchOffice):
+        weekly_count.take_snapshot(s, both, SATURDAY)
+    result = weekly_count.take_snapshot(s, both, SATURDAY, o["b"].id)
+    assert (result.office, result.rows[0].b_count) == (o["b"], 1)
+    with pytest.raises(spot_checks.NoSuchOffice):
+        spot_checks.draw(s, both, ACTOR, SATURDAY, size=1)
+    check = spot_checks.draw(s, both, ACTOR, SATURDAY, o["b"].id, size=1)
+    assert check.office_id == o["b"].id
+
+
+def test_a_group_of_one_office_counts_its_pool_in_the_total(s):
     clerk, boss = make_user(s, "clerk"), make_user(s, "supervisor")
     make_prospect(s, consultant=clerk, grade="B", first_visit_on=SATURDAY)
     make_prospect(s, consultant=None, grade="C", first_visit_on=SATURDAY)  # the public pool
     weekly_count.take_snapshot(s, boss, SATURDAY)
     s.commit()
     assert weekly_count.trend(s, boss) == [weekly_count.TrendPoint(SATURDAY, 1, 1)]
-    assert weekly_count.snapshot_rows(s, SATURDAY, boss)[0].c_count == 1
+    (week,) = weekly_count.snapshot_rows(s, SATURDAY, boss)
+    assert week.total.c_count == 1
 
 
-def test_the_spot_check_samples_each_office_and_shows_each_its_own(s, offices):
+def test_each_office_draws_its_own_sample_of_its_own_cards(s, offices):
     o = offices
     mine = [make_prospect(s, first_visit_on=WEDNESDAY).id for _ in range(3)]
     theirs = [_card_b(s, o, first_visit_on=WEDNESDAY).id for _ in range(2)]
-    check = spot_checks.draw(s, o["sup_a"], ACTOR, WEDNESDAY, size=1, rng=random.Random(3))
+    check_a = spot_checks.draw(s, o["sup_a"], ACTOR, WEDNESDAY, size=1, rng=random.Random(3))
     s.commit()
-    assert (check.sample_size, check.population) == (2, 5)
+    assert (check_a.sample_size, check_a.population) == (1, 3)
+    assert check_a.items[0].prospect_id in mine
+    with pytest.raises(spot_checks.AlreadyDrawn):
+        spot_checks.draw(s, o["sup_a"], ACTOR, WEDNESDAY, size=1)
+    # Office A's draw leaves office B's week open.
+    assert spot_checks.for_week(s, check_a.week_start, o["sup_b"]) == {}
+    check_b = spot_checks.draw(s, o["sup_b"], ACTOR, WEDNESDAY, percent=100)
+    s.commit()
+    assert (check_b.sample_size, check_b.population) == (2, 2)
+    assert sorted(i.prospect_id for i in check_b.items) == sorted(theirs)
+    assert spot_checks.for_week(s, check_a.week_start, o["sup_b"]) == {o["b"].id: check_b}
 
-    seen_a = spot_checks.sample(s, check.id, o["sup_a"])
-    seen_b = spot_checks.for_week(s, check.week_start, o["sup_b"])
-    assert [i.prospect_id for i in seen_a.items][0] in mine
-    assert [i.prospect_id for i in seen_b.items][0] in theirs
-    assert (seen_a.sample_size, seen_a.population) == (1, 3)
-    assert (seen_b.sample_size, seen_b.population) == (1, 2)
     (history,) = spot_checks.history(s, o["sup_b"])
-    assert (history.sample_size, history.population) == (1, 2)
+    assert (history.id, history.sample_size, history.population) == (check_b.id, 2, 2)
+    assert {w.id for w in spot_checks.history(s, o["admin"])} == {check_a.id, check_b.id}
 
     with pytest.raises(spot_checks.NoSuchItem):
-        spot_checks.record_result(s, o["sup_a"], ACTOR, seen_b.items[0].id, "match", None)
-    spot_checks.record_result(s, o["sup_b"], ACTOR, seen_b.items[0].id, "match", None)
+        spot_checks.record_result(s, o["sup_a"], ACTOR, check_b.items[0].id, "match", None)
+    spot_checks.record_result(s, o["sup_b"], ACTOR, check_b.items[0].id, "match", None)
 
 
 def test_another_offices_sample_is_not_found(s, offices):
@@ -135,6 +176,8 @@ def test_another_offices_sample_is_not_found(s, offices):
     _card_b(s, o, first_visit_on=WEDNESDAY)
     with pytest.raises(spot_checks.NothingToDraw):  # nothing of office A this week
         spot_checks.draw(s, o["sup_a"], ACTOR, WEDNESDAY, size=5)
+    with pytest.raises(spot_checks.NoSuchOffice):  # B is not A's office
+        spot_checks.draw(s, o["sup_a"], ACTOR, WEDNESDAY, o["b"].id, size=5)
     check = spot_checks.draw(s, o["sup_b"], ACTOR, WEDNESDAY, size=5)
     s.commit()
     assert spot_checks.sample(s, check.id, o["sup_a"]) is None

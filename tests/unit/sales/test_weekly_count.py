@@ -119,9 +119,9 @@ def test_a_second_taker_at_the_same_time_keeps_the_first_snapshot(
     real = weekly_count._stored_rows
     calls = []
 
-    def missed_the_first_taker(session, saturday):
+    def missed_the_first_taker(session, office_id, saturday):
         calls.append(saturday)
-        return [] if len(calls) == 1 else real(session, saturday)
+        return [] if len(calls) == 1 else real(session, office_id, saturday)
 
     monkeypatch.setattr(weekly_count, "_stored_rows", missed_the_first_taker)
     second = weekly_count.take_snapshot(ctx, None, SATURDAY)

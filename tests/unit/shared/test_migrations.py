@@ -165,3 +165,66 @@ def test_reception_consultants_are_filled_from_the_card(scratch_url):
         }
         downgrade(revision="i7e1c0de0009")
         db.engine.dispose()
+
+
+def test_weekly_figures_and_spot_checks_go_to_office_one_and_come_back(scratch_url):
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "migrations", **TEST_KEYS}
+    )
+    with app.app_context():
+        upgrade(revision="s7e1c0de33da")
+        stamp = {"at": "2026-11-20 02:00:00"}
+        with db.engine.begin() as conn:
+            for week in ("2026-11-14", "2026-11-21"):
+                conn.execute(
+                    text(
+                        "INSERT INTO weekly_snapshots (week_ending, consultant_id, b_count,"
+                        " c_count, taken_at) VALUES (:w, NULL, 3, 4, :at)"
+                    ),
+                    {"w": week, **stamp},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO spot_checks (id, week_start, drawn_at, sample_size, population)"
+                    " VALUES (1, '2026-11-16', :at, 0, 0)"
+                ),
+                stamp,
+            )
+        upgrade(revision="t7e1c0de34eb")
+        with db.engine.begin() as conn:
+            offices = {
+                table: set(conn.execute(text(f"SELECT office_id FROM {table}")).scalars())  # noqa: S608
+                for table in ("weekly_snapshots", "spot_checks")
+            }
+            assert offices == {"weekly_snapshots": {1}, "spot_checks": {1}}
+            # A second office counts and draws the same week: the keys are per office now.
+            conn.execute(
+                text(
+                    "INSERT INTO offices (id, name, kind, active, created_at, updated_at)"
+                    " VALUES (2, '城西办', 'sales', true, :at, :at)"
+                ),
+                stamp,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO weekly_snapshots (office_id, week_ending, consultant_id,"
+                    " b_count, c_count, taken_at) VALUES (2, '2026-11-21', NULL, 1, 1, :at)"
+                ),
+                stamp,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO spot_checks (id, office_id, week_start, drawn_at, sample_size,"
+                    " population) VALUES (2, 2, '2026-11-16', :at, 0, 0)"
+                ),
+                stamp,
+            )
+        # Back: one office's figures per week remain, the old keys hold again.
+        downgrade(revision="s7e1c0de33da")
+        with db.engine.connect() as conn:
+            totals = conn.execute(
+                text("SELECT week_ending, b_count FROM weekly_snapshots ORDER BY week_ending")
+            ).all()
+            assert [b for _, b in totals] == [3, 3]
+            assert conn.execute(text("SELECT id FROM spot_checks")).scalars().all() == [1]
+        db.engine.dispose()

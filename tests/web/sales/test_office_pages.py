@@ -1,6 +1,7 @@
 """The sales, home and shared pages of one office (issue 18): another office's consultant,
 sample, transfer or unit asked for by id is not found (404, logged as ``not_found``), and the
-pages name only the office's own consultants."""
+pages name only the office's own consultants. A supervisor of two offices takes the weekly
+count and draws the spot check for each."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from sqlalchemy import select
 from core.clock import office_today
 from extensions import db
 from models.admin.offices import Office
+from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.privacy.audit import AccessEvent
 from models.property.property import Lease, Owner, Tenant, Unit
 from models.property.transfers import Transfer
 from models.sales.daily import SpotCheck
-from models.sales.sales import DayReport
+from models.sales.sales import DayReport, WeeklySnapshot
 from services.privacy import audit
-from services.sales import spot_checks
+from services.sales import spot_checks, weekly_count
+from services.sales.weekly_count import week_ending
 from tests.factories import make_prospect, make_user, make_visit
 
 # Relative to the office's today: make test repeats these at NAMED_INSTANTS.
@@ -70,6 +73,7 @@ def office_b(app):
             "tenant_a": tenant_a.id,
             "transfer": transfer.id,
             "check": check.id,
+            "office": b.id,
         }
 
 
@@ -130,6 +134,70 @@ def test_the_other_offices_sample_is_not_shown(app, client, login_as, office_b):
     assert drawn.status_code == 302
     with app.app_context():
         assert db.session.get(SpotCheck, office_b["check"]).sample_size == 1
+
+
+def _join_office_b(app, user_id: int, office_id: int) -> None:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user.offices.append(db.session.get(Office, office_id))
+        db.session.commit()
+
+
+def test_a_supervisor_of_two_offices_counts_each_and_reads_them_apart(
+    app, client, login_as, office_b
+):
+    _join_office_b(app, login_as("supervisor"), office_b["office"])
+    page = client.get("/admin/sales/weekly/").get_data(as_text=True)
+    assert 'name="office"' in page and "城西办" in page
+    saturday = week_ending(office_today()).isoformat()
+    taken = client.post("/admin/sales/weekly/snapshot", data={"week": saturday, "office": "0"})
+    assert taken.status_code == 302
+    with app.app_context():
+        offices = db.session.scalars(
+            select(WeeklySnapshot.office_id).where(WeeklySnapshot.consultant_id.is_(None))
+        ).all()
+        assert len(offices) == 2 and office_b["office"] in offices
+    page = client.get(f"/admin/sales/weekly/?week={saturday}").get_data(as_text=True)
+    breakdown = page.split('id="week-offices"')[1].split("</table>")[0]
+    assert "城西办" in breakdown and "本部" in breakdown
+    assert THEIRS in page  # their own consultant in office B, named now
+
+
+def test_a_supervisor_of_two_offices_draws_the_office_still_to_draw(
+    app, client, login_as, office_b
+):
+    _join_office_b(app, login_as("supervisor"), office_b["office"])
+    page = client.get("/admin/spot-checks/").get_data(as_text=True)
+    assert f"/admin/spot-checks/{office_b['check']}/" in page  # B's draw is theirs now
+    choices = page.split('name="office"')[1].split("</select>")[0]
+    assert "本部" in choices and "城西办" not in choices  # B is drawn already
+    again = client.post(
+        "/admin/spot-checks/draw",
+        data={"size": "2", "unit": "cards", "office": str(office_b["office"])},
+        follow_redirects=True,
+    )
+    assert "本周样本已抽取" in again.get_data(as_text=True)
+
+
+def test_the_admin_reads_every_offices_figures_office_by_office(app, client, login_as, office_b):
+    saturday = week_ending(office_today())
+    with app.app_context():
+        office_a = db.session.scalar(select(Office.id).where(Office.name == "本部"))
+        for office_id in (office_a, office_b["office"]):
+            weekly_count.take_snapshot(db.session, None, saturday, office_id)
+        db.session.commit()
+    login_as("admin")
+    page = client.get(f"/admin/sales/weekly/?week={saturday.isoformat()}").get_data(as_text=True)
+    assert 'id="snapshot-form"' not in page  # the office's supervisor takes it
+    breakdown = page.split('id="week-offices"')[1].split("</table>")[0]
+    assert "城西办" in breakdown and "本部" in breakdown
+    listing = client.get("/admin/spot-checks/").get_data(as_text=True)
+    assert f"/admin/spot-checks/{office_b['check']}/" in listing
+    assert 'id="draw-form"' not in listing
+    sample = client.get(f"/admin/spot-checks/{office_b['check']}/").get_data(as_text=True)
+    assert "城西办" in sample and 'name="result"' not in sample
+    denied = client.post("/admin/spot-checks/draw", data={"size": "1", "unit": "cards"})
+    assert denied.status_code == 403
 
 
 def test_a_unit_of_another_office_is_neither_offered_nor_accepted(app, client, login_as, office_b):

@@ -22,7 +22,7 @@ PAGES = {
     "/admin/sales/followups/": {"clerk", "supervisor"},
     "/admin/sales/followups/not-contacted/": {"clerk", "supervisor"},
     "/admin/sales/day-cards/": {"supervisor"},
-    "/admin/sales/weekly/": {"supervisor"},
+    "/admin/sales/weekly/": {"supervisor", "admin"},
     "/admin/sales/dealer-deadlines/": {"region_manager", "supervisor"},
 }
 
@@ -215,7 +215,7 @@ def test_weekly_snapshot_cli(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["weekly-snapshot", "--date", "2026-03-18"])
     assert result.exit_code == 0, result.output
-    assert "2026-03-14: B 0, C 1 (saved)" in result.output
+    assert "2026-03-14 本部: B 0, C 1 (saved)" in result.output
     again = runner.invoke(args=["weekly-snapshot", "--date", "2026-03-14"])
     assert "already counted" in again.output
 

@@ -216,6 +216,7 @@ def _records_of_b(session, office: Office, project: ReferenceItem, today) -> dic
         drawn_by_id=supervisor.id,
         sample_size=1,
         population=1,
+        **on,
     )
     spot.items = [SpotCheckItem(prospect_id=today_card.id, note=f"{MARK}抽查备注")]
     session.add_all([lookup, change, spot])
