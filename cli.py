@@ -178,6 +178,13 @@ def imports_expire_command():
     folder = import_store.upload_folder(current_app.config, current_app.instance_path)
     count = import_store.expire(folder, import_store.keep_hours(current_app.config))
     click.echo(f"{count} expired upload file(s) deleted")
+    # The ended check and import jobs of those uploads (services/sales/import_jobs.py).
+    from extensions import db
+    from services.sales import import_jobs
+
+    jobs = import_jobs.prune(db.session, import_store.keep_hours(current_app.config))
+    db.session.commit()
+    click.echo(f"{jobs} ended import job(s) deleted")
 
 
 backup_group = AppGroup("backup", help="Encrypted backups of the database.")

@@ -21,8 +21,12 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True, "pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
+    #: The office's time zone (IANA name; PANEL_OFFICE_TIMEZONE): "today", due dates, weekly
+    #: counts and every time shown are in it; the database keeps UTC (core/clock.py). An
+    #: unknown zone refuses to start. BABEL_DEFAULT_TIMEZONE follows it (create_app).
+    OFFICE_TIMEZONE = "Asia/Shanghai"
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_DEFAULT_TIMEZONE = OFFICE_TIMEZONE
     #: Locales offered in the navbar switch, default first.
     LANGUAGES = ("zh_Hans_CN", "en")
     LANGUAGE_COOKIE = "panel_lang"
@@ -120,5 +124,9 @@ class DefaultConfig:
     #: (default: instance/imports).
     IMPORT_MAX_BYTES = 20 * 1024 * 1024
     IMPORT_FOLDER: str | None = None
+    #: The check and import run as background jobs (services/sales/import_jobs.py): at most
+    #: this many at once in each app process (one per user), each stopped after this long.
+    IMPORT_JOBS_MAX = 2
+    IMPORT_JOB_MAX_SECONDS = 900
     #: Page sizes a user may choose in lists.
     PAGE_SIZES = (20, 50, 100)

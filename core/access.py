@@ -132,7 +132,8 @@ PAGES: dict[str, frozenset[str]] = {
     "collisions.rule": frozenset({"supervisor"}),
     "day_cards.index": frozenset({"supervisor"}),
     "day_cards.report": frozenset({"supervisor"}),
-    "weekly_count.index": frozenset({"supervisor"}),
+    # the weekly B/C count: each office's supervisor takes it; the admin reads every office's
+    "weekly_count.index": _APPROVERS,
     "weekly_count.snapshot": frozenset({"supervisor"}),
     # customer analysis (views/sales/analysis.py): counts of the office's cards, no person shown
     "customer_analysis.index": frozenset({"supervisor", "admin"}),
@@ -150,10 +151,22 @@ PAGES: dict[str, frozenset[str]] = {
     # Excel import of welcome cards (views/sales/imports.py): who enters cards
     **{
         f"imports.{name}": frozenset({"clerk", "supervisor"})
-        for name in ("index", "mapping", "preview", "run", "cancel", "rejected", "progress")
+        for name in (
+            "index",
+            "mapping",
+            "check",
+            "preview",
+            "run",
+            "result",
+            "cancel",
+            "rejected",
+            "progress",
+        )
     },
     # daily work (views/sales/daily.py, views/shared/printing.py): spot checks, access alerts, print views
-    **{f"spot_checks.{n}": frozenset({"supervisor"}) for n in ("index", "draw", "week", "check")},
+    # spot checks: each office's supervisor draws and checks; the admin reads every office's
+    **{f"spot_checks.{n}": frozenset({"supervisor"}) for n in ("draw", "check")},
+    **{f"spot_checks.{n}": _APPROVERS for n in ("index", "week")},
     **{f"access_alerts.{n}": frozenset({"admin"}) for n in ("index", "ack", "rule")},
     # a print is a read like the page it comes from: prospect details, register, transfer desk
     "print_view.index": frozenset(ROLES),

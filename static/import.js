@@ -1,28 +1,35 @@
-// Progress bar of a long import: while the import request runs, ask the server how many
-// rows it has done and show it against the total the check found.
+// Progress of a background check or import (views/sales/imports.py): ask the server how far
+// the job is, show it, and open the next page when the job has ended. Served by the panel
+// (no CDN); the page still works without it through its refresh link.
 (function () {
   "use strict";
-  var form = document.getElementById("run-form");
-  if (!form) { return; }
-  form.addEventListener("submit", function () {
-    var total = parseInt(form.getAttribute("data-total"), 10) || 0;
-    var url = form.getAttribute("data-progress-url");
-    var box = document.getElementById("import-progress");
-    var bar = box.querySelector(".progress-bar");
-    var button = document.getElementById("run");
-    box.classList.remove("d-none");
-    window.setTimeout(function () { button.disabled = true; }, 0);
-    function poll() {
-      fetch(url, { credentials: "same-origin" })
-        .then(function (response) { return response.json(); })
-        .then(function (data) {
-          var done = total ? Math.min(100, Math.round((100 * data.rows) / total)) : 0;
-          bar.style.width = done + "%";
-          bar.textContent = data.rows + " / " + total;
-        })
-        .catch(function () { /* the next poll tries again */ })
-        .finally(function () { window.setTimeout(poll, 500); });
-    }
-    poll();
-  });
+  var box = document.getElementById("import-job");
+  if (!box) { return; }
+  var url = box.getAttribute("data-progress-url");
+  var bar = box.querySelector(".progress-bar");
+  var rows = document.getElementById("import-rows");
+  function show(data) {
+    var total = data.total || 0;
+    var done = total ? Math.min(100, Math.round((100 * data.rows) / total)) : 0;
+    bar.style.width = (total ? done : 100) + "%";
+    if (!total) { bar.classList.add("progress-bar-striped", "progress-bar-animated"); }
+    rows.textContent = total ? data.rows + " / " + total : String(data.rows);
+  }
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (data) {
+        show(data);
+        if (data.finished) {
+          window.location.assign(data.next);
+          return;
+        }
+        window.setTimeout(poll, 700);
+      })
+      .catch(function () { window.setTimeout(poll, 2000); });
+  }
+  poll();
 })();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -21,3 +22,39 @@ def write_xlsx(path: Path, rows, headers=HEADERS) -> Path:
         sheet.append(row)
     workbook.save(path)
     return path
+
+
+def wait_for_jobs(app, timeout: float = 10.0) -> None:
+    """Wait (polling, up to ``timeout`` seconds) until the app's import jobs have ended."""
+    import time
+
+    from services.sales import import_jobs
+
+    deadline = time.monotonic() + timeout
+    pool = import_jobs.runner(app)
+    while pool.running():
+        assert time.monotonic() < deadline, "an import job did not end in time"
+        time.sleep(0.01)
+
+
+class Gate:
+    """Holds a job at its first chunk of ``at`` rows or more until the test lets it go."""
+
+    def __init__(self, monkeypatch, at: int = 1):
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        from services.sales import import_jobs
+
+        original = import_jobs.Control.tick
+        gate = self
+
+        def tick(control, rows):
+            if rows >= at and not gate.reached.is_set():
+                gate.reached.set()
+                assert gate.go.wait(10)
+            original(control, rows)
+
+        monkeypatch.setattr(import_jobs.Control, "tick", tick)
+
+    def hold(self):
+        assert self.reached.wait(10), "the job did not reach its first chunk"

@@ -3,9 +3,10 @@
 An uploaded file waits under instance/imports/ sealed with the panel's keys
 (services/sales/import_store.py), with a random token and its owner's id, so a step can only
 touch its owner's file; it is deleted when the import ends, is cancelled or refused, and
-leftovers expire after IMPORT_KEEP_HOURS. Checking and importing stream the file row by row; the
-import is one transaction. While a long step runs, static/import.js polls the progress of this
-process's steps (kept in memory: a progress bar, not a record).
+leftovers expire after IMPORT_KEEP_HOURS. Checking and importing stream the file row by row in
+background jobs (services/sales/import_jobs.py): the request that starts one returns at once
+with a page whose script (static/import.js) polls ``progress`` and offers Cancel; the import
+is one transaction. Another user's job is not found (404), like another user's upload.
 """
 
 from __future__ import annotations
@@ -14,14 +15,25 @@ import io
 import json
 import re
 import secrets
-import threading
 from pathlib import Path
+from types import SimpleNamespace
 
-from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_admin import expose
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, user_logged_out
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -29,21 +41,26 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired
 
 from extensions import db
-from models.sales.imports import ImportMapping
+from models.sales.imports import (
+    JOB_ACTIVE,
+    JOB_CANCELLED,
+    JOB_DONE,
+    JOB_FAILED,
+    JOB_STOPPED,
+    ImportMapping,
+)
 from services.privacy import consent as consents
-from services.sales import import_store, importer
+from services.sales import import_jobs, import_store, importer
 from views.sales import sales
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
+from views.shared.security import SESSION_ID, SIGNED_IN_AT
 
 #: What a file may hold, with the label of the choice.
 KIND_CHOICES = [("prospect", _l("Welcome cards")), ("owner", _l("Owner list"))]
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 #: Rows shown in the preview; all rejected rows are in the download.
 PREVIEW_ROWS = 200
-
-_progress: dict[str, int] = {}
-_progress_lock = threading.Lock()
 
 
 class UploadForm(FlaskForm):
@@ -90,15 +107,6 @@ def _keep_hours() -> float:
     return import_store.keep_hours(current_app.config)
 
 
-def _opened(token: str) -> io.BytesIO:
-    """The waiting upload, opened in memory only; a file that no longer opens is discarded."""
-    try:
-        return io.BytesIO(import_store.read_sealed(_paths(token)[0], token))
-    except (import_store.SealedFileError, FileNotFoundError):
-        import_store.discard(_folder(), token)
-        abort(404)
-
-
 def _state(token: str) -> dict:
     _upload, meta, _rejected = _paths(token)
     if not meta.exists():
@@ -113,9 +121,55 @@ def _save_state(token: str, state: dict) -> None:
     _paths(token)[1].write_text(json.dumps(state))
 
 
-def _set_progress(token: str, rows: int) -> None:
-    with _progress_lock:
-        _progress[token] = rows
+def _stored_state(token: str) -> dict | None:
+    meta = _paths(token)[1]
+    if not meta.exists():
+        return None
+    state = json.loads(meta.read_text())
+    return state if state.get("user_id") == current_user.id else None
+
+
+def _starter() -> import_jobs.Starter:
+    return import_jobs.Starter(
+        user_id=current_user.id,
+        session_id=session.get(SESSION_ID),
+        signed_in_at=session.get(SIGNED_IN_AT),
+        locale=str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")),
+        actor=current_actor(),
+    )
+
+
+def _start(token: str, phase: str, params: dict) -> bool:
+    """Hand the step to a background job; False (with a message) when it must wait."""
+    try:
+        import_jobs.start(
+            current_app._get_current_object(),
+            db.session,
+            starter=_starter(),
+            token=token,
+            phase=phase,
+            folder=_folder(),
+            params=params,
+        )
+    except import_jobs.JobRefused as exc:
+        flash(exc.message, "warning")
+        return False
+    return True
+
+
+def _start_check(token: str, state: dict) -> bool:
+    params = {"kind": state.get("kind", "prospect"), "mapping": state["mapping"]}
+    return _start(token, import_jobs.CHECK, params)
+
+
+def _ended(job):
+    """A job that ended without a result deleted its upload: its message, then the upload
+    page. No job of this user: not found."""
+    if job is None:
+        abort(404)
+    if job.message:
+        flash(job.message, "error" if job.status == JOB_FAILED else "info")
+    return redirect(url_for(".index"))
 
 
 def _remembered(headers: list[str], kind: str) -> dict[str, int]:
@@ -155,6 +209,8 @@ class ImportView(SecurePageView):
             return redirect(url_for(".index"))
         if form.validate_on_submit():
             import_store.expire(_folder(), _keep_hours())
+            import_jobs.prune(db.session, _keep_hours())
+            db.session.commit()
             token = secrets.token_hex(16)
             upload, _meta, _rejected = _paths(token)
             data = form.file.data.read(limit + 1)
@@ -204,6 +260,7 @@ class ImportView(SecurePageView):
                 _remember(headers, mapping, kind)
                 state["mapping"] = mapping
                 _save_state(token, state)
+                _start_check(token, state)
                 return redirect(url_for(".preview", token=token))
             chosen = {t: int(i) for t, i in mapping.items()}
         else:
@@ -218,39 +275,42 @@ class ImportView(SecurePageView):
             form=FlaskForm(),
         )
 
+    @expose("/<token>/check", methods=("POST",))
+    def check(self, token: str):
+        state = _state(token)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        if "mapping" not in state:
+            return redirect(url_for(".mapping", token=token))
+        _start_check(token, state)
+        return redirect(url_for(".preview", token=token))
+
     @expose("/<token>/preview")
     def preview(self, token: str):
+        job = import_jobs.latest(db.session, current_user.id, token, import_jobs.CHECK)
+        if not _paths(token)[1].exists():
+            return _ended(job)
         state = _state(token)
         if "mapping" not in state:
             return redirect(url_for(".mapping", token=token))
-        _upload, _meta, rejected_path = _paths(token)
-        mapping = {t: int(i) for t, i in state["mapping"].items()}
-        try:
-            report = importer.check_file(
-                db.session,
-                _opened(token),
-                mapping,
-                progress=lambda n: _set_progress(token, n),
-                kind=state.get("kind", "prospect"),
-                user=current_user._get_current_object(),
-            )
-        except importer.ImportFileError as exc:
-            import_store.discard(_folder(), token)  # refused: nothing of it stays
-            flash(exc.message, "error")
-            return redirect(url_for(".index"))
-        finally:
-            db.session.rollback()
-        rejected = importer.rejected_workbook(report, io.BytesIO())
-        import_store.write_sealed(rejected_path, rejected.getvalue(), token, "rejected")
-        state.update(total=report.total, valid=report.valid, rejected=report.rejected_count)
-        _save_state(token, state)
+        if job is None or job.status in (JOB_FAILED, JOB_CANCELLED, JOB_STOPPED):
+            # Not checked (a start that was told to wait): the page offers the check.
+            return self.render("admin/imports/job.html", token=token, state=state, job=job)
+        if job.status in JOB_ACTIVE:
+            return self.render("admin/imports/job.html", token=token, state=state, job=job)
+        outcome = job.outcome or {}
+        report = SimpleNamespace(
+            total=outcome.get("total", 0),
+            valid=outcome.get("valid", 0),
+            rejected_count=outcome.get("rejected", 0),
+        )
         log_in_own_transaction("import_check", record_type=state.get("kind", "prospect"))
         return self.render(
             "admin/imports/preview.html",
             token=token,
             state=state,
             report=report,
-            rows=report.rejected[:PREVIEW_ROWS],
+            rows=job.preview or [],
             form=_run_form(state.get("kind", "prospect")),
             purpose=current_app.config["PRIVACY_PURPOSE"],
             policy_version=current_app.config["PRIVACY_POLICY_VERSION"],
@@ -274,40 +334,57 @@ class ImportView(SecurePageView):
                 "error",
             )
             return redirect(url_for(".preview", token=token))
-        mapping = {t: int(i) for t, i in state["mapping"].items()}
-        try:
-            outcome = importer.import_file(
-                db.session,
-                current_user._get_current_object(),
-                _opened(token),
-                mapping,
-                skip_rejected=form.skip_rejected.data,
-                actor=current_actor(),
-                progress=lambda n: _set_progress(token, n),
-                kind=kind,
-                consent=importer.ConsentBasis(
-                    basis=form.consent_basis.data,
-                    purpose=current_app.config["PRIVACY_PURPOSE"],
-                    policy_version=current_app.config["PRIVACY_POLICY_VERSION"],
-                ),
-            )
-            db.session.commit()
-        except importer.ImportFileError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        importing = import_jobs.latest(db.session, current_user.id, token, import_jobs.IMPORT)
+        if importing is not None and importing.status in JOB_ACTIVE:
+            return redirect(url_for(".result", token=token))  # a second press of Import
+        checked = import_jobs.latest(db.session, current_user.id, token, import_jobs.CHECK)
+        if checked is None or checked.status != JOB_DONE:
             return redirect(url_for(".preview", token=token))
-        state.update(inserted=outcome.inserted, skipped=outcome.skipped, done=True)
-        _save_state(token, state)
-        # The import is done: the workbook goes now; the sealed rejected rows (offered on the
-        # result page) and the state expire with the leftovers.
-        _paths(token)[0].unlink(missing_ok=True)
-        return self.render("admin/imports/result.html", token=token, state=state)
+        params = {
+            "kind": kind,
+            "mapping": state["mapping"],
+            "skip_rejected": bool(form.skip_rejected.data),
+            "rows_total": (checked.outcome or {}).get("total"),
+            "consent": {
+                "basis": form.consent_basis.data,
+                "purpose": current_app.config["PRIVACY_PURPOSE"],
+                "policy_version": current_app.config["PRIVACY_POLICY_VERSION"],
+            },
+        }
+        if not _start(token, import_jobs.IMPORT, params):
+            return redirect(url_for(".preview", token=token))
+        return redirect(url_for(".result", token=token))
+
+    @expose("/<token>/result")
+    def result(self, token: str):
+        job = import_jobs.latest(db.session, current_user.id, token, import_jobs.IMPORT)
+        if job is None:
+            abort(404)
+        state = _stored_state(token) or {"kind": "prospect", "filename": ""}
+        if job.status in JOB_ACTIVE:
+            return self.render("admin/imports/job.html", token=token, state=state, job=job)
+        if job.status in (JOB_CANCELLED, JOB_STOPPED):
+            return _ended(job)
+        outcome = job.outcome or {}
+        state = {**state, "inserted": outcome.get("inserted", 0)}
+        state["skipped"] = outcome.get("skipped", 0)
+        return self.render(
+            "admin/imports/result.html",
+            token=token,
+            state=state,
+            job=job,
+            has_rejected=_paths(token)[2].exists(),
+        )
 
     @expose("/<token>/cancel", methods=("POST",))
     def cancel(self, token: str):
-        _state(token)
+        job = import_jobs.latest(db.session, current_user.id, token)
+        if job is None:
+            _state(token)
         if not FlaskForm().validate_on_submit():
             abort(400)
+        if job is not None:
+            import_jobs.cancel(current_app._get_current_object(), db.session, job)
         import_store.discard(_folder(), token)
         flash(_("The import was cancelled and the uploaded file deleted."), "info")
         return redirect(url_for(".index"))
@@ -329,12 +406,37 @@ class ImportView(SecurePageView):
 
     @expose("/<token>/progress")
     def progress(self, token: str):
-        _state(token)
-        with _progress_lock:
-            return jsonify(rows=_progress.get(token, 0))
+        """The job's state for the polling page (static/import.js); a poll keeps the job's
+        session alive for the job."""
+        job = import_jobs.latest(db.session, current_user.id, token)
+        if job is None:
+            abort(404)
+        app = current_app._get_current_object()
+        import_jobs.touch(app, db.session, job)
+        finished = job.status not in JOB_ACTIVE
+        if job.phase == import_jobs.CHECK:
+            next_url = url_for(".preview", token=token)
+        else:
+            next_url = url_for(".result", token=token)
+        return jsonify(
+            phase=job.phase,
+            status=job.status,
+            rows=import_jobs.rows_done(app, job),
+            total=job.rows_total,
+            finished=finished,
+            message=job.message,
+            next=next_url,
+        )
+
+
+def _session_ended(sender, user=None, **extra) -> None:
+    """Sign-out, expiry and revocation all sign out through flask-login: the session's jobs
+    stop at their next chunk."""
+    import_jobs.end_session_jobs(current_app._get_current_object(), session.get(SESSION_ID))
 
 
 def register(admin, db) -> None:
+    user_logged_out.connect(_session_ended)
     admin.add_view(
         ImportView(
             name=_l("Import from Excel"),

@@ -12,7 +12,7 @@ from extensions import db
 from services.sales import import_store
 from tests.factories import ref_item
 from tests.importing import good_row, write_xlsx
-from tests.web.sales.test_import_views import _map_all, _token, _upload
+from tests.web.sales.test_import_views import _map_all, _run, _token, _upload
 
 pytestmark = pytest.mark.instant()
 
@@ -51,10 +51,8 @@ def test_the_waiting_file_is_sealed_and_gone_after_the_import(app, client, clerk
     for path in _files(app, token):
         if path.suffix == ".sealed":
             _assert_no_plaintext(path)
-    response = client.post(
-        f"/admin/import/{token}/run", data={"skip_rejected": "y", "consent_given": "y"}
-    )
-    assert response.status_code == 200
+    response = _run(client, token, {"skip_rejected": "y", "consent_given": "y"})
+    assert response.status_code == 200 and 'id="import-result"' in response.get_data(as_text=True)
     assert not (
         import_store.upload_folder(app.config, app.instance_path) / f"{token}.sealed"
     ).exists()

@@ -11,7 +11,7 @@ from models.sales.prospects import Prospect
 from services.sales import importer
 from tests.factories import make_user, ref_item
 from tests.importing import good_row, write_xlsx
-from tests.web.sales.test_import_views import _map_all, _token, _upload
+from tests.web.sales.test_import_views import _map_all, _run, _token, _upload
 
 pytestmark = pytest.mark.instant()
 
@@ -37,7 +37,7 @@ def _count(model):
 
 def test_every_imported_card_has_its_consent_record(app, client, checked):
     token, user_id = checked
-    response = client.post(f"/admin/import/{token}/run", data={"consent_given": "y"})
+    response = _run(client, token, {"consent_given": "y"})
     assert response.status_code == 200
     with app.app_context():
         ids = set(db.session.scalars(select(Prospect.id)))

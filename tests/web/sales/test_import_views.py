@@ -13,7 +13,7 @@ from models.privacy.audit import AccessEvent
 from models.sales.imports import ImportMapping
 from models.sales.prospects import Prospect
 from tests.factories import ref_item
-from tests.importing import good_row, write_xlsx
+from tests.importing import good_row, wait_for_jobs, write_xlsx
 
 # Fixed dates below were written for this instant (tests/conftest.py WRITTEN_AT).
 pytestmark = pytest.mark.instant()
@@ -45,7 +45,18 @@ def _map_all(client, token):
             "notes": 5,
         }.items()
     }
-    return client.post(f"/admin/import/{token}/map", data=data)
+    response = client.post(f"/admin/import/{token}/map", data=data)
+    wait_for_jobs(client.application)  # the check runs in the background
+    return response
+
+
+def _run(client, token, data, follow_redirects=False):
+    """Start the import, wait for its job, and open where the progress page would lead."""
+    response = client.post(f"/admin/import/{token}/run", data=data)
+    if response.status_code != 302:
+        return response
+    wait_for_jobs(client.application)
+    return client.get(response.headers["Location"], follow_redirects=follow_redirects)
 
 
 def _count(app) -> int:
@@ -69,9 +80,7 @@ def test_clerk_fixes_rejected_rows_and_imports_the_file(app, client, login_as, t
     preview = client.get(f"/admin/import/{token}/preview").get_data(as_text=True)
     assert 'id="rejected-rows"' in preview and "1234" in preview
     # without "skip", the bad row stops everything
-    page = client.post(
-        f"/admin/import/{token}/run", data={"consent_given": "y"}, follow_redirects=True
-    )
+    page = _run(client, token, {"consent_given": "y"}, follow_redirects=True)
     assert _count(app) == 0
     assert "Row 16" in page.get_data(as_text=True) or "第 16 行" in page.get_data(as_text=True)
     # the rejected rows come back as a file to fix
@@ -89,7 +98,7 @@ def test_clerk_fixes_rejected_rows_and_imports_the_file(app, client, login_as, t
     _map_all(client, token2)
     preview = client.get(f"/admin/import/{token2}/preview").get_data(as_text=True)
     assert "共 30 行：30 行可导入，0 行被拒。" in preview
-    result = client.post(f"/admin/import/{token2}/run", data={"consent_given": "y"})
+    result = _run(client, token2, {"consent_given": "y"})
     result = result.get_data(as_text=True)
     assert 'id="import-result"' in result and "已导入 30 张温馨卡。" in result
     assert _count(app) == 30
@@ -110,9 +119,7 @@ def test_skip_rejected_imports_the_rest(app, client, login_as, tmp_path):
     token = _token(_upload(client, write_xlsx(tmp_path / "c.xlsx", rows)))
     _map_all(client, token)
     client.get(f"/admin/import/{token}/preview")
-    result = client.post(
-        f"/admin/import/{token}/run", data={"skip_rejected": "y", "consent_given": "y"}
-    )
+    result = _run(client, token, {"skip_rejected": "y", "consent_given": "y"})
     assert result.status_code == 200 and _count(app) == 4
 
 
@@ -166,8 +173,9 @@ def test_an_owner_list_goes_to_the_owners(app, client, login_as, tmp_path):
     client.post(
         f"/admin/import/{token}/map", data={"col_name": "0", "col_mobile": "1", "col_address": "2"}
     )
+    wait_for_jobs(app)
     client.get(f"/admin/import/{token}/preview")
-    result = client.post(f"/admin/import/{token}/run", data={"consent_given": "y"})
+    result = _run(client, token, {"consent_given": "y"})
     result = result.get_data(as_text=True)
     assert "已导入 2 位业主。" in result
     with app.app_context():

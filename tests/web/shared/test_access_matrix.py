@@ -229,6 +229,8 @@ PAGE_CALLS = {
     "imports.mapping": ("GET", "/admin/import/00000000000000000000000000000000/map", None),
     "imports.preview": ("GET", "/admin/import/00000000000000000000000000000000/preview", None),
     "imports.run": ("POST", "/admin/import/00000000000000000000000000000000/run", {}),
+    "imports.check": ("POST", "/admin/import/00000000000000000000000000000000/check", {}),
+    "imports.result": ("GET", "/admin/import/00000000000000000000000000000000/result", None),
     "imports.cancel": ("POST", "/admin/import/00000000000000000000000000000000/cancel", {}),
     "imports.rejected": (
         "GET",

@@ -501,6 +501,7 @@ READ_ONLY_ENDPOINTS = {
     "imports.preview",
     "imports.rejected",
     "imports.progress",
+    "imports.result",
     "transfer_desk.index",
     "transfer_desk.detail",
     # GET shows the form; only a POST (validate_on_submit) changes anything.
