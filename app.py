@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _check_settings(app)
     if app.config.get("PRODUCTION"):
         _check_production_keys(app)
     if not app.testing:
@@ -113,6 +114,14 @@ def _load_instance_keys(app: Flask) -> None:
     for name in (KEYS_SETTING, CURRENT_SETTING, BLIND_INDEX_SETTING):
         if not app.config.get(name) and name in stored:
             app.config[name] = stored[name]
+
+
+def _check_settings(app: Flask) -> None:
+    """Settings no start may run with; Babel's zone is the office's (one setting, not two)."""
+    problem = startup_checks.settings_problem(app.config)
+    if problem:
+        raise SystemExit(f"Cannot start the panel: {problem}")
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["OFFICE_TIMEZONE"]
 
 
 def _check_production_keys(app: Flask) -> None:

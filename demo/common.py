@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
-from core.clock import office_today
+from core.clock import office_today, utc_from_office
 from demo.offices import Offices
 from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
@@ -160,7 +160,7 @@ class Office:
     def moment_on(self, day: date) -> datetime:
         """An office-hours moment of ``day`` as naive UTC, never in the future."""
         local = datetime.combine(day, time(self.rng.randrange(9, 18), self.rng.randrange(60)))
-        return min(utcnow(), local - timedelta(hours=8))
+        return min(utcnow(), utc_from_office(local))
 
     def card_no(self, prefix: str) -> str:
         self.next_card += 1

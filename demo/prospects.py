@@ -12,7 +12,7 @@ import random
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core import crypto
+from core.clock import in_office_zone, utc_from_office
 from demo.common import GIVEN, MOBILE_PREFIXES, SURNAMES, DemoDataError, reference_items
 from models.admin.offices import default_office_id, project_office_id
 from models.base import utcnow
@@ -40,9 +41,7 @@ OBSERVATIONS = (
 PROSPECT_CHUNK = 50_000
 #: Only the first cards get receptions: a million cards with visits would be another demo.
 PROSPECTS_WITH_VISITS = 20_000
-_BEIJING_OFFSET = timedelta(hours=8)
-_BEIJING = timezone(_BEIJING_OFFSET)
-#: Office hours (Beijing time) in which cards are entered.
+#: Office hours (the office's time zone, core.clock) in which cards are entered.
 _HOURS = range(9, 19)
 
 
@@ -157,13 +156,13 @@ class _Choices:
     ):
         self.ref = ref
         self.now = now
-        today = now.replace(tzinfo=UTC).astimezone(_BEIJING).date()
+        today = in_office_zone(now).date()
         self.today = today
         days = [today - timedelta(days=n) for n in range(365)]
         # (day, entry time): the card is entered on the day of the reception, office hours.
         self.day_of = [day for day in days for _ in _HOURS]
         self.entered = [
-            min(now, datetime.combine(day, time(hour)) - _BEIJING_OFFSET)
+            min(now, utc_from_office(datetime.combine(day, time(hour))))
             for day in days
             for hour in _HOURS
         ]
@@ -230,9 +229,7 @@ def _prospect_chunk(
             if seq > 1:
                 # Follow-ups 3 to 5 days after the previous contact, never in the future.
                 visited = min(c.today, visited + timedelta(days=rng.randrange(3, 6)))
-            stamp = min(
-                c.now, datetime.combine(visited, time(rng.choice(_HOURS))) - _BEIJING_OFFSET
-            )
+            stamp = min(c.now, utc_from_office(datetime.combine(visited, time(rng.choice(_HOURS)))))
             visits["prospect_id"].append(first_id + n)
             visits["seq"].append(seq)
             visits["visited_on"].append(visited)

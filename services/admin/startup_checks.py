@@ -1,11 +1,14 @@
-"""What a production start refuses: keys left at a default, missing, or too short to be secret.
+"""What a start refuses: an unknown office time zone (always); keys left at a default, missing,
+or too short to be secret (only with PRODUCTION on, PANEL_PRODUCTION=true).
 
-Only with PRODUCTION on (PANEL_PRODUCTION=true). A development start makes its keys into
+Keys: A development start makes its keys into
 instance/ on first use; in production every app server must be given the same keys (a key
 made on one machine would sign sessions and the access log that no other server accepts).
 """
 
 from __future__ import annotations
+
+from core.clock import timezone_problem
 
 #: Placeholders seen in samples and tests; a key containing one of them is not a secret.
 _PLACEHOLDERS = ("change", "default", "dev", "example", "not-for-production", "secret", "test")
@@ -22,3 +25,8 @@ def key_problem(name: str, value: str | None) -> str | None:
     if len(value) < MIN_KEY_LENGTH:
         return f"{name} is shorter than {MIN_KEY_LENGTH} characters; set a random one"
     return None
+
+
+def settings_problem(config) -> str | None:
+    """One line saying which setting every start (development or production) refuses, or None."""
+    return timezone_problem(config.get("OFFICE_TIMEZONE"))

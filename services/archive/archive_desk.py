@@ -11,13 +11,12 @@ rolls back.
 
 from __future__ import annotations
 
-from datetime import date
-from zoneinfo import ZoneInfo
+from datetime import UTC, date
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from core.clock import OFFICE_TZ, office_today  # noqa: F401  (re-exported for callers)
+from core.clock import office_today, office_tz  # noqa: F401  (office_today re-exported for callers)
 from models.admin.offices import user_offices
 from models.admin.people import Role, User
 from models.archive.archive_desk import (
@@ -406,8 +405,8 @@ def expire_unclaimed(
     ).all()
     expired = 0
     for request_id, decided_at in candidates:
-        decided_on = (decided_at or utcnow()).replace(tzinfo=ZoneInfo("UTC"))
-        last_day = calendar.add_workdays(decided_on.astimezone(OFFICE_TZ).date(), after_workdays)
+        decided_on = (decided_at or utcnow()).replace(tzinfo=UTC)
+        last_day = calendar.add_workdays(decided_on.astimezone(office_tz()).date(), after_workdays)
         if today > last_day.day:
             try:
                 _move(session, request_id, ("approved",), status="expired")

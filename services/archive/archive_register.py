@@ -5,15 +5,15 @@ Nothing here changes data."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.clock import office_midnight_utc
 from models.admin.people import User
 from models.archive.archive_desk import FileDestruction, LookupRequest
 from services.admin.offices import office_clause
-from services.archive.archive_desk import OFFICE_TZ, office_today
+from services.archive.archive_desk import office_today
 
 
 def file_history(session: Session, file_id: int, limit: int = 500) -> list[LookupRequest]:
@@ -100,5 +100,4 @@ def register_rows(
 
 
 def _utc_start(day: date, plus_days: int = 0) -> datetime:
-    local = datetime.combine(day + timedelta(days=plus_days), datetime.min.time(), OFFICE_TZ)
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return office_midnight_utc(day + timedelta(days=plus_days))

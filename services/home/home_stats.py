@@ -8,12 +8,12 @@ page behind it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from core.clock import office_midnight_utc
 from models.admin.people import Role, User
 from models.admin.reference import ReferenceList
 from models.archive.archive_desk import MODES_NEEDING_SUPERIOR, LookupRequest
@@ -29,13 +29,12 @@ from services.privacy import access_alerts
 from services.sales import consultants, followups
 from services.shared import approvals
 
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 #: Lookups still under way for their requester.
 OPEN_LOOKUP_STATUSES = ("requested", "approved_by_superior", "approved", "handed_out")
 
 
 def _office_day_utc(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, OFFICE_TZ).astimezone(UTC).replace(tzinfo=None)
+    start = office_midnight_utc(day)
     return start, start + timedelta(days=1)
 
 

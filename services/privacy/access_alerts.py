@@ -5,9 +5,9 @@ Rules (thresholds in ``alert_rules``, defaults below until the admin saves one):
 - ``records_per_hour``: an account opened more than N different customer records (details
   or reveal events) within one clock hour;
 - ``export_rows_per_day``: an account exported more than M rows within one office day
-  (Asia/Shanghai midnight to midnight);
+  (midnight to midnight in the office's time zone);
 - ``off_hours``: an account signed in before the office day starts, after it ends (both
-  Asia/Shanghai) or on a non-working day of the Chinese calendar (services/shared/workdays.py).
+  in the office's time zone) or on a non-working day of the Chinese calendar (services/shared/workdays.py).
 
 The scan is idempotent: an alert is keyed by rule, account and window start (a unique key),
 so running it again, or two scans at once, raise nothing twice. Every alert raised and
@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.clock import office_midnight_utc, office_tz
 from models.admin.people import User
 from models.base import utcnow
 from models.privacy.audit import AccessEvent
@@ -33,7 +33,6 @@ from models.sales.daily import ALERT_RULES, AccessAlert, AlertRule
 from services.privacy import audit
 from services.shared.workdays import WorkdayCalendar
 
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 #: Record types that hold customer data: opening one counts towards records_per_hour.
 CUSTOMER_RECORD_TYPES = (
     "prospect",
@@ -142,14 +141,9 @@ def save_rule(
     return row
 
 
-# --- time helpers: the log is in naive UTC, the office lives in Asia/Shanghai ---------------
+# --- time helpers: the log is in naive UTC, the office lives in its zone (core.clock) --------
 def to_office(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC).astimezone(OFFICE_TZ)
-
-
-def office_midnight_utc(day: date) -> datetime:
-    """The UTC instant (naive) the office day ``day`` begins."""
-    return datetime.combine(day, time.min, OFFICE_TZ).astimezone(UTC).replace(tzinfo=None)
+    return at.replace(tzinfo=UTC).astimezone(office_tz())
 
 
 @dataclass(frozen=True)
@@ -179,8 +173,9 @@ def _records_per_hour(session, settings, since, until) -> list[Finding]:
         )
     )
     for user_id, username, at, record_id in rows:
-        # Shanghai is UTC+8 all year: a UTC clock hour is an office clock hour.
-        hour = at.replace(minute=0, second=0, microsecond=0)
+        # The office's clock hour (a zone may be off UTC by a half hour), kept as naive UTC.
+        local_hour = to_office(at).replace(minute=0, second=0, microsecond=0)
+        hour = local_hour.astimezone(UTC).replace(tzinfo=None)
         opened[(user_id, hour)].add(record_id)
         names[user_id] = username
     return [

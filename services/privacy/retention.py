@@ -26,14 +26,14 @@ logged with the ids (the log: with the count, the cut-off and the last number de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from core.clock import OFFICE_TZ
+from core.clock import office_midnight_utc
 from models.admin.offices import Office
 from models.admin.people import User
 from models.base import utcnow
@@ -204,7 +204,7 @@ def _visits(cutoff: date):
 
 def log_cutoff_instant(cutoff: date) -> datetime:
     """The start of the cut-off day in the office, as the log's naive UTC."""
-    return datetime.combine(cutoff, time.min, OFFICE_TZ).astimezone(UTC).replace(tzinfo=None)
+    return office_midnight_utc(cutoff)
 
 
 def _last_old_event(cutoff: date):

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from core.clock import OFFICE_TZ, office_today  # noqa: F401  (re-exported for callers)
+from core.clock import office_today  # noqa: F401  (re-exported for callers)
 from models.admin.people import User
 from models.sales.prospects import Prospect, Visit
 from services.admin.offices import office_clause

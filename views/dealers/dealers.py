@@ -317,7 +317,7 @@ class DealerDataCardView(RegionScopedChildView):
     column_details_list = (*DATA_CARD_FIELDS, "created_at", "updated_at")
     # Legal representative and bank account are personal data: not exported.
     column_export_list = ("id", "dealer", "filled_on", "licence_no", "annual_sales_wan", "outlets")
-    column_labels = DATA_CARD_LABELS
+    column_labels = {**DATA_CARD_LABELS, "dealer.name": _l("Dealer")}  # the search's placeholder
     column_searchable_list = ("dealer.name", "licence_no")
     column_filters = (
         reference_filter(Dealer.region_id, "region", _l("Region")),
@@ -359,7 +359,7 @@ class PotentialDealerFileView(RegionScopedChildView):
     )
     # Free text can carry names and phone numbers: it stays on screen, out of files.
     column_export_list = ("id", "dealer", "written_on")
-    column_labels = POTENTIAL_FILE_LABELS
+    column_labels = {**POTENTIAL_FILE_LABELS, "dealer.name": _l("Dealer")}
     column_searchable_list = ("dealer.name",)
     column_filters = (
         reference_filter(Dealer.region_id, "region", _l("Region")),
@@ -381,7 +381,7 @@ class DealerVisitView(RegionScopedChildView):
     column_list = ("dealer", "visited_on", "visitor", "summary")
     column_details_list = ("dealer", "visited_on", "visitor", "summary", "created_at")
     column_export_list = ("id", "dealer", "visited_on", "visitor")
-    column_labels = VISIT_LABELS
+    column_labels = {**VISIT_LABELS, "dealer.name": _l("Dealer")}
     column_searchable_list = ("dealer.name", "summary")
     column_filters = (
         reference_filter(Dealer.region_id, "region", _l("Region")),

@@ -110,14 +110,15 @@ class OwnerView(PropertyView):
 class MemberInline(InlineFormAdmin):
     form_columns = ("id", *MEMBER_COLUMNS)
     form_label = _l("Household member")
-    column_labels = L
+    # An inline form is not a SecureModelView: the shared labels (name, mobile...) are added here.
+    column_labels = {**COMMON_LABELS, **L}
     form_args = MEMBER_ARGS
 
 
 class ResidentCardInline(InlineFormAdmin):
     form_columns = ("id", *CARD_COLUMNS)
     form_label = _l("Resident smart card")
-    column_labels = L
+    column_labels = {**COMMON_LABELS, **L}
     form_args = RESIDENT_CARD_ARGS
     form_choices = {"status": CARD_STATUS_CHOICES}
 
@@ -125,7 +126,7 @@ class ResidentCardInline(InlineFormAdmin):
 class VehicleCardInline(InlineFormAdmin):
     form_columns = ("id", *VEHICLE_COLUMNS)
     form_label = _l("Vehicle IC card")
-    column_labels = L
+    column_labels = {**COMMON_LABELS, **L}
     form_args = VEHICLE_CARD_ARGS
     form_choices = {"status": CARD_STATUS_CHOICES}
 

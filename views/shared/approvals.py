@@ -39,6 +39,17 @@ RECORD_TYPE_LABELS = {
     "tenant": _l("Tenant"),
     "dealer": _l("Dealer"),
     "dealer_data_card": _l("Dealer data card"),
+    # Records of the access log's own events that no model view names (issue 25: no raw code).
+    "access_alert": _l("Access alerts"),
+    "access_event": _l("Access log"),
+    "alert_rule": _l("Alert rule"),
+    "backup": _l("Backup"),
+    "collision": _l("Collisions"),
+    "lookup_request": _l("File lookup request"),
+    "move_in": _l("Move-ins"),
+    "office_setting": _l("Office settings"),
+    "retention_period": _l("Retention periods"),
+    "spot_check": _l("Spot checks"),
 }
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from core import masking
+from core.clock import office_time
 
 
 def yes_no(view, value, name) -> str:
@@ -22,10 +24,15 @@ def _yes_no_icon(view, value, name) -> Markup:
     return Markup('<span class="fa {}" title="{}"></span>').format(icon, yes_no(view, value, name))
 
 
+def _moment(view, value, name) -> str:
+    # Stored naive UTC: shown in the office's zone, to the minute (core.clock.office_time).
+    return office_time(value)
+
+
 #: Type formatters for SecureModelView (column_type_formatters, _detail, _export): booleans by
-#: their label on lists, details pages and exports.
-LIST_TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, bool: _yes_no_icon}
-DETAIL_TYPE_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, bool: yes_no}
+#: their label on lists, details pages and exports; moments in office time on pages.
+LIST_TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, bool: _yes_no_icon, datetime: _moment}
+DETAIL_TYPE_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, bool: yes_no, datetime: _moment}
 EXPORT_TYPE_FORMATTERS = {**typefmt.EXPORT_FORMATTERS, bool: yes_no}
 
 

@@ -3,6 +3,8 @@
 from flask_babel import lazy_gettext as _l
 
 COMMON_LABELS = {
+    # Exports carry the record's number: Flask-Admin would head it "Id".
+    "id": _l("Record no."),
     "name": _l("Name"),
     "mobile": _l("Mobile"),
     "landline": _l("Landline"),
