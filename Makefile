@@ -83,3 +83,11 @@ test: install-test system-deps
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Fifty simulated users on the served panel (gunicorn, a scratch database, a Redis of its own),
+# then the books: bench/load/run.py, figures in docs/load.md. Size and time from LOAD_ARGS, e.g.
+# make load LOAD_ARGS="--db sqlite --prospects 100000 --duration 180 --fault sigkill"
+.PHONY: load
+LOAD_ARGS ?=
+load: install-test
+	$(BIN)/python bench/load/run.py $(LOAD_ARGS)
