@@ -8,8 +8,8 @@ from collections import Counter, defaultdict
 from sqlalchemy import func, select
 
 #: Ledger actions that show or change customer data, so each acknowledged one must have left
-#: at least one access event with its request id and its user. An approval is not among
-#: them: the panel records it in the record's history (checked with the approvals).
+#: at least one access event with its request id and its user. Approvals are counted apart:
+#: each leaves an "approve" event and a history row; the books check the history rows.
 #: Reads: every answered one. Writes: the ones the user was told were done (the ledger's
 #: marks); a form that came back, or a desk step refused with a flash (a file already out),
 #: changed nothing and logs nothing.

@@ -25,7 +25,7 @@ from models.property.property import HouseholdMember, Owner, Tenant
 from models.sales.prospects import Prospect
 from models.shared.approvals import ChangeRequest, PendingField, RecordHistory
 from services.admin.offices import visible_office_ids
-from services.privacy import corrections
+from services.privacy import audit, corrections
 from services.property import household_history
 from services.shared.approval_policy import may_approve
 
@@ -330,8 +330,28 @@ def get_request(session: Session, request_id: int) -> ChangeRequest | None:
     return session.get(ChangeRequest, request_id)
 
 
+def _log_decision(
+    session: Session, user: User, request: ChangeRequest, action: str, actor, outcome: str = "ok"
+) -> None:
+    """The decision is a look at and a change of customer data: an access event in the same
+    transaction as the decision (the record's history says what changed)."""
+    audit.record(
+        session,
+        actor or audit.Actor(user.id, user.username, user.role_code),
+        action,
+        record_type=request.record_type,
+        record_id=request.record_id,
+        outcome=outcome,
+    )
+
+
 def approve(
-    session: Session, *, user: User, request_id: int, comment: str | None = None
+    session: Session,
+    *,
+    user: User,
+    request_id: int,
+    comment: str | None = None,
+    actor: audit.Actor | None = None,
 ) -> Decision:
     """Approve and apply a pending request in this transaction.
 
@@ -359,6 +379,7 @@ def approve(
             actor_id=user.id,
             note="record changed after the request was filed",
         )
+        _log_decision(session, user, request, "approve", actor, outcome="failed")
         session.flush()
         return Decision(request_id, "stale")
     if request.kind == "delete":
@@ -381,11 +402,19 @@ def approve(
         changes=request.changes or None,
         note=comment,
     )
+    _log_decision(session, user, request, "approve", actor)
     session.flush()
     return Decision(request_id, "approved")
 
 
-def reject(session: Session, *, user: User, request_id: int, comment: str) -> Decision:
+def reject(
+    session: Session,
+    *,
+    user: User,
+    request_id: int,
+    comment: str,
+    actor: audit.Actor | None = None,
+) -> Decision:
     """Reject a pending request; the record stays as it is. A comment is required."""
     comment = (comment or "").strip()
     request = session.get(ChangeRequest, request_id)
@@ -406,6 +435,7 @@ def reject(session: Session, *, user: User, request_id: int, comment: str) -> De
         actor_id=user.id,
         note=comment,
     )
+    _log_decision(session, user, request, "reject", actor)
     session.flush()
     return Decision(request_id, "rejected")
 

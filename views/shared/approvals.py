@@ -23,6 +23,7 @@ from models.shared.approvals import ChangeRequest
 from services.sales import scouts
 from services.shared import approvals
 from services.shared.approval_policy import POLICIES
+from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
 from views.shared.errors_util import deny
 from views.shared.labels import COMMON_LABELS
@@ -164,6 +165,13 @@ class ApprovalsView(SecurePageView):
         change = approvals.visible_request(db.session, request_id, current_user) or abort(404)
         model = approvals.RECORD_MODELS[change.record_type]
         record = db.session.get(model, change.record_id)
+        # The request shows the customer's old and new values: a look at their data.
+        log_in_own_transaction(
+            "details",
+            record_type=change.record_type,
+            record_id=change.record_id,
+            fail_closed=True,
+        )
         rows = []
         for column, values in sorted((change.changes or {}).items()):
             current = getattr(record, column, None) if record is not None else None
@@ -207,11 +215,19 @@ class ApprovalsView(SecurePageView):
         try:
             if approve:
                 decision = approvals.approve(
-                    db.session, user=user, request_id=request_id, comment=form.comment.data
+                    db.session,
+                    user=user,
+                    request_id=request_id,
+                    comment=form.comment.data,
+                    actor=current_actor(user),
                 )
             else:
                 decision = approvals.reject(
-                    db.session, user=user, request_id=request_id, comment=form.comment.data
+                    db.session,
+                    user=user,
+                    request_id=request_id,
+                    comment=form.comment.data,
+                    actor=current_actor(user),
                 )
             db.session.commit()
         except approvals.SelfDecision:

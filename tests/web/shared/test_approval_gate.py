@@ -210,3 +210,38 @@ def test_navbar_badge_counts_pending_for_approvers(app, client):
     page = client.get("/admin/").get_data(as_text=True)
     assert 'id="approvals-badge"' in page
     assert '<span class="badge badge-warning">1</span>' in page
+
+
+def _events(app, action: str, record_id: int) -> list[tuple[str, str]]:
+    from models.privacy.audit import AccessEvent
+
+    with app.app_context():
+        return [
+            (e.username, e.outcome)
+            for e in db.session.scalars(
+                select(AccessEvent)
+                .where(AccessEvent.action == action, AccessEvent.record_id == record_id)
+                .order_by(AccessEvent.seq)
+            )
+        ]
+
+
+def test_reading_and_deciding_a_request_are_access_events(app, client):
+    """The request shows the customer's old and new values and the decision changes them:
+    both are on the access log, with the approver's name."""
+    pid = _prospect(app, mobile="13800000001")
+    second = _prospect(app, mobile="13800000002")
+    _sign_in(client, app, "clerk", "clerk_a")
+    for record_id in (pid, second):
+        client.post(
+            f"/admin/prospect/edit/?id={record_id}",
+            data=_edit_form(app, record_id, mobile="13900000009", approval_reason="换号"),
+        )
+    first_request, second_request = _requests(app)
+    _sign_in(client, app, "supervisor", "sup_a")
+    assert client.get(f"/admin/approvals/{first_request.id}/").status_code == 200
+    assert ("sup_a", "ok") in _events(app, "details", pid)
+    client.post(f"/admin/approvals/{first_request.id}/approve", data={"comment": ""})
+    assert _events(app, "approve", pid) == [("sup_a", "ok")]
+    client.post(f"/admin/approvals/{second_request.id}/reject", data={"comment": "号码未变"})
+    assert _events(app, "reject", second) == [("sup_a", "ok")]
