@@ -143,40 +143,30 @@ def register_again(session: Session, user: User, card: Prospect, *, today: date)
         existing = cards[0]
         owner = existing.consultant
         if existing.consultant_id is None:
-            record_event(
-                session,
-                existing,
-                "claimed",
-                from_user_id=None,
-                to_user_id=user.id,
-                by_user_id=user.id,
-            )
-            existing.consultant_id = user.id
-            _add_receptions(existing, card, user)
+            _take(session, user, existing, card)
             return Outcome("claimed", existing, owner=None)
         window = value_of(session, COLLISION_WINDOW_DAYS)
         if within_window(existing, today, window):
             return _file(session, user, existing, card, today)
-        previous = existing.consultant_id
         record_event(
             session,
             existing,
             "released",
-            from_user_id=previous,
+            from_user_id=existing.consultant_id,
             to_user_id=None,
             by_user_id=user.id,
         )
-        record_event(
-            session,
-            existing,
-            "claimed",
-            from_user_id=None,
-            to_user_id=user.id,
-            by_user_id=user.id,
-        )
-        existing.consultant_id = user.id
-        _add_receptions(existing, card, user)
+        _take(session, user, existing, card)
         return Outcome("taken_over", existing, owner=owner)
+
+
+def _take(session: Session, user: User, existing: Prospect, card: Prospect) -> None:
+    """``user`` becomes the card's consultant, with the new reception added to it."""
+    record_event(
+        session, existing, "claimed", from_user_id=None, to_user_id=user.id, by_user_id=user.id
+    )
+    existing.consultant_id = user.id
+    _add_receptions(existing, card, user)
 
 
 def _received(card: Prospect) -> list[Visit]:
