@@ -1,5 +1,5 @@
-"""SQLite under real faults: another writer holding the file's lock past the busy timeout, and
-a database the panel may not write. Either way the user gets a clear message in Chinese, never
+"""SQLite under real faults: another writer holding the file's lock past the busy timeout, a
+database the panel may not write, and a full disk. Each way the user gets a clear message in Chinese, never
 a 500, and nothing is half-written: a form comes back with what was typed and "the database
 refused the change, nothing was saved" (views/shared/mixins/failures.py); any other page is
 the "try again" page (503, views/shared/errors.py). SQLite only (skipped on PostgreSQL); about
@@ -117,3 +117,45 @@ def test_a_database_refusing_writes_gives_a_clear_error_and_nothing_half_written
     # Reading pages write their access-log event: with the file read-only they say so too.
     assert listing.status_code in (200, 503)
     assert _cards_and_visits(app) == before
+
+
+def test_a_full_disk_gives_a_clear_error_and_nothing_half_written(
+    app, client, login_as, sqlite_file
+):
+    """SQLITE_FULL ("database or disk is full"), as when the disk fills: max_page_count caps
+    the file at the pages it has, after a VACUUM left no free page to reuse, so a card whose
+    notes need new pages cannot be written."""
+    login_as("clerk")
+    before = _cards_and_visits(app)
+    with app.app_context():
+        engine = db.engine
+    engine.dispose()
+    with sqlite3.connect(sqlite_file, isolation_level=None) as direct:
+        direct.execute("VACUUM")
+        pages = direct.execute("PRAGMA page_count").fetchone()[0]
+        assert direct.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+    def full_disk(dbapi_connection, _record, _proxy):
+        dbapi_connection.execute(f"PRAGMA max_page_count={pages}")
+
+    def disk_cleared(dbapi_connection, _record, _proxy):
+        dbapi_connection.execute("PRAGMA max_page_count=1073741823")
+
+    form = {**_form(app, "13812340003"), "notes": "看房记录" * 500}
+    # On every checkout: the pool may hand out a connection opened before the cap.
+    event.listen(engine, "checkout", full_disk)
+    try:
+        response = client.post("/admin/prospect/new/", data=form)
+    finally:
+        event.remove(engine, "checkout", full_disk)
+        event.listen(engine, "checkout", disk_cleared)
+    _assert_clear_refusal(app, response)
+    assert "full" not in response.get_data(as_text=True)
+    assert _cards_and_visits(app) == before
+    # Space again (the disk was cleared): the same card goes through once.
+    try:
+        response = client.post("/admin/prospect/new/", data=form)
+    finally:
+        event.remove(engine, "checkout", disk_cleared)
+    assert response.status_code == 302
+    assert _cards_and_visits(app) == (before[0] + 1, before[1] + 1)
