@@ -24,6 +24,8 @@ import uuid
 from pathlib import Path
 
 from locust import HttpUser, between, events, task
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -65,6 +67,17 @@ class OfficeUser(HttpUser):
         self.role = self.account["role"]
         self.own: list[int] = []  # cards this user registered (theirs to correct)
         self.csrf = ""
+        # A reused keep-alive connection that the server closed as the request left is reset;
+        # a browser then sends a GET again on a new connection (RFC 9112 9.3.1), never a POST.
+        # The same here: one more try, for GETs only, on a reset before any answer.
+        self.client.mount(
+            "http://",
+            HTTPAdapter(
+                max_retries=Retry(
+                    total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"}
+                )
+            ),
+        )
         page = self.client.get("/login", name="sign in form").text
         self.csrf = _csrf(page)
         self._call(
