@@ -59,7 +59,11 @@ from models.sales.imports import (
     ImportJob,
 )
 from services.privacy import audit
-from services.sales import import_store, importer
+from services.sales import (
+    import_property,  # noqa: F401 (registers the property kinds)
+    import_store,
+    importer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -407,6 +411,7 @@ def _check(app, job_id, token, folder, data, user, params, control, starter) -> 
         progress=control.tick,
         kind=kind,
         user=user,
+        layout=params.get("layout"),  # the sheet and title row chosen in the preview
     )
     db.session.rollback()  # a check only reads
     rejected = importer.rejected_workbook(report, io.BytesIO())
@@ -438,6 +443,7 @@ def _import(app, job_id, data, user, params, control, starter) -> None:
         progress=control.tick,
         kind=params["kind"],
         consent=importer.ConsentBasis(**consent),
+        layout=params.get("layout"),
     )
     control.tick(control.live.rows)  # last look before the one commit
     db.session.commit()
@@ -445,7 +451,11 @@ def _import(app, job_id, data, user, params, control, starter) -> None:
         app,
         job_id,
         JOB_DONE,
-        outcome={"inserted": outcome.inserted, "skipped": outcome.skipped},
+        outcome={
+            "inserted": outcome.inserted,
+            "skipped": outcome.skipped,
+            "visits": outcome.visits,
+        },
         rows=control.live.rows,
     )
 

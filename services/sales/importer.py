@@ -13,18 +13,18 @@ already on another card (in the database or earlier in the file).
 
 from __future__ import annotations
 
-import time
-import zipfile
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import insert, select, true
+from openpyxl import Workbook
+from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -36,21 +36,14 @@ from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.privacy.privacy import ConsentRecord
 from models.property.property import Owner
-from models.sales.prospects import GRADES, Prospect
+from models.sales.prospects import GRADES, Prospect, Visit
 from models.types import blind_index_of, blind_indexes_for
 from services.admin.offices import office_clause
 from services.privacy import audit
-from services.sales import consultants
-from services.sales.workbook_limits import (
-    ImportLimits,
-    WorkbookRefused,
-    inspect_rows,
-    inspect_zip,
-    too_many_columns,
-    too_many_rows,
-    too_slow,
-)
-from services.shared import name_search
+from services.sales import consultants, sheet_reader
+from services.sales.sheet_reader import ImportFileError, Layout
+from services.sales.workbook_limits import ImportLimits
+from services.shared import dates_typed, name_search
 
 #: Rows inserted (and logged) per statement.
 CHUNK = 1000
@@ -73,6 +66,78 @@ class Kind:
     unique: tuple[str, ...]
     #: Bases a record of the kind may be kept on (PIPL), as on its create form.
     consent_bases: tuple[str, ...] = ("consent",)
+    #: A later row of the same customer (same name and mobile, later date) is a reception of
+    #: the card of the first row, not a duplicate (welcome cards).
+    visit_rows: bool = False
+    #: The RowChecker subclass of a kind that checks more than one record per row.
+    checker: type | None = None
+    #: How a kind that makes several records per row writes the checked rows: a Writer
+    #: class, made with (session, user); None: one record of ``model`` per row.
+    writer: type | None = None
+    #: Fields the kind cannot do without (the mapping page asks for them).
+    required: tuple[str, ...] = ("name",)
+    #: The names of the kind's own fields ({field: label}, translated when called).
+    labels: Callable[[], dict[str, str]] | None = None
+
+
+#: Columns of the later receptions of a welcome card: "第二次来访" ... "第六次来访".
+LATER_VISITS = {
+    f"visit_{n}": (
+        f"第{cn}次来访",
+        f"第{cn}次来访日期",
+        f"第{cn}次到访",
+        f"{cn}访",
+        f"{cn}访日期",
+        f"visit {n}",
+        f"{ordinal} visit",
+    )
+    for n, cn, ordinal in (
+        (2, "二", "second"),
+        (3, "三", "third"),
+        (4, "四", "fourth"),
+        (5, "五", "fifth"),
+        (6, "六", "sixth"),
+    )
+}
+#: The welcome card's standard entries: {field: (reference list, titles offices use)}.
+CARD_LISTS = {
+    "purpose": ("purpose", ("购房用途", "购房目的", "置业目的", "用途", "purpose")),
+    "timeframe": ("timeframe", ("购房周期", "购房时间", "timeframe")),
+    "unit_nature": (
+        "unit_nature",
+        ("单位性质", "工作单位性质", "employer type", "unit nature"),
+    ),
+    "age_band": ("age_band", ("年龄段", "年龄", "age band", "age")),
+    "housing": (
+        "housing",
+        ("住房性质", "现居住房", "居住状况", "现住房", "current housing", "housing"),
+    ),
+    "awareness": (
+        "awareness",
+        ("认知途径", "获知渠道", "了解途径", "媒体渠道", "awareness channel", "awareness"),
+    ),
+    "area_band": ("area_band", ("意向面积", "需求面积", "面积", "intended area", "area")),
+    "price_band": (
+        "price_band",
+        ("可接受单价", "接受单价", "单价", "accepted price", "price"),
+    ),
+    "income_band": (
+        "income_band",
+        ("家庭月收入", "月收入", "家庭收入", "household monthly income", "household income"),
+    ),
+    "customer_type": ("customer_type", ("客户类型", "客户类别", "customer type")),
+    "need": ("need", ("需求类型", "购房需求", "需求", "need")),
+    "district": ("district", ("意向区域", "区域", "intended district", "district")),
+}
+#: Progress tags as offices write them.
+PROGRESS_WORDS = {
+    "follow_up": ("follow_up", "to follow up", "follow up", "跟进", "待跟进", "跟进中"),
+    "viewed": ("viewed", "已看房", "看房", "已看"),
+    "signed": ("signed", "已签约", "签约", "成交", "已成交"),
+}
+#: Yes/no as offices write it (the scout mark).
+YES_WORDS = ("是", "y", "yes", "true", "1", "√", "✓", "踩盘")
+NO_WORDS = ("否", "n", "no", "false", "0", "×", "x", "")
 
 
 KINDS: dict[str, Kind] = {
@@ -86,7 +151,21 @@ KINDS: dict[str, Kind] = {
             "grade": ("等级", "客户等级", "意向等级", "grade"),
             "source": ("来源", "来源渠道", "获知途径", "source", "channel"),
             "project": ("意向项目", "项目", "楼盘", "project"),
-            "first_visit_on": ("来访日期", "首次来访", "日期", "first visit", "date"),
+            "budget_wan": ("预算", "购房预算", "预算(万元)", "预算（万元）", "budget"),
+            **{target: titles for target, (_list, titles) in CARD_LISTS.items()},
+            "consultant": ("置业顾问", "顾问", "销售顾问", "接待顾问", "consultant"),
+            "progress": ("进度", "购房进度", "跟进状态", "状态", "progress"),
+            "is_scout": ("踩盘", "是否踩盘", "同行踩盘", "scout", "competitor's scout"),
+            "first_visit_on": (
+                "来访日期",
+                "首次来访",
+                "首次来访日期",
+                "第一次来访",
+                "日期",
+                "first visit",
+                "date",
+            ),
+            **LATER_VISITS,
             "notes": ("备注", "说明", "notes", "remarks"),
         },
         checks={
@@ -96,12 +175,23 @@ KINDS: dict[str, Kind] = {
             "grade": "grade",
             "source": "reference",
             "project": "reference",
+            "budget_wan": "budget",
+            **{target: "reference" for target in CARD_LISTS},
+            "consultant": "consultant",
+            "progress": "progress",
+            "is_scout": "yes_no",
             "first_visit_on": "visit_date",
+            **{target: "later_visit" for target in LATER_VISITS},
             "notes": "text",
         },
-        references={"source": "source_channel", "project": "project"},
+        references={
+            "source": "source_channel",
+            "project": "project",
+            **{target: code for target, (code, _titles) in CARD_LISTS.items()},
+        },
         fixed={"progress": "follow_up", "is_scout": False},
         unique=("mobile",),
+        visit_rows=True,
     ),
     "owner": Kind(
         model=Owner,
@@ -133,14 +223,6 @@ FIELDS = KINDS["prospect"].fields
 REQUIRED = ("name",)
 
 
-class ImportFileError(Exception):
-    """The file cannot be read as a sheet of welcome cards; ``message`` says why."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass
 class RowResult:
     row_number: int
@@ -165,80 +247,53 @@ class Report:
 
 # --- reading ----------------------------------------------------------------------------
 def open_rows(
-    path: Path | BinaryIO, limits: ImportLimits | None = None
+    path: Path | BinaryIO,
+    limits: ImportLimits | None = None,
+    *,
+    kind: str = "prospect",
+    layout: Layout | dict | None = None,
 ) -> tuple[list[str], Iterator[tuple[int, tuple]]]:
-    """The header row and an iterator of (row number, values) of the first sheet.
+    """The title row and an iterator of (row number as in Excel, values) of the rows below it,
+    of the sheet ``layout`` names (else the one found: services/sales/sheet_reader.py).
 
     The zip is inspected before openpyxl opens it (services/sales/workbook_limits.py), and the
     rows stop at the row cap, the column cap and the time limit: a bomb is refused with a
     message (ImportFileError), never read to its end."""
-    limits = limits or ImportLimits.current()
-    try:
-        inspect_zip(_rewound(path), limits)
-        inspect_rows(_rewound(path), limits)
-    except WorkbookRefused as exc:
-        raise ImportFileError(exc.message) from exc
-    try:
-        path = _rewound(path)
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(
-            _("This is not an Excel .xlsx file (an old .xls must be saved as .xlsx first).")
-        ) from exc
-    sheet = workbook.worksheets[0] if workbook.worksheets else None
-    if sheet is None:
-        workbook.close()
-        raise ImportFileError(_("The file has no sheet."))
-    # One column past the cap is read, to tell a too-wide sheet from one at the cap; a
-    # declared dimension of A1:XFD1048576 would otherwise pad every row to 16,384 cells.
-    rows = sheet.iter_rows(values_only=True, max_col=limits.max_columns + 1)
-    header = next(rows, None)
-    if header is None or not any(cell not in (None, "") for cell in header):
-        rows.close()
-        workbook.close()
-        raise ImportFileError(_("The first row of the first sheet must hold the column titles."))
-    if len(header) > limits.max_columns and header[limits.max_columns] not in (None, ""):
-        rows.close()  # openpyxl's reader holds the sheet's stream open until closed
-        workbook.close()
-        raise ImportFileError(too_many_columns(limits).message)
-    header = header[: limits.max_columns]
-    headers = [str(cell).strip() if cell is not None else "" for cell in header]
-
-    def body() -> Iterator[tuple[int, tuple]]:
-        deadline = time.monotonic() + limits.max_seconds
-        try:
-            for number, values in enumerate(rows, start=2):
-                # Empty rows count: millions of them cost time although none is kept.
-                if number > limits.max_rows + 1:
-                    raise ImportFileError(too_many_rows(limits).message)
-                if number % 1000 == 0 and time.monotonic() > deadline:
-                    raise ImportFileError(too_slow(limits).message)
-                values = values[: limits.max_columns]
-                # counted in C: empty rows (most rows of a bomb) cost next to nothing
-                if values and values.count(None) + values.count("") < len(values):
-                    yield number, tuple(values)
-        finally:
-            rows.close()  # openpyxl's reader holds the sheet's stream open until closed
-            workbook.close()
-
-    return headers, body()
+    table = open_table(path, limits, kind=kind, layout=layout)
+    return table.headers, table.rows
 
 
-def _rewound(source: Path | BinaryIO) -> Path | BinaryIO:
-    # An upload is opened in memory (services/sales/import_store.py), read more than once.
-    if hasattr(source, "seek"):
-        source.seek(0)
-    return source
+def open_table(
+    path: Path | BinaryIO,
+    limits: ImportLimits | None = None,
+    *,
+    kind: str = "prospect",
+    layout: Layout | dict | None = None,
+) -> sheet_reader.Table:
+    """The sheet as ``open_rows`` reads it, with its sheets and title-row choices (the
+    preview offers them); ``close()`` it when the rows are not read to their end."""
+    return sheet_reader.open_table(
+        path, limits or ImportLimits.current(), known_titles(kind), layout
+    )
+
+
+def known_titles(kind: str = "prospect") -> frozenset[str]:
+    """The column titles of the kind's fields, as the reader matches them."""
+    return frozenset(
+        sheet_reader.title_key(alias)
+        for aliases in KINDS[kind].fields.values()
+        for alias in aliases
+    )
 
 
 def guess_mapping(headers: list[str], kind: str = "prospect") -> dict[str, int]:
     """{field: column index} from the titles, by the aliases of the kind's fields."""
     mapping: dict[str, int] = {}
-    normalised = [h.strip().lower() for h in headers]
+    normalised = [_plain(h) for h in headers]
     for target, aliases in KINDS[kind].fields.items():
         for alias in aliases:
-            if alias.lower() in normalised:
-                index = normalised.index(alias.lower())
+            if _plain(alias) in normalised:
+                index = normalised.index(_plain(alias))
                 if index not in mapping.values():
                     mapping[target] = index
                     break
@@ -260,12 +315,21 @@ class RowChecker:
         self.session = session
         self.mapping = mapping
         self.kind = KINDS[kind]
+        self.kind_name = kind
         #: Whose offices' records a row may duplicate (None: the whole group's).
         self.user = user
         self.references = {
             name: _reference_index(session, code) for name, code in self.kind.references.items()
         }
+        self._list_labels: dict[str, str] = {}
+        self.consultants = (
+            _consultant_index(session, user) if "consultant" in self.kind.checks.values() else {}
+        )
         self.seen: dict[tuple[str, str], int] = {}
+        #: Welcome cards: {row of a card: (name, date of its latest reception so far)}.
+        self.cards: dict[int, tuple[str, date | None]] = {}
+        #: Rows found wrong so far (a later reception of a wrong card is wrong too).
+        self.wrong: set[int] = set()
 
     def _cell(self, values: tuple, target: str):
         index = self.mapping.get(target)
@@ -278,21 +342,17 @@ class RowChecker:
 
     def check(self, row_number: int, values: tuple) -> RowResult:
         result = RowResult(row_number, values)
-        record: dict = {}
-        for target, check in self.kind.checks.items():
-            raw = self._cell(values, target)
-            if raw is None:
-                if check == "name":
-                    result.errors.append(_("Name is missing."))
-                continue
-            error = getattr(self, f"_check_{check}")(target, raw, record)
-            if error:
-                result.errors.append(error)
+        record = self.fields(values, result.errors)
         for target in self.kind.unique:
             value = record.get(target)
             if not value:
                 continue
             earlier = self.seen.get((target, value))
+            if earlier is not None and self.kind.visit_rows and target == "mobile":
+                visit = self._later_reception(earlier, record, result.errors)
+                if visit is not None:
+                    record = visit
+                    continue
             if earlier is not None:
                 result.errors.append(
                     _(
@@ -303,8 +363,48 @@ class RowChecker:
                 )
             else:
                 self.seen[(target, value)] = row_number
+                if self.kind.visit_rows:
+                    self.cards[row_number] = (record.get("name"), _latest_visit(record))
+        if result.errors:
+            self.wrong.add(row_number)
         result.record = None if result.errors else record
         return result
+
+    def fields(self, values: tuple, errors: list[str]) -> dict:
+        """The clean values of the row's cells; what is wrong goes to ``errors``."""
+        record: dict = {}
+        for target, check in self.kind.checks.items():
+            raw = self._cell(values, target)
+            if raw is None:
+                if check == "name":
+                    errors.append(_("Name is missing."))
+                elif target in self.kind.required:
+                    errors.append(_("%(what)s is missing.", what=_field_label(target)))
+                continue
+            error = getattr(self, f"_check_{check}")(target, raw, record)
+            if error:
+                errors.append(error)
+        return record
+
+    def _later_reception(self, card_row: int, record: dict, errors: list[str]) -> dict | None:
+        """A row of the customer of an earlier row (same name and mobile) with a later date:
+        a reception of that card ({"visit_of": row, ...}); None when it is a duplicate."""
+        name, latest = self.cards.get(card_row, (None, None))
+        day = record.get("first_visit_on")
+        if name != record.get("name") or day is None or latest is None or day <= latest:
+            return None
+        self.cards[card_row] = (name, _latest_visit(record))
+        if card_row in self.wrong:
+            errors.append(
+                _("Row %(row)s of this customer is rejected: fix it first.", row=card_row)
+            )
+        return {
+            "visit_of": card_row,
+            "mobile": record["mobile"],
+            "visits": record.get("visits") or [day],
+            "summary": record.get("notes"),
+            "consultant_id": record.get("consultant_id"),
+        }
 
     # Each check stores the clean value in ``record`` or returns the message of what is wrong.
     def _check_name(self, target, raw, record):
@@ -345,18 +445,107 @@ class RowChecker:
         return None
 
     def _check_reference(self, target, raw, record):
-        item_id = self.references[target].get(str(raw).strip().lower())
+        item_id = self.references[target].get(_reference_key(_text_of_number(raw)))
         if item_id is None:
-            return _("Unknown %(what)s: %(value)s", what=_field_label(target), value=raw)
+            labels = self._labels_of(target)
+            if not labels:
+                return _("Unknown %(what)s: %(value)s", what=_field_label(target), value=raw)
+            return _(
+                "Unknown %(what)s: %(value)s (the list holds: %(labels)s)",
+                what=_field_label(target),
+                value=raw,
+                labels=labels,
+            )
         record[f"{target}_id"] = item_id
         return None
+
+    def _labels_of(self, target: str) -> str:
+        """The labels of a reference list, for the message of a row that names none."""
+        if target not in self._list_labels:
+            labels = self.session.scalars(
+                select(ReferenceItem.label)
+                .join(ReferenceList)
+                .where(
+                    ReferenceList.code == self.kind.references[target],
+                    ReferenceItem.active.is_(True),
+                )
+                .order_by(ReferenceItem.sort_order, ReferenceItem.id)
+                .limit(13)
+            ).all()
+            shown = ", ".join(labels[:12]) + (" ..." if len(labels) > 12 else "")
+            self._list_labels[target] = shown
+        return self._list_labels[target]
 
     def _check_visit_date(self, target, raw, record):
         day = _as_date(raw)
         if day is None:
-            return _("Bad date: %(value)s (use 2026-03-01)", value=raw)
+            return _date_error(raw)
         record[target] = day
         record["last_contact_on"] = day
+        if self.kind.visit_rows:
+            record["visits"] = [day]
+        return None
+
+    def _check_later_visit(self, target, raw, record):
+        day = _as_date(raw)
+        if day is None:
+            return _("Bad date: %(value)s (use 2026-03-01)", value=raw)
+        visits = record.get("visits")
+        if not visits:
+            return _("A later visit (%(value)s) needs the date of the first visit.", value=raw)
+        if day <= visits[-1]:
+            return _(
+                "The visits must follow one another: %(value)s is not after %(before)s.",
+                value=raw,
+                before=visits[-1].isoformat(),
+            )
+        visits.append(day)
+        record["last_contact_on"] = day
+        return None
+
+    def _check_budget(self, target, raw, record):
+        text = _plain(raw).replace(",", "")
+        scale = Decimal(1)
+        for unit, factor in (("万元", 1), ("万", 1), ("元", Decimal("0.0001"))):
+            if text.endswith(unit):
+                text, scale = text[: -len(unit)], Decimal(factor)
+                break
+        try:
+            amount = (Decimal(text) * scale).quantize(Decimal("0.1"))
+        except (InvalidOperation, ValueError):
+            amount = None
+        if amount is None or not 0 <= amount <= 100000:
+            return _("Bad budget (in 10,000 yuan, e.g. 150): %(value)s", value=raw)
+        record[target] = amount
+        return None
+
+    def _check_consultant(self, target, raw, record):
+        found = self.consultants.get(_plain(raw))
+        if found is None:
+            return _("No consultant of your offices is named %(value)s.", value=raw)
+        if found == 0:
+            return _("Several consultants are named %(value)s: name one in the card.", value=raw)
+        record["consultant_id"] = found
+        return None
+
+    def _check_progress(self, target, raw, record):
+        key = _plain(raw)
+        for code, words in PROGRESS_WORDS.items():
+            if key in words:
+                record[target] = code
+                return None
+        return _("Unknown progress: %(value)s (to follow up, viewed, signed)", value=raw)
+
+    def _check_yes_no(self, target, raw, record):
+        key = _plain(_text_of_number(raw)) if not isinstance(raw, bool) else str(int(raw))
+        if key in YES_WORDS:
+            record[target] = True
+        elif key in NO_WORDS:
+            record[target] = False
+        else:
+            return _(
+                "%(what)s must be yes or no, not %(value)s.", what=_field_label(target), value=raw
+            )
         return None
 
     def _check_text(self, target, raw, record):
@@ -384,6 +573,7 @@ class RowChecker:
                             )
                         )
                         r.record = None
+                        self.wrong.add(r.row_number)
 
 
 def existing_values(
@@ -421,7 +611,7 @@ def _text_of_number(raw) -> str:
 def _chunks(
     session: Session, mapping: dict[str, int], rows, kind: str, user: User | None = None
 ) -> Iterator[list[RowResult]]:
-    checker = RowChecker(session, mapping, kind, user)
+    checker = (KINDS[kind].checker or RowChecker)(session, mapping, kind, user)
     chunk: list[RowResult] = []
     for number, values in rows:
         chunk.append(checker.check(number, values))
@@ -443,13 +633,14 @@ def check_file(
     progress: Callable[[int], None] | None = None,
     kind: str = "prospect",
     user: User | None = None,
+    layout: Layout | dict | None = None,
 ) -> Report:
     """Check every row; the report keeps up to ``keep_rejected`` rejected rows. A row
     duplicating a record of ``user``'s offices is rejected (None: of any office)."""
-    missing = [f for f in REQUIRED if f not in mapping]
+    missing = [f for f in KINDS[kind].required if f not in mapping]
     if missing:
         raise ImportFileError(_("Choose the column that holds the customer's name."))
-    headers, rows = open_rows(path)
+    headers, rows = open_rows(path, kind=kind, layout=layout)
     report = Report(headers)
     for chunk in _chunks(session, mapping, rows, kind, user):
         for result in chunk:
@@ -468,6 +659,8 @@ def check_file(
 class Outcome:
     inserted: int
     skipped: int
+    #: Receptions of the imported welcome cards (visits).
+    visits: int = 0
 
 
 class RowsRejected(ImportFileError):
@@ -527,6 +720,7 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     kind: str = "prospect",
     consent: ConsentBasis | None = None,
+    layout: Layout | dict | None = None,
 ) -> Outcome:
     """Insert the valid rows in the caller's transaction, each with its consent record;
     refuse the whole file when a row is wrong and ``skip_rejected`` is not chosen, or when no
@@ -536,8 +730,19 @@ def import_file(
         raise ImportFileError(
             _("State the basis the customers' data is kept on before importing them.")
         )
-    _headers, rows = open_rows(path)
+    _headers, rows = open_rows(path, kind=kind, layout=layout)
     actor = actor or audit.Actor(user.id, user.username, user.role_code)
+    if spec.writer is not None:
+        return _write_chunks(
+            session,
+            user,
+            _chunks(session, mapping, rows, kind, user),
+            spec.writer(session, user),
+            skip_rejected=skip_rejected,
+            actor=actor,
+            progress=progress,
+            consent=consent,
+        )
     empty = {column: None for column in _stored_columns(spec)}
     owner_of_card = {}
     if spec.model is Prospect:
@@ -545,9 +750,10 @@ def import_file(
         consultant = consultants.default_consultant(user)
         owner_of_card = {"consultant_id": consultant.id if consultant else None}
     place = _office_placer(session, user, spec.model)
+    receptions = _Receptions(session, user) if spec.visit_rows else None
     inserted = skipped = seen = 0
     for chunk in _chunks(session, mapping, rows, kind, user):
-        records = []
+        records, rows_of, later = [], [], []
         for result in chunk:
             if result.record is None:
                 if not skip_rejected:
@@ -556,12 +762,18 @@ def import_file(
                     )
                 skipped += 1
                 continue
-            record = {**empty, **result.record, **spec.fixed, **owner_of_card}
+            if receptions is not None and "visit_of" in result.record:
+                later.append(result.record)  # after its card, which may be in this chunk
+                continue
+            fields = dict(result.record)
+            visits = fields.pop("visits", None)
+            record = {**empty, **spec.fixed, **owner_of_card, **fields}
             record["office_id"] = place(record)
             # A bulk insert passes the attribute events that keep the blind indexes.
             records.append(
                 {**record, **blind_indexes_for(spec.model, record), "created_by_id": user.id}
             )
+            rows_of.append((result.row_number, visits))
         if records:
             # Ids in the order of the rows, so each name gets its own tokens.
             returning = insert(spec.model).returning(spec.model.id, sort_by_parameter_order=True)
@@ -576,10 +788,138 @@ def import_file(
                 insert(ConsentRecord), _consent_rows(consent, spec.record_type, ids, user)
             )
             audit.record(session, actor, "import", record_type=spec.record_type, record_ids=ids)
+            if receptions is not None:
+                receptions.cards(ids, records, rows_of)
+        if receptions is not None:
+            for record in later:
+                receptions.later(record)
+            receptions.flush()
+        seen += len(chunk)
+        if progress:
+            progress(seen)
+    return Outcome(inserted, skipped, receptions.count if receptions else 0)
+
+
+class Writer:
+    """Writes the checked rows of a kind that makes several records per row (a unit, its
+    owner and household, ...): ``write`` inserts a chunk in bulk and returns what it made,
+    as {record type: ids}; each is logged, and the people of ``people`` get the consent
+    stated for the file."""
+
+    #: Record types whose rows are people the consent is recorded for.
+    people: tuple[str, ...] = ()
+    #: The record type the outcome counts (the kind's main records).
+    counts: str = ""
+
+    def __init__(self, session: Session, user: User):
+        self.session = session
+        self.user = user
+
+    def write(self, results: list[RowResult]) -> dict[str, list[int]]:
+        raise NotImplementedError
+
+
+def _write_chunks(
+    session: Session,
+    user: User,
+    chunks: Iterator[list[RowResult]],
+    writer: Writer,
+    *,
+    skip_rejected: bool,
+    actor: audit.Actor,
+    progress: Callable[[int], None] | None,
+    consent: ConsentBasis,
+) -> Outcome:
+    """import_file for a kind with a Writer: the same all or nothing, skipping, logging of
+    each chunk and progress."""
+    inserted = skipped = seen = 0
+    for chunk in chunks:
+        valid = []
+        for result in chunk:
+            if result.record is None:
+                if not skip_rejected:
+                    raise RowsRejected(
+                        _("Row %(row)s is wrong: nothing was imported.", row=result.row_number)
+                    )
+                skipped += 1
+            else:
+                valid.append(result)
+        if valid:
+            written = writer.write(valid)
+            inserted += len(written.get(writer.counts, ()))
+            for record_type, ids in written.items():
+                if not ids:
+                    continue
+                if record_type in writer.people:
+                    rows = _consent_rows(consent, record_type, ids, user)
+                    session.execute(insert(ConsentRecord), rows)
+                audit.record(session, actor, "import", record_type=record_type, record_ids=ids)
         seen += len(chunk)
         if progress:
             progress(seen)
     return Outcome(inserted, skipped)
+
+
+class _Receptions:
+    """The receptions (prospect_visits) of imported welcome cards: one per dated visit of a
+    card (its first visit, the columns "第二次来访" ..., and the later rows of the same
+    customer), numbered 1, 2, ... in date order, inserted in bulk after their cards."""
+
+    def __init__(self, session: Session, user: User):
+        self.session = session
+        self.user = user
+        self.summary = _("Imported from Excel")
+        #: {row of a card: (card id, office id, consultant id, next number)}.
+        self.by_row: dict[int, tuple[int, int, int | None, int]] = {}
+        self.pending: list[dict] = []
+        self.last_contact: dict[int, date] = {}
+        self.count = 0
+
+    def _add(self, card, office, consultant, seq, day, summary=None) -> None:
+        self.pending.append(
+            {
+                "prospect_id": card,
+                "seq": seq,
+                "visited_on": day,
+                "consultant_id": consultant,
+                "summary": summary or self.summary,
+                "office_id": office,
+                "created_by_id": self.user.id,
+            }
+        )
+
+    def cards(self, ids, records, rows_of) -> None:
+        for card, record, (row, visits) in zip(ids, records, rows_of, strict=True):
+            office, consultant = record["office_id"], record.get("consultant_id")
+            for seq, day in enumerate(visits or (), start=1):
+                self._add(card, office, consultant, seq, day)
+            self.by_row[row] = (card, office, consultant, len(visits or ()) + 1)
+
+    def later(self, record: dict) -> None:
+        """A later row of a card's customer: its receptions, its notes as what was learned."""
+        card, office, consultant, seq = self.by_row[record["visit_of"]]
+        consultant = record.get("consultant_id") or consultant
+        for day in record["visits"]:
+            self._add(card, office, consultant, seq, day, record.get("summary"))
+            seq += 1
+        self.by_row[record["visit_of"]] = (card, office, consultant, seq)
+        self.last_contact[card] = record["visits"][-1]
+
+    def flush(self) -> None:
+        if self.pending:
+            self.session.execute(insert(Visit), self.pending)
+            self.count += len(self.pending)
+            self.pending = []
+        if self.last_contact:
+            table = Prospect.__table__
+            # Core executemany: the cards were inserted in this transaction, by this import.
+            self.session.connection().execute(
+                update(table)
+                .where(table.c.id == bindparam("card"))
+                .values(last_contact_on=bindparam("day")),
+                [{"card": c, "day": d} for c, d in self.last_contact.items()],
+            )
+            self.last_contact = {}
 
 
 def rejected_workbook(report: Report, target: Path | BinaryIO) -> Path | BinaryIO:
@@ -606,20 +946,77 @@ def _reference_index(session: Session, list_code: str) -> dict[str, int]:
     for item_id, code, label, label_en in items:
         for key in (code, label, label_en):
             if key:
-                index.setdefault(str(key).strip().lower(), item_id)
+                index.setdefault(_reference_key(key), item_id)
     return index
 
 
+#: Units a reference label may be written with or without (after NFKC: ㎡ reads m2).
+_UNITS = (
+    "元/平方米",
+    "元/平米",
+    "元/m2",
+    "元每平米",
+    "yuan/m2",
+    "平方米",
+    "平米",
+    "/m2",
+    "m2",
+    "元",
+)
+_DASHES = str.maketrans({c: "-" for c in "–—−~～至"})
+
+
+def _plain(raw) -> str:
+    """A cell as text for matching: full-width folded to half-width, no spaces, lower-case."""
+    text = unicodedata.normalize("NFKC", str(raw)).lower()
+    return "".join(text.split())
+
+
+@lru_cache(maxsize=8192)
+def _reference_key(raw) -> str:
+    """How a reference label is matched: _plain, one kind of dash, without its unit (元/㎡,
+    ㎡, 平米, 元), so "3000-3500元/㎡", "3000～3500" and "３０００—３５００ 元/平米" agree."""
+    text = _plain(raw).translate(_DASHES)
+    for unit in _UNITS:
+        text = text.replace(unit, "")
+    return text
+
+
+def _consultant_index(session: Session, user: User | None) -> dict[str, int]:
+    """{full name (and account name), as _plain: user id} of the consultants of ``user``'s
+    offices; 0 for a name two consultants share."""
+    index: dict[str, int] = {}
+    for account in consultants.consultants(session, seen_by=user):
+        for key in {_plain(account.full_name or ""), _plain(account.username)}:
+            if key:
+                index[key] = 0 if index.get(key, account.id) != account.id else account.id
+    return index
+
+
+def _latest_visit(record: dict) -> date | None:
+    visits = record.get("visits")
+    return visits[-1] if visits else record.get("first_visit_on")
+
+
 def _as_date(value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip().replace("/", "-").replace(".", "-")
+    """The date a cell holds in any form people type (services/shared/dates_typed.py), or None
+    (no date, or day and month could be swapped: ``_date_error`` says which)."""
+    return dates_typed.typed_date_or_none(value)
+
+
+def _date_error(value) -> str:
+    """Why ``value`` is not one clear date, for the row's errors."""
     try:
-        return date.fromisoformat(text)
+        dates_typed.parse_typed_date(value)
+    except dates_typed.AmbiguousDate as exc:
+        return _(
+            "Ambiguous date %(value)s: it could be %(readings)s; write it as 2026-03-01.",
+            value=value,
+            readings=" / ".join(exc.readings),
+        )
     except ValueError:
-        return None
+        pass
+    return _("Bad date: %(value)s (use 2026-03-01)", value=value)
 
 
 def _stored_columns(spec: Kind) -> list[str]:
@@ -628,7 +1025,9 @@ def _stored_columns(spec: Kind) -> list[str]:
     for target, check in spec.checks.items():
         if check == "reference":
             columns.append(f"{target}_id")
-        else:
+        elif check == "consultant":
+            columns.append("consultant_id")
+        elif check != "later_visit":
             columns.append(target)
         if check == "visit_date":
             columns.append("last_contact_on")
@@ -636,13 +1035,55 @@ def _stored_columns(spec: Kind) -> list[str]:
 
 
 def _field_label(target: str) -> str:
+    return (
+        {
+            "source": _("source channel"),
+            "project": _("project"),
+            "mobile": _("mobile"),
+            "id_number": _("ID number"),
+            "address": _("Address"),
+        }.get(target)
+        or _card_labels().get(target)
+        or _kind_labels().get(target, target)
+    )
+
+
+def _kind_labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for spec in KINDS.values():
+        if spec.labels is not None:
+            labels.update(spec.labels())
+    return labels
+
+
+def _card_labels() -> dict[str, str]:
+    """The welcome card's fields beyond the basic ones, named as on the card's form."""
+    ordinals = {
+        "visit_2": _("Second visit"),
+        "visit_3": _("Third visit"),
+        "visit_4": _("Fourth visit"),
+        "visit_5": _("Fifth visit"),
+        "visit_6": _("Sixth visit"),
+    }
     return {
-        "source": _("source channel"),
-        "project": _("project"),
-        "mobile": _("mobile"),
-        "id_number": _("ID number"),
-        "address": _("Address"),
-    }.get(target, target)
+        "budget_wan": _("Budget (10k yuan)"),
+        "purpose": _("Purpose"),
+        "timeframe": _("Purchase timeframe"),
+        "unit_nature": _("Employer type"),
+        "age_band": _("Age band"),
+        "housing": _("Current housing"),
+        "awareness": _("Awareness channel"),
+        "area_band": _("Intended area"),
+        "price_band": _("Accepted price"),
+        "income_band": _("Household monthly income"),
+        "customer_type": _("Customer type"),
+        "need": _("Need"),
+        "district": _("Intended district"),
+        "consultant": _("Consultant"),
+        "progress": _("Progress"),
+        "is_scout": _("Competitor's scout"),
+        **ordinals,
+    }
 
 
 def field_labels(kind: str = "prospect") -> dict[str, str]:
@@ -657,5 +1098,8 @@ def field_labels(kind: str = "prospect") -> dict[str, str]:
         "id_number": _("ID number"),
         "address": _("Address"),
         "notes": _("Notes"),
+        **_card_labels(),
     }
+    if KINDS[kind].labels is not None:
+        labels.update(KINDS[kind].labels())
     return {target: labels[target] for target in KINDS[kind].fields}

@@ -40,6 +40,8 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired
 
+from core import access
+from core.masking import mask_id_number, mask_phone
 from extensions import db
 from models.sales.imports import (
     JOB_ACTIVE,
@@ -50,14 +52,22 @@ from models.sales.imports import (
     ImportMapping,
 )
 from services.privacy import consent as consents
-from services.sales import import_jobs, import_store, importer
+from services.sales import import_jobs, import_store, importer, sheet_reader
 from views.sales import sales
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
 from views.shared.security import SESSION_ID, SIGNED_IN_AT
 
 #: What a file may hold, with the label of the choice.
-KIND_CHOICES = [("prospect", _l("Welcome cards")), ("owner", _l("Owner list"))]
+KIND_CHOICES = [
+    ("prospect", _l("Welcome cards")),
+    ("owner", _l("Owner list")),
+    ("unit", _l("Unit list with owners and household members")),
+    ("lease", _l("Lease list with tenants")),
+    ("parking_space", _l("Parking spaces")),
+    ("resident_card", _l("Resident smart cards")),
+    ("vehicle_card", _l("Vehicle IC cards")),
+]
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 #: Rows shown in the preview; all rejected rows are in the download.
 PREVIEW_ROWS = 200
@@ -65,7 +75,7 @@ PREVIEW_ROWS = 200
 
 class UploadForm(FlaskForm):
     kind = SelectField(_l("The file holds"), choices=KIND_CHOICES, default="prospect")
-    file = FileField(_l("Excel file (.xlsx)"), validators=[FileRequired()])
+    file = FileField(_l("Excel file (.xlsx) or CSV"), validators=[FileRequired()])
 
 
 class RunForm(FlaskForm):
@@ -77,6 +87,16 @@ class RunForm(FlaskForm):
         _l("Every customer in this file was told the purpose and agreed (or has the contract)"),
         validators=[InputRequired()],
     )
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    """The kinds the signed-in role may create records of (core/access.py)."""
+    role = current_user.role_code
+    return [
+        (kind, label)
+        for kind, label in KIND_CHOICES
+        if access.can(role, importer.KINDS[kind].record_type, access.CREATE)
+    ]
 
 
 def _run_form(kind: str) -> RunForm:
@@ -158,8 +178,55 @@ def _start(token: str, phase: str, params: dict) -> bool:
 
 
 def _start_check(token: str, state: dict) -> bool:
-    params = {"kind": state.get("kind", "prospect"), "mapping": state["mapping"]}
+    params = {
+        "kind": state.get("kind", "prospect"),
+        "mapping": state["mapping"],
+        "layout": _layout(state),
+    }
     return _start(token, import_jobs.CHECK, params)
+
+
+def _layout(state: dict) -> dict:
+    """The sheet and title row the check and the import read (chosen in the preview)."""
+    return sheet_reader.Layout(
+        sheet=state.get("sheet"), header_row=state.get("header_row"), name=state.get("filename")
+    ).as_dict()
+
+
+_DIGITS_RE = re.compile(r"\d{7,}")
+
+
+def _shown_titles(headers: list[str]) -> list[str]:
+    """The titles as the mapping page shows them: a title row chosen on a row of data (or a
+    file without titles) shows its phones and ID numbers masked."""
+    shown = []
+    for title in headers:
+        if _DIGITS_RE.search(title):
+            compact = title.replace(" ", "")
+            is_id = len(compact) in (15, 18) and compact[:-1].isdigit()
+            title = mask_id_number(compact) if is_id else mask_phone(title)
+        shown.append(title)
+    return shown
+
+
+def _read_layout(data: bytes, kind: str, layout: sheet_reader.Layout) -> dict:
+    """Open the upload as ``layout`` says: its titles, sheets and title-row choices for the
+    state; ``ImportFileError`` when it cannot be read or has no row below its titles."""
+    table = importer.open_table(io.BytesIO(data), kind=kind, layout=layout)
+    try:
+        first = next(table.rows, None)  # one row read proves the sheet opens
+    finally:
+        table.close()
+    if first is None:
+        raise sheet_reader.no_rows(table.header_row)
+    return {
+        "headers": table.headers,
+        "sheet": table.sheet,
+        "sheets": table.sheets,
+        "header_row": table.header_row,
+        "header_rows": [[c.row, list(c.titles)] for c in table.candidates],
+        "header_found": table.found,
+    }
 
 
 def _ended(job):
@@ -203,6 +270,7 @@ class ImportView(SecurePageView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         form = UploadForm()
+        form.kind.choices = _kind_choices()  # the choice is checked against these on POST
         limit = current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
         if request.method == "POST" and (request.content_length or 0) > limit:
             flash(_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), "error")
@@ -218,9 +286,8 @@ class ImportView(SecurePageView):
                 flash(_("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), "error")
                 return redirect(url_for(".index"))
             try:
-                headers, rows = importer.open_rows(io.BytesIO(data))
-                next(rows, None)  # one row read proves the sheet opens; close() frees the file
-                rows.close()
+                layout = sheet_reader.Layout(name=form.file.data.filename)
+                read = _read_layout(data, form.kind.data, layout)
             except importer.ImportFileError as exc:
                 # checked in memory: a refused file never reaches the disk
                 flash(exc.message, "error")
@@ -232,8 +299,8 @@ class ImportView(SecurePageView):
                 {
                     "user_id": current_user.id,
                     "filename": form.file.data.filename,
-                    "headers": headers,
                     "kind": form.kind.data,
+                    **read,
                 },
             )
             return redirect(url_for(".mapping", token=token))
@@ -244,6 +311,8 @@ class ImportView(SecurePageView):
         state = _state(token)
         headers = state["headers"]
         kind = state.get("kind", "prospect")
+        if request.method == "POST" and request.form.get("reread"):
+            return self._reread(token, state)
         if request.method == "POST":
             if not FlaskForm().validate_on_submit():
                 abort(400)
@@ -256,6 +325,15 @@ class ImportView(SecurePageView):
                 flash(_("Each column can feed one field only."), "error")
             elif "name" not in mapping:
                 flash(_("Choose the column that holds the customer's name."), "error")
+            elif missing := [t for t in importer.KINDS[kind].required if t not in mapping]:
+                labels = importer.field_labels(kind)
+                flash(
+                    _(
+                        "Choose the columns of: %(fields)s.",
+                        fields=", ".join(str(labels[t]) for t in missing),
+                    ),
+                    "error",
+                )
             else:
                 _remember(headers, mapping, kind)
                 state["mapping"] = mapping
@@ -269,11 +347,38 @@ class ImportView(SecurePageView):
             "admin/imports/mapping.html",
             token=token,
             state=state,
-            headers=headers,
+            headers=_shown_titles(headers),
             chosen=chosen,
             labels=importer.field_labels(kind),
+            required=importer.KINDS[kind].required,
             form=FlaskForm(),
         )
+
+    def _reread(self, token: str, state: dict):
+        """The user chose another sheet or title row: read the upload again that way (the
+        mapping and any check are dropped)."""
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        sheet = request.form.get("sheet") or state.get("sheet")
+        if sheet is not None and sheet not in (state.get("sheets") or []):
+            abort(400)
+        raw_row = request.form.get("header_row", "")
+        # Another sheet: its title row is found again.
+        header_row = int(raw_row) if raw_row.isdigit() and sheet == state.get("sheet") else None
+        layout = sheet_reader.Layout(sheet=sheet, header_row=header_row, name=state["filename"])
+        try:
+            data = import_store.read_sealed(_paths(token)[0], token)
+            read = _read_layout(data, state.get("kind", "prospect"), layout)
+        except (import_store.SealedFileError, FileNotFoundError):
+            flash(_("The uploaded file is gone; upload it again."), "error")
+            return redirect(url_for(".index"))
+        except importer.ImportFileError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for(".mapping", token=token))
+        state.update(read)
+        state.pop("mapping", None)
+        _save_state(token, state)
+        return redirect(url_for(".mapping", token=token))
 
     @expose("/<token>/check", methods=("POST",))
     def check(self, token: str):
@@ -343,6 +448,7 @@ class ImportView(SecurePageView):
         params = {
             "kind": kind,
             "mapping": state["mapping"],
+            "layout": _layout(state),
             "skip_rejected": bool(form.skip_rejected.data),
             "rows_total": (checked.outcome or {}).get("total"),
             "consent": {
@@ -368,6 +474,7 @@ class ImportView(SecurePageView):
         outcome = job.outcome or {}
         state = {**state, "inserted": outcome.get("inserted", 0)}
         state["skipped"] = outcome.get("skipped", 0)
+        state["visits"] = outcome.get("visits", 0)
         return self.render(
             "admin/imports/result.html",
             token=token,

@@ -108,7 +108,7 @@ def test_an_import_job_runs_in_the_background_and_records_its_outcome(env):
     job_id = env.start()
     wait_for_jobs(env.app)
     job = env.job(job_id)
-    assert job.status == "done" and job.outcome == {"inserted": ROWS, "skipped": 0}
+    assert job.status == "done" and job.outcome == {"inserted": ROWS, "skipped": 0, "visits": ROWS}
     assert job.rows_done == ROWS and job.finished_at is not None
     assert env.count(Prospect) == ROWS and env.count(ConsentRecord) == ROWS
     assert not env.upload_exists()  # the import ended: its upload is gone

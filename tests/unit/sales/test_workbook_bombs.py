@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.sales import importer
+from services.sales import importer, sheet_reader
 from services.sales.workbook_limits import ImportLimits
 from tests.importing import HEADERS, good_row, write_xlsx
 
@@ -131,7 +131,7 @@ def test_a_million_empty_rows_are_refused_before_reading(app, rows_bomb):
 
 def test_while_reading_rows_stop_at_the_cap(app, rows_bomb, monkeypatch):
     # Should the raw scan miss a sheet's rows, the reader still stops at the cap.
-    monkeypatch.setattr(importer, "inspect_rows", lambda path, limits: None)
+    monkeypatch.setattr(sheet_reader, "inspect_rows", lambda path, limits: None)
     with app.test_request_context():
         message, elapsed = _refused_cheaply(rows_bomb, ImportLimits(max_rows=20_000))
     assert "20,000" in message
@@ -152,7 +152,7 @@ def test_one_row_far_down_is_refused_not_padded_to(app, tmp_path, monkeypatch):
     with app.test_request_context():
         message, elapsed = _refused_cheaply(bomb)
         assert "200,000" in message and elapsed < 20
-        monkeypatch.setattr(importer, "inspect_rows", lambda path, limits: None)
+        monkeypatch.setattr(sheet_reader, "inspect_rows", lambda path, limits: None)
         message, elapsed = _refused_cheaply(bomb, ImportLimits(max_rows=50_000))
     assert "50,000" in message
     assert elapsed < 30  # generous: a bound, not a benchmark

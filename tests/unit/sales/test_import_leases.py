@@ -1,0 +1,118 @@
+"""The lease-list import: a row per lease of a unit already in the panel, its tenant (one
+tenant on several rows), its terms and intake."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models.privacy.privacy import ConsentRecord
+from models.property.property import Lease, Tenant, Unit
+from services.sales import importer
+from tests.factories import make_user, ref_item
+from tests.importing import write_xlsx
+from tests.unit.sales.test_import_units import id_number
+
+pytestmark = pytest.mark.instant()
+CONSENT = importer.ConsentBasis("contract", "物业服务", "2026-01")
+HEADERS = ["楼盘", "楼栋", "房号", "租户姓名", "手机", "身份证号", "起租日期", "到期日期",
+           "退租日期", "物业费", "水费", "电费", "燃气费", "双方到场日期", "原件查验人",
+           "合同原件已查验", "合同复印件", "入住登记表", "费用已缴", "备注"]  # fmt: skip
+
+
+def _row(room, name, mobile, start, **more):
+    values = dict.fromkeys(HEADERS)
+    values.update({"楼盘": "lakeside", "楼栋": "1栋", "房号": room, "租户姓名": name,
+                   "手机": mobile, "起租日期": start})  # fmt: skip
+    values.update(more)
+    return [values[h] for h in HEADERS]
+
+
+INTAKE = {"双方到场日期": "2025-12-28", "合同原件已查验": "是", "合同复印件": "是",
+          "入住登记表": "是", "费用已缴": "是"}  # fmt: skip
+
+
+@pytest.fixture
+def s(app):
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+def test_leases_and_their_tenants_round_trip(s, tmp_path):
+    user = make_user(s, "clerk")
+    desk = make_user(s, "supervisor", full_name="郑主管")
+    project = ref_item(s, "project", "lakeside")
+    units = {room: Unit(project_id=project.id, building="1栋", room=room)
+             for room in ("101", "102", "104", "105")}  # fmt: skip
+    s.add_all(units.values())
+    s.add(Tenant(name="老租户", mobile="13900000999"))
+    s.flush()
+    old = Tenant(name="前租户")
+    s.add(old)
+    s.flush()
+    s.add(Lease(unit_id=units["105"].id, tenant_id=old.id, starts_on=date(2025, 1, 1),
+                status="active"))  # fmt: skip
+    s.commit()
+    rows = [
+        _row("101", "周租", "13900000101", "2026-01-01", 到期日期="2026-12-31", 物业费="业主",
+             水费="租户", 身份证号=id_number(3), 备注="押一付三", **INTAKE),
+        _row("102", "周租", "13900000101", "2024-01-01", 到期日期="2024-12-31",
+             退租日期="2024-12-31"),  # the same tenant, an ended lease
+        _row("103", "钱租", "13900000103", "2026-01-01"),  # no such unit
+        _row("101", "孙租", "13900000104", "2026-02-01", **INTAKE),  # a second lease in force
+        _row("104", "老租户", "13900000999", "2026-01-01"),  # already a tenant
+        _row("102", "吴租", "13900000106", "2025-01-01", 原件查验人="郑主管",
+             合同原件已查验="是"),  # intake not complete: registering
+        _row("105", "李租", "13900000107", "2026-01-01", **INTAKE),  # 105 is let already
+        _row("104", "郑租", "13900000108", "2026-01-01", 物业费="物业"),  # bad payer
+        _row("104", "王租", "13900000109", "2026-01-01", 到期日期="2025-01-01"),
+    ]  # fmt: skip
+    path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
+    mapping = importer.guess_mapping(HEADERS, "lease")
+    assert len(mapping) == len(HEADERS)
+    report = importer.check_file(s, path, mapping, kind="lease", user=user)
+    errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
+    assert set(errors) == {4, 5, 6, 8, 9, 10}, errors
+    assert "103" in errors[4]
+    assert "第 2 行" in errors[5] or "row 2" in errors[5]
+    assert "13900000999" in errors[6]
+    assert "物业" in errors[9] and "物业管理费" in errors[9]
+    with pytest.raises(importer.RowsRejected):
+        importer.import_file(
+            s, user, path, mapping, skip_rejected=False, kind="lease", consent=CONSENT
+        )
+    s.rollback()
+    outcome = importer.import_file(
+        s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
+    )
+    s.commit()
+    assert (outcome.inserted, outcome.skipped) == (3, 6)
+    zhou = s.scalar(select(Tenant).where(Tenant.name == "周租"))
+    assert zhou.id_number == id_number(3) and zhou.notes == "押一付三"
+    assert zhou.office_id == units["101"].office_id
+    leases = {lease.unit.room: lease for lease in zhou.leases}
+    active = leases["101"]
+    assert (active.status, active.starts_on, active.ends_on) == (
+        "active",
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+    )
+    assert (active.management_payer, active.water_payer, active.gas_payer) == (
+        "owner",
+        "tenant",
+        "tenant",
+    )
+    assert active.original_seen_by_id == user.id and active.fees_paid
+    assert leases["102"].status == "ended" and leases["102"].moved_out_on == date(2024, 12, 31)
+    wu = s.scalar(select(Tenant).where(Tenant.name == "吴租"))
+    assert wu.leases[0].status == "registering"
+    assert wu.leases[0].original_seen_by_id == desk.id
+    assert s.scalar(select(func.count(Tenant.id))) == 4
+    consents = s.scalar(
+        select(func.count(ConsentRecord.id)).where(ConsentRecord.subject_type == "tenant")
+    )
+    assert consents == 2
