@@ -2,7 +2,8 @@
 
 Owns ``export_max_rows`` (``EXPORT_MAX_ROWS``), the CSV and XLSX writers (any other type is
 a 404) and ``get_export_columns`` (the list columns when a view declares none, never "every
-column"). Every cell is masked by MaskingMixin.get_export_value.
+column"). Every cell is masked by core/masking.export_cell's rules (views/shared/exports.py:
+by column on the fast path, by cell on the per-row one).
 
 Relies on: nothing of the other mixins; RightsMixin._handle_view refuses an export without
 columns.
