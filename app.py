@@ -101,6 +101,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_security(app)
 
+    from views.admin.staff import install_clearance_gate
+
+    install_clearance_gate(app)  # after the session checks: an ended session ends first
+
     import cli
 
     cli.register(app)

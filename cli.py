@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from core import access
 from extensions import db
-from services.admin.accounts import AccountError, create_user
+from services.admin.accounts import AccountError, create_user, needs_valid_until
 
 users = AppGroup("users", help="Manage personal accounts.")
 
@@ -20,8 +20,18 @@ users = AppGroup("users", help="Manage personal accounts.")
 @click.option("--role", "role", required=True, type=click.Choice(access.ROLES))
 @click.option("--password", default=None, help="Prompted for (hidden) when left out.")
 @click.option("--full-name", default=None, help="Real name; defaults to NAME.")
-def create_user_command(name: str, role: str, password: str | None, full_name: str | None):
+@click.option(
+    "--valid-until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last office day the account may sign in (YYYY-MM-DD); required for an auditor.",
+)
+def create_user_command(
+    name: str, role: str, password: str | None, full_name: str | None, valid_until=None
+):
     """Create the account NAME with ROLE."""
+    if valid_until is None and needs_valid_until(role):
+        raise click.ClickException("an auditor's account needs --valid-until YYYY-MM-DD")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -31,6 +41,7 @@ def create_user_command(name: str, role: str, password: str | None, full_name: s
             full_name=full_name or name,
             role_code=role,
             password=password,
+            valid_until=valid_until.date() if valid_until else None,
         )
         db.session.commit()
     except AccountError as exc:

@@ -48,6 +48,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from core import crypto  # noqa: E402
+from core.clock import office_today  # noqa: E402
 from core.crypto import generate_instance_keys  # noqa: E402
 from demo.prospects import _insert_columns  # noqa: E402
 from demo.seed import seed_demo  # noqa: E402
@@ -61,6 +62,7 @@ from models.sales.prospects import Prospect  # noqa: E402
 from models.shared.approvals import ChangeRequest  # noqa: E402
 from services.admin.accounts import create_user  # noqa: E402
 from services.admin.offices import visible_office_ids  # noqa: E402
+from services.admin.staff import record_starting_clearance  # noqa: E402
 from services.privacy import audit  # noqa: E402
 from services.shared import name_search  # noqa: E402
 from views.shared.encrypted_fields import PanelModelConverter  # noqa: E402
@@ -85,13 +87,15 @@ def seed(app, prospects: int, owners: int, events: int, workdir: Path) -> dict:
         started = time.perf_counter()
         _seed_events(events)
         timings["events"] = time.perf_counter() - started
-        create_user(
+        bench_user = create_user(
             db.session,
             username="bench",
             password=PASSWORD,
             role_code="supervisor",
             full_name="基准",
         )
+        # Signed and trained, as the office's staff are (services/admin/staff_clearance.py).
+        record_starting_clearance(db.session, bench_user, office_today())
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-ROLES = ("clerk", "supervisor", "region_manager", "custodian", "admin")
+#: The roles with a column in _TABLE below.
+TABLE_ROLES = ("clerk", "supervisor", "region_manager", "custodian", "admin")
+#: The outside auditor (PIPL Art. 54, DOMAIN.md 合规审查): reads what any role may list or
+#: open, in every office, numbers always masked; never creates, edits, deletes, exports,
+#: reveals or prints customer data, and every page it opens is logged. Its rights are derived
+#: from the table (``_read_only_rights``), not a column of it.
+AUDITOR = "auditor"
+ROLES = (*TABLE_ROLES, AUDITOR)
+#: Roles that only read: on a model view they reach the list and details pages only.
+READ_ONLY_ROLES = frozenset({AUDITOR})
+#: Roles each page they open is logged for, custom pages included (views/shared/base.py).
+LOGGED_ROLES = frozenset({AUDITOR})
 
 ROLE_LABELS = {
     "clerk": _l("Clerk / sales consultant"),
@@ -17,6 +28,7 @@ ROLE_LABELS = {
     "region_manager": _l("Region manager"),
     "custodian": _l("Archive custodian"),
     "admin": _l("Administrator"),
+    AUDITOR: _l("Outside auditor"),
 }
 
 LIST, DETAILS, CREATE, EDIT, DELETE, EXPORT = "L", "D", "C", "E", "X", "O"
@@ -62,11 +74,27 @@ _TABLE: dict[str, tuple[str, str, str, str, str]] = {
     "reference_item":        ("",      "",        "",        "",       "LDCEO"),
     # the access log: read by the admin, changed by nobody (append-only in the database)
     "audit":                 ("",      "",        "",        "",       "LDO"),
+    # partners and their data-sharing agreements (views/privacy/partners.py): the admin keeps
+    # the register, supervisors read it (they share under it)
+    "partner":               ("",      "LD",      "",        "",       "LDCE"),
+    "partner_agreement":     ("",      "LD",      "",        "",       "LDCE"),
 }
 # fmt: on
 
+#: Model-view endpoints a read-only role may reach (views/shared/mixins/rights.py).
+READ_ONLY_FUNCTIONS = frozenset({"index_view", "details_view"})
+
+
+def _read_only_rights(row: tuple[str, ...]) -> frozenset[str]:
+    """The auditor's letters on a view: list and details wherever any role holds them."""
+    return frozenset("".join(row)) & {LIST, DETAILS}
+
+
 RIGHTS: dict[str, dict[str, frozenset[str]]] = {
-    view: {role: frozenset(letters) for role, letters in zip(ROLES, row, strict=True)}
+    view: {
+        **{role: frozenset(letters) for role, letters in zip(TABLE_ROLES, row, strict=True)},
+        AUDITOR: _read_only_rights(row),
+    }
     for view, row in _TABLE.items()
 }
 
@@ -83,6 +111,32 @@ PAGES: dict[str, frozenset[str]] = {
     # the office's settings: recheck interval, complaints' answer time (views/admin/office_settings.py)
     "office_settings.index": frozenset({"admin"}),
     "office_settings.change": frozenset({"admin"}),
+    # incidents (views/admin/incidents.py): the admin's register; a supervisor opens one and
+    # sees and edits their own; the access-log query, notice, letters and sending are the admin's
+    **{f"incidents.{n}": _APPROVERS for n in ("index", "create", "detail", "edit")},
+    **{
+        f"incidents.{n}": frozenset({"admin"})
+        for n in ("issue", "reported", "close", "affected", "sent", "letter")
+    },
+    # the lockdown switch (views/admin/lockdown.py)
+    **{f"lockdown.{n}": frozenset({"admin"}) for n in ("index", "lock", "lift")},
+    # staff agreements and training (views/admin/staff.py); the page a blocked account sees
+    **{
+        f"staff.{n}": frozenset({"admin"})
+        for n in (
+            "index",
+            "account",
+            "agreement",
+            "training",
+            "scan",
+            "training_session",
+            "versions",
+            "make_current",
+            "courses",
+            "course_active",
+        )
+    },
+    "clearance.index": frozenset(ROLES),
     # the approvals queue: who decides change requests (services/shared/approval_policy.py)
     "approvals.index": _APPROVERS,
     "approvals.detail": _APPROVERS,
@@ -122,18 +176,18 @@ PAGES: dict[str, frozenset[str]] = {
             "move_in_finish",
         )
     },
-    "unit_timeline.index": frozenset({"clerk", "supervisor", "custodian", "admin"}),
-    "unit_timeline.unit": frozenset({"clerk", "supervisor", "custodian", "admin"}),
+    "unit_timeline.index": frozenset({"clerk", "supervisor", "custodian", "admin", AUDITOR}),
+    "unit_timeline.unit": frozenset({"clerk", "supervisor", "custodian", "admin", AUDITOR}),
     # sales rules (views/sales/sales.py)
     "followups.index": frozenset({"clerk", "supervisor"}),
     "followups.stale": frozenset({"clerk", "supervisor"}),
     # collisions (撞单, views/sales/collisions.py): the office's supervisor rules; the admin reads
-    "collisions.index": _APPROVERS,
+    "collisions.index": _APPROVERS | {AUDITOR},
     "collisions.rule": frozenset({"supervisor"}),
     "day_cards.index": frozenset({"supervisor"}),
     "day_cards.report": frozenset({"supervisor"}),
     # the weekly B/C count: each office's supervisor takes it; the admin reads every office's
-    "weekly_count.index": _APPROVERS,
+    "weekly_count.index": _APPROVERS | {AUDITOR},
     "weekly_count.snapshot": frozenset({"supervisor"}),
     # customer analysis (views/sales/analysis.py): counts of the office's cards, no person shown
     "customer_analysis.index": frozenset({"supervisor", "admin"}),
@@ -166,13 +220,20 @@ PAGES: dict[str, frozenset[str]] = {
     # daily work (views/sales/daily.py, views/shared/printing.py): spot checks, access alerts, print views
     # spot checks: each office's supervisor draws and checks; the admin reads every office's
     **{f"spot_checks.{n}": frozenset({"supervisor"}) for n in ("draw", "check")},
-    **{f"spot_checks.{n}": _APPROVERS for n in ("index", "week")},
+    **{f"spot_checks.{n}": _APPROVERS | {AUDITOR} for n in ("index", "week")},
     **{f"access_alerts.{n}": frozenset({"admin"}) for n in ("index", "ack", "rule")},
     # a print is a read like the page it comes from: prospect details, register, transfer desk
     "print_view.index": frozenset(ROLES),
     "print_view.card": frozenset({"clerk", "supervisor", "custodian", "admin"}),
     "print_view.register": frozenset({"supervisor", "custodian", "admin"}),
     "print_view.transfer": frozenset({"clerk", "supervisor"}),
+    # sharing customers' data with a partner (views/privacy/partners.py, PIPL art. 23): the
+    # supervisor and the admin share; clerks and supervisors record the customer's consent
+    **{f"partner_sharing.{n}": _APPROVERS for n in ("index", "share", "download")},
+    **{f"partner_sharing.{n}": frozenset({"clerk", "supervisor"}) for n in ("consent", "withdraw")},
+    # the periodic compliance review (views/privacy/compliance_review.py): the admin and the
+    # outside auditor read it, its lists and its A4 print
+    **{f"compliance_review.{n}": frozenset({"admin", AUDITOR}) for n in ("index", "rows", "print")},
 }
 
 

@@ -21,6 +21,7 @@ SENSITIVE_COLUMNS: dict[str, str] = {
     "landline": "phone",
     "buyer_mobile": "phone",
     "contact_mobile": "phone",
+    "contact_phone": "phone",  # a partner's contact (models/privacy/partners.py)
     "id_number": "id",
 }
 

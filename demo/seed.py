@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -20,7 +21,8 @@ from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from config import DefaultConfig
-from demo import archives, complaints, dealers, prospects
+from core.clock import office_today
+from demo import archives, complaints, dealers, partners, prospects
 from demo import property as property_area
 from demo.common import DemoDataError
 from demo.offices import record_staff, seed_offices
@@ -43,6 +45,8 @@ from models.property.property import (
 from models.property.transfers import Transfer, TransferItem
 from models.sales.prospects import Prospect, Visit
 from services.admin.accounts import create_user
+from services.admin.staff import record_starting_clearance
+from services.admin.staff_clearance import add_months
 
 __all__ = ["DEMO_ACCOUNTS", "DemoDataError", "DemoResult", "seed_demo"]
 
@@ -61,6 +65,23 @@ PROJECTS = [
 #: (username, full name, role, region). The first seven are the accounts of the one-office
 #: demo, kept under their names; the others staff the second sales office and the two
 #: management offices.
+#: The demo account whose training runs out within the month (the admin's home page shows it).
+TRAINING_DUE_SOON = "clerk6"
+
+
+def _record_clearance(session: Session, users: dict[str, User]) -> None:
+    """Every demo account has signed the current agreement and passed training (the gate of
+    services/admin/staff_clearance.py): two months ago, one of them eleven months and some
+    days ago, so it is due within the month."""
+    today = office_today()
+    for username, user in users.items():
+        if username == TRAINING_DUE_SOON:
+            on = add_months(today, -12) + timedelta(days=20)
+        else:
+            on = add_months(today, -2)
+        record_starting_clearance(session, user, on)
+
+
 DEMO_ACCOUNTS = [
     ("clerk1", "李文静", "clerk", None),
     ("clerk2", "王海涛", "clerk", None),
@@ -76,6 +97,8 @@ DEMO_ACCOUNTS = [
     ("supervisor3", "郑国华", "supervisor", None),
     ("clerk6", "何静怡", "clerk", None),
     ("supervisor4", "马永强", "supervisor", None),
+    # the outside auditor: read-only, every office, valid for the engagement (90 days)
+    ("auditor1", "高文博", "auditor", None),
 ]
 ALL_OFFICES = ("chengdong", "chengxi", "jinyuan", "cuiyuan")
 #: username -> the offices (demo.offices keys) the account works for. Consultants and their
@@ -193,12 +216,14 @@ def seed_demo(
             password=password,
             region_id=regions[region].id if region else None,
             offices=offices.of(ACCOUNT_OFFICES.get(username, ())),
+            valid_until=office_today() + timedelta(days=90) if role == "auditor" else None,
         )
         result.accounts.append((username, role, password))
     for username, superior in SUPERIORS.items():
         users[username].superior = users[superior]
     record_staff(offices, users.values())
     session.flush()
+    _record_clearance(session, users)
 
     property_area.seed(session, property_rng, users=users, projects=projects, offices=offices)
     # The dealers draw from the property generator where it stopped, as they always have,
@@ -210,6 +235,7 @@ def seed_demo(
     archives.seed(session, archive_rng, users=users, prospect_ids=prospect_ids, offices=offices)
     complaints.seed(session, offices=offices)
     _record_demo_consents(session)
+    partners.seed(session, users=users)
     result.prospects = len(prospect_ids)
     result.counts = {
         label: session.scalar(select(func.count()).select_from(model))

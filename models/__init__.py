@@ -5,12 +5,20 @@ Importing this package registers every table on ``Base.metadata``.
 """
 
 # Imported for their tables.
-from models.admin import key_checks, office_settings, offices, people, reference  # noqa: F401
+from models.admin import (  # noqa: F401
+    incidents,
+    key_checks,
+    office_settings,
+    offices,
+    people,
+    reference,
+    staff,
+)
 from models.archive import archive_desk, archives  # noqa: F401
 from models.base import Base
 from models.care import complaints  # noqa: F401
 from models.dealers import dealers  # noqa: F401
-from models.privacy import audit, privacy, retention  # noqa: F401
+from models.privacy import audit, partners, privacy, retention  # noqa: F401
 from models.property import moves, property, transfers  # noqa: F401
 from models.sales import daily, imports, ownership, prospects, sales  # noqa: F401
 from models.shared import approvals, calendar, name_search  # noqa: F401

@@ -33,6 +33,7 @@ from app import create_app
 from core.clock import office_today
 from extensions import db, limiter
 from models.privacy.audit import SQLITE_TRIGGERS
+from services.admin import lockdown
 from services.admin.standard_data import install_standard_data
 from tests.factories import login_as as _login_as
 from tests.keys import TEST_KEYS
@@ -253,6 +254,7 @@ def clean_db(app, _travel):
     """Every test starts from the standard data alone (roles and reference lists), with no
     failed sign-ins counted against the test client's address."""
     limiter.reset()
+    lockdown.forget()  # no test inherits another's lockdown from this process's memory
     with app.app_context():
         _wipe(db.session)
         install_standard_data(db.session)

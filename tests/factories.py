@@ -11,6 +11,7 @@ from extensions import db
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.sales.prospects import Prospect, Visit
 from services.admin.accounts import create_user
+from services.admin.staff import record_starting_clearance
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -31,8 +32,11 @@ def ref_item(session, list_code: str, code: str | None = None) -> ReferenceItem:
 
 
 def make_user(session, role: str = "clerk", username: str | None = None, **kwargs):
+    """An account; it has signed the current agreement and passed training today (the gate
+    of services/admin/staff_clearance.py) unless ``cleared=False``."""
     username = username or f"{role}{next(_counter)}"
-    return create_user(
+    cleared = kwargs.pop("cleared", True)
+    user = create_user(
         session,
         username=username,
         full_name=kwargs.pop("full_name", f"测试{username}"),
@@ -40,6 +44,9 @@ def make_user(session, role: str = "clerk", username: str | None = None, **kwarg
         password=kwargs.pop("password", PASSWORD),
         **kwargs,
     )
+    if cleared:
+        record_starting_clearance(session, user, office_today())
+    return user
 
 
 def make_prospect(session, **kwargs) -> Prospect:

@@ -15,6 +15,7 @@ class _FormReader(HTMLParser):
         self._select: str | None = None
         self._select_first: str | None = None
         self._select_chosen = False
+        self._select_multiple = False
         self._option: dict | None = None
         self._textarea: str | None = None
         self._text: list[str] = []
@@ -39,6 +40,8 @@ class _FormReader(HTMLParser):
             self.fields.append((name, a.get("value") or ("y" if kind == "checkbox" else "")))
         elif tag == "select" and name:
             self._select, self._select_first, self._select_chosen = name, None, False
+            # A browser sends nothing for a multiple select with nothing chosen.
+            self._select_multiple = "multiple" in a
         elif tag == "option" and self._select:
             self._option = a
             value = a.get("value", "")
@@ -54,7 +57,11 @@ class _FormReader(HTMLParser):
         if tag == "form" and self.depth:
             self.depth -= 1
         elif tag == "select" and self._select:
-            if not self._select_chosen and self._select_first is not None:
+            if (
+                not self._select_chosen
+                and not self._select_multiple
+                and self._select_first is not None
+            ):
                 self.fields.append((self._select, self._select_first))
             self._select = None
         elif tag == "textarea" and self._textarea:
@@ -72,8 +79,18 @@ class _FormReader(HTMLParser):
             self._text.append(data)
 
 
-def read_form(page: str, form_class: str = "admin-form") -> dict[str, str]:
-    """The fields the first form with ``form_class`` would submit (last value per name)."""
+def read_form(page: str, form_class: str = "admin-form") -> dict[str, str | list[str]]:
+    """The fields the first form with ``form_class`` would submit: a name's value, or the
+    list of its values when it has several (a multiple select, a group of checkboxes), as
+    the test client posts them."""
     reader = _FormReader(form_class)
     reader.feed(page)
-    return dict(reader.fields)
+    form: dict[str, str | list[str]] = {}
+    for name, value in reader.fields:
+        if name not in form:
+            form[name] = value
+        elif isinstance(form[name], list):
+            form[name].append(value)
+        else:
+            form[name] = [form[name], value]
+    return form

@@ -12,13 +12,23 @@ from core import access, clock, masking
 from extensions import db
 from services.privacy import consent as consents
 from views.admin import admin as admin_area
+from views.admin import incidents as incidents_area
+from views.admin import lockdown as lockdown_area
 from views.admin import office_settings
 from views.admin import offices as offices_area
+from views.admin import staff as staff_area
 from views.archive import archive_desk, archive_recheck, archive_register, archives
 from views.care import complaints
 from views.dealers import dealers
 from views.home.home import HomeView
-from views.privacy import audit, corrections, retention, subject_requests
+from views.privacy import (
+    audit,
+    compliance_review,
+    corrections,
+    partners,
+    retention,
+    subject_requests,
+)
 from views.property import moves, property, transfers
 from views.sales import analysis, collisions, daily, imports, pool, prospects, sales
 from views.shared import admin_i18n, approvals, concurrency, gating, printing
@@ -43,10 +53,15 @@ AREAS = (
     subject_requests,
     retention,
     complaints,
+    partners,
     admin_area,
     offices_area,
     office_settings,
+    incidents_area,
+    lockdown_area,
+    staff_area,
     audit,
+    compliance_review,
     daily,
     printing,
 )
@@ -64,6 +79,8 @@ def init_admin(app: Flask) -> Admin:
     )
     for area in AREAS:
         area.register(admin, db)
+    # the lockdown's guard before every panel request and its banner (views/admin/lockdown.py)
+    lockdown_area.install(app)
 
     app.jinja_env.globals.update(
         mask_value=masking.mask,

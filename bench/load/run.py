@@ -115,6 +115,7 @@ def seed(url: str, args, keys: dict, workdir: Path) -> dict:
     from models.admin.reference import ReferenceItem, ReferenceList  # noqa: PLC0415
     from models.archive.archives import ArchiveFile  # noqa: PLC0415
     from services.admin.accounts import create_user  # noqa: PLC0415
+    from services.admin.staff import record_starting_clearance  # noqa: PLC0415
 
     app = create_app(app_config(url, keys))
     started = time.perf_counter()
@@ -154,6 +155,8 @@ def seed(url: str, args, keys: dict, workdir: Path) -> dict:
                 password=password,
                 offices=offices,
             )
+            # Signed and trained, as the office's staff are (services/admin/staff_clearance.py).
+            record_starting_clearance(db.session, user, office_today())
             if role == "supervisor":
                 bosses.setdefault(office.id, user)
             if role == "clerk":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
@@ -12,7 +12,7 @@ from models.base import Base, TimestampMixin, intpk, ref_item_fk
 
 
 class Role(Base):
-    """The five roles of DOMAIN.md. Rights are declared in core/access.py by ``code``."""
+    """The roles of DOMAIN.md (and the outside auditor). Rights are declared in core/access.py by ``code``."""
 
     __tablename__ = "roles"
 
@@ -41,6 +41,9 @@ class User(UserMixin, TimestampMixin, Base):
     role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="RESTRICT"), index=True)
     #: Deactivated accounts cannot sign in; kept for the audit trail.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The last office day the account may sign in (a time-boxed account, e.g. an outside
+    #: auditor's); None: no end. After it sign-in is refused and a session ends.
+    valid_until: Mapped[date | None]
     #: Region a region manager is responsible for (reference list ``region``).
     # use_alter: reference items record their creator, so users and items refer to each other.
     region_id: Mapped[int | None] = ref_item_fk(use_alter=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 
 from argon2 import PasswordHasher, profiles
@@ -79,6 +80,7 @@ def create_user(
     region_id: int | None = None,
     superior: User | None = None,
     offices: list | None = None,
+    valid_until: date | None = None,
 ) -> User:
     """Create an account; raises AccountError on an unknown role, a taken name or a weak password.
 
@@ -102,6 +104,7 @@ def create_user(
         region_id=region_id,
         superior=superior,
         created_by_id=created_by.id if created_by else None,
+        valid_until=valid_until,
     )
     user.offices = list(offices) if offices is not None else [ensure_default_office(session)]
     session.add(user)
@@ -145,6 +148,21 @@ def needs_region(role_code: str) -> bool:
     """An account of this role must name its region (a region manager without one would
     see no dealer at all)."""
     return role_code == "region_manager"
+
+
+#: Roles whose accounts must end on a date (the outside auditor's engagement).
+TIME_BOXED_ROLES = frozenset({"auditor"})
+
+
+def needs_valid_until(role_code: str | None) -> bool:
+    """Whether an account of this role must name its last valid day."""
+    return role_code in TIME_BOXED_ROLES
+
+
+def expired(user: User, today: date) -> bool:
+    """Whether a time-boxed account is past its last valid office day: it may not sign in,
+    and a session it holds ends at its next request (views/admin/auth.py load_user)."""
+    return user.valid_until is not None and today > user.valid_until
 
 
 def may_deactivate(actor: User, user: User) -> bool:

@@ -40,6 +40,7 @@ COMPLAINT_ANSWER_WORKDAYS = "complaint_answer_workdays"
 PROTECTION_DAYS = "protection_days"
 DAILY_CLAIM_LIMIT = "daily_claim_limit"
 COLLISION_WINDOW_DAYS = "collision_window_days"
+TRAINING_VALIDITY_MONTHS = "training_validity_months"
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,21 @@ SETTINGS: dict[str, Setting] = {
                 "older card goes to the consultant who registered the customer again."
             ),
             "COLLISION_WINDOW_DAYS",
+        ),
+        Setting(
+            TRAINING_VALIDITY_MONTHS,
+            6,
+            _l("Staff training validity"),
+            _l("months"),
+            12,
+            1,
+            36,
+            _l(
+                "An account opens customer data only with passed training this recent "
+                "(定期培训): counted from the session's day, "
+                "the training runs out on the same day this many months later."
+            ),
+            "TRAINING_VALIDITY_MONTHS",
         ),
     )
 }

@@ -15,8 +15,9 @@ from models.admin.offices import Office, default_office_id, office_projects
 from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
 
-#: Roles that work for the whole group and see every office's records.
-GROUP_ROLES = frozenset({"admin"})
+#: Roles that work for the whole group and see every office's records (the outside auditor
+#: reads every office's, core/access.py AUDITOR).
+GROUP_ROLES = frozenset({"admin", "auditor"})
 #: The office a new database (and a migrated one) starts with.
 DEFAULT_OFFICE_NAME = "本部"
 

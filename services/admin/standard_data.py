@@ -1,4 +1,4 @@
-"""Rows every database starts with: the five roles and the standard reference lists.
+"""Rows every database starts with: the six roles and the standard reference lists.
 
 Migrations load a frozen copy of these; tests that build the schema with create_all call
 install_standard_data() instead.
@@ -21,6 +21,7 @@ ROLE_NAMES = {
     "region_manager": "区域负责人",
     "custodian": "档案管理员",
     "admin": "系统管理员",
+    "auditor": "外部审计员",
 }
 
 

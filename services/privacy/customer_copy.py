@@ -39,7 +39,7 @@ from models.property.property import Owner, ParkingSpace, ResidentCard, Tenant
 from models.property.transfers import Transfer
 from models.sales.prospects import Prospect
 from models.sales.sales import IdentityCheck
-from services.privacy import audit
+from services.privacy import audit, sharing
 from services.privacy.consent import for_subject
 from services.privacy.subject_requests import subject_of
 
@@ -95,6 +95,10 @@ class Held:
     move_ins: list = field(default_factory=list)
     leases: list = field(default_factory=list)
     resident_cards: list = field(default_factory=list)
+    #: Every share of the person's data with a partner (services/privacy/sharing.py), and
+    #: their separate consents to partners.
+    shares: list = field(default_factory=list)
+    partner_consents: list = field(default_factory=list)
 
 
 def held_about(session: Session, subject_type: str, subject_id: int) -> Held | None:
@@ -105,6 +109,8 @@ def held_about(session: Session, subject_type: str, subject_id: int) -> Held | N
     if person is None:
         return None
     held = Held(subject_type, person, consents=for_subject(session, subject_type, subject_id))
+    held.shares = sharing.shares_for(session, subject_type, subject_id)
+    held.partner_consents = sharing.consents_for(session, subject_type, subject_id)
     if isinstance(person, Prospect):
         held.visits = list(person.visits)
         held.identity_checks = _all(

@@ -9,10 +9,12 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from core.clock import office_today
 from extensions import db
 from models.admin.offices import Office, default_office_id
 from models.admin.people import User
 from models.admin.reference import ReferenceItem
+from services.admin.staff import record_starting_clearance
 from tests.e2e.helpers import add_project, choose_select2, create_account, sign_in
 from tests.factories import make_prospect
 
@@ -74,6 +76,8 @@ def test_admin_opens_an_office_and_its_consultant_sees_its_cards_only(app, page:
         west, east = db.session.get(ReferenceItem, west_id), db.session.get(ReferenceItem, east_id)
         make_prospect(db.session, name="西园买家", project=west, consultant_id=clerk_id)
         make_prospect(db.session, name="东园买家", project=east)
+        # signed and trained, so the gate lets the new account in (tests/e2e/test_staff_clearance.py)
+        record_starting_clearance(db.session, db.session.get(User, clerk_id), office_today())
         db.session.commit()
 
     page.context.clear_cookies()

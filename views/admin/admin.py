@@ -92,6 +92,14 @@ def _no_owned_customers(form, field) -> None:
         )
 
 
+def _valid_until_for_role(form, field) -> None:
+    # On the role field, like the region: a blank optional date never reaches its own
+    # validators. An outside auditor's account always ends on a date (its engagement).
+    role = field.data
+    if role is not None and accounts.needs_valid_until(role.code) and not form.valid_until.data:
+        raise ValidationError(_("An outside auditor's account must say until when it is valid."))
+
+
 def _not_own_superior(form, field) -> None:
     user = getattr(form, "_obj", None)
     if user is not None and field.data is user:
@@ -155,6 +163,7 @@ class UserView(SecureModelView):
         "region",
         "superior",
         "active",
+        "valid_until",
         "last_login_at",
     )
     column_details_list = (*column_list, "created_at", "updated_at")
@@ -167,6 +176,7 @@ class UserView(SecureModelView):
         "active": _l("Active"),
         "last_login_at": _l("Last sign-in"),
         "offices": _l("Offices"),
+        "valid_until": _l("Valid until"),
     }
     column_formatters = {"offices": _office_names}
     column_formatters_detail = {"offices": _office_names}
@@ -179,7 +189,16 @@ class UserView(SecureModelView):
     column_sortable_list = ("username", "full_name", "active", "last_login_at")
     column_default_sort = ("username", False)
 
-    form_columns = ("username", "full_name", "role", "offices", "region", "superior", "active")
+    form_columns = (
+        "username",
+        "full_name",
+        "role",
+        "offices",
+        "region",
+        "superior",
+        "active",
+        "valid_until",
+    )
     form_create_rules = (
         "username",
         "password",
@@ -189,6 +208,7 @@ class UserView(SecureModelView):
         "region",
         "superior",
         "active",
+        "valid_until",
     )
     form_edit_rules = (
         "username",
@@ -199,11 +219,22 @@ class UserView(SecureModelView):
         "region",
         "superior",
         "active",
+        "valid_until",
     )
     form_args = {
         "username": {"validators": [DataRequired(), Length(max=50)], "filters": [strip_text]},
         "full_name": {"validators": [DataRequired(), Length(max=50)], "filters": [strip_text]},
-        "role": {"query_factory": role_choices, "validators": [InputRequired(), _region_for_role]},
+        "role": {
+            "query_factory": role_choices,
+            "validators": [InputRequired(), _region_for_role, _valid_until_for_role],
+        },
+        "valid_until": {
+            "validators": [Optional()],
+            "description": _l(
+                "The last day the account may sign in (Beijing time); after it sign-in is "
+                "refused and open sessions end. Required for an outside auditor."
+            ),
+        },
         "region": {"query_factory": active_items_query("region")},
         "superior": {"query_factory": superior_choices, "validators": [_not_own_superior]},
         "offices": {

@@ -6,13 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from core.clock import office_time
+from core.clock import office_time, office_today
 from core.redirects import is_safe_local_path
 from extensions import db, login_manager
 from forms.admin.auth import LoginForm
 from models.admin.people import User
-from services.admin import sign_in_history
-from services.admin.accounts import authenticate
+from services.admin import lockdown, sign_in_history
+from services.admin.accounts import authenticate, expired
 from services.admin.offices import visible_office_ids
 from views.shared.audit_context import log_in_own_transaction, raise_sign_in_alert
 from views.shared.security import begin_session, throttle_sign_in
@@ -26,8 +26,8 @@ def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    if user is None or not user.active:
-        return None
+    if user is None or not user.active or expired(user, office_today()):
+        return None  # a deactivated or time-boxed account past its day: the session ends
     # Read the account's offices now, while the row is attached: every scoped query of the
     # request uses them, and a streamed response that ends later must not leave a lazy
     # relationship to load from a removed session.
@@ -49,6 +49,27 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(db.session, form.username.data, form.password.data)
+        if user is not None and expired(user, office_today()):
+            # The right password for an account past its last valid day: said plainly
+            # (only to someone who knows the password), and logged as a failed sign-in.
+            until = user.valid_until
+            db.session.rollback()
+            _log_failure(form.username.data)
+            flash(
+                _(
+                    "This account was valid until %(day)s and can no longer sign in. Ask the"
+                    " administrator to extend it.",
+                    day=until.isoformat(),
+                ),
+                "error",
+            )
+            return render_template("auth/login.html", form=form), 401
+        if user is not None and lockdown.refuses_sign_in(db.session, user):
+            # A lockdown that refuses other accounts (views/admin/lockdown.py): on the record.
+            db.session.rollback()
+            log_in_own_transaction("denied", outcome="denied", user=user, record_type="lockdown")
+            flash(_("The panel is in lockdown: only the administrator may sign in now."), "error")
+            return render_template("auth/login.html", form=form), 423
         if user is not None:
             db.session.commit()
             session.clear()  # a fresh session at sign-in

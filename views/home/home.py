@@ -11,7 +11,7 @@ from flask_login import current_user
 from core import access
 from extensions import db
 from models.base import utcnow
-from services.admin import backup_rotation
+from services.admin import backup_rotation, staff_clearance
 from services.archive import archive_recheck
 from services.dealers import dealer_deadlines
 from services.home import home_stats
@@ -98,6 +98,8 @@ def _admin(user, today) -> dict:
         "open_alerts": access_alerts.latest(db.session, open_only=True, limit=10),
         "ack_form": AckForm(),
         "rule_label": rule_label,
+        # staff due for training within 30 days, and blocked now (services/admin/staff_clearance.py)
+        "staff_due_blocked": staff_clearance.due_and_blocked(db.session, today),
     }
 
 

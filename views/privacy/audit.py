@@ -43,9 +43,17 @@ ACTION_LABELS = [
     ("session_expired", _l("session expired")),
     ("session_revoked", _l("session ended by the panel")),
     ("denied", _l("refused")),
+    # an account without a signed agreement or current training (services/admin/staff_clearance.py)
+    ("blocked", _l("blocked: agreement or training missing")),
     ("not_found", _l("not found / out of scope")),
     ("print", _l("print")),
+    # incidents and the lockdown (services/admin/incidents.py, services/admin/lockdown.py)
+    ("lockdown", _l("lockdown begun")),
+    ("lockdown_lift", _l("lockdown lifted")),
+    ("notice_issued", _l("incident notice issued")),
+    ("notice_sent", _l("incident notice sent")),
     ("report", _l("report viewed")),
+    ("page", _l("page opened")),
     ("alert", _l("unusual-access alert")),
     ("alert_ack", _l("alert acknowledged")),
     # the retention review (services/privacy/retention.py)
@@ -80,6 +88,11 @@ ACTION_LABELS = [
     # collisions at the sales office (services/sales/collisions.py)
     ("collision_filed", _l("collision filed for a ruling")),
     ("collision_ruled", _l("collision ruled")),
+    # sharing with partners (services/privacy/sharing.py): the record is the partner
+    ("share", _l("shared with a partner")),
+    ("share_download", _l("shared file downloaded")),
+    ("partner_consent", _l("partner consent recorded")),
+    ("partner_withdraw", _l("partner consent withdrawn")),
 ]
 
 #: How a looked-at record ended (services/privacy/audit.record ``outcome``).

@@ -20,7 +20,7 @@ from forms.property.property import (
     TRANSFER_STATUS_CHOICES,
 )
 from models.privacy.privacy import SubjectRequest
-from services.privacy import customer_copy
+from services.privacy import customer_copy, sharing
 from services.privacy.consent import BASIS_LABELS
 from services.privacy.customer_copy import Document, Section, cell, labelled
 from views.archive.archives import STATE_CHOICES as FILE_STATE_CHOICES
@@ -94,6 +94,8 @@ def build(session: Session, request: SubjectRequest) -> Document:
     if request.subject_type != "tenant":
         sections.append(_archive_files(held.archive_files))
     sections.append(_consents(held.consents))
+    sections.append(_partner_consents(held.partner_consents))
+    sections.append(_shares(held.shares))
     return Document(str(TITLE), customer, office_today(), tuple(sections))
 
 
@@ -335,4 +337,58 @@ def _consents(consents) -> Section:
         ),
         tuple(rows),
         _("No basis recorded (entered before consent was asked)."),
+    )
+
+
+def _shares(shares) -> Section:
+    """With whom and when the data was shared (PIPL arts. 23 and 45)."""
+    rows = [
+        (
+            cell(s.shared_at),
+            s.partner.name,
+            s.agreement.purpose,
+            sharing.field_labels(s.fields),
+            sharing.field_labels(s.masked_fields),
+        )
+        for s in shares
+    ]
+    return Section(
+        _("Shared with partners"),
+        (
+            _("When (Beijing time)"),
+            _("Partner"),
+            _("Purpose of sharing"),
+            _("Fields given"),
+            _("Fields given masked"),
+        ),
+        tuple(rows),
+        _("Your data was not shared with any partner."),
+    )
+
+
+def _partner_consents(consents) -> Section:
+    """The separate consents to share with a partner, given or withdrawn."""
+    rows = [
+        (
+            c.partner.name,
+            c.purpose,
+            c.notice_version,
+            cell(c.given_at),
+            cell(c.withdrawn_at),
+            c.withdrawal_note or "",
+        )
+        for c in consents
+    ]
+    return Section(
+        _("Consents to share with partners"),
+        (
+            _("Partner"),
+            _("Purpose told"),
+            _("Privacy notice"),
+            _("Given at (Beijing time)"),
+            _("Withdrawn at (Beijing time)"),
+            _("How it was withdrawn"),
+        ),
+        tuple(rows),
+        _("No consent to share with a partner on file."),
     )

@@ -41,6 +41,7 @@ from models.property.property import (
     VehicleCard,
 )
 from views.archive.archives import paper_file_links
+from views.privacy.partner_links import PartnerShareActionMixin
 from views.privacy.request_links import register_request_link
 from views.property.base import OWNER_REF, TENANT_REF, UNIT_REF, L, PropertyView
 from views.property.leases import LeaseView
@@ -70,7 +71,7 @@ def _current_units(view, context, model, name) -> str:
     return ", ".join(str(o.unit) for o in model.ownerships if o.ended_on is None)
 
 
-class OwnerView(PropertyView):
+class OwnerView(PartnerShareActionMixin, PropertyView):
     access_key = "owner"
     consent_bases = ("contract", "consent")
 
@@ -246,7 +247,7 @@ class HouseholdMemberView(PropertyView):
     form_args = MEMBER_ARGS
 
 
-class TenantView(PropertyView):
+class TenantView(PartnerShareActionMixin, PropertyView):
     access_key = "tenant"
     # A tenant's data is kept on the lease contract, or on the tenant's own consent (PIPL).
     consent_bases = ("contract", "consent")

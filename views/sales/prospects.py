@@ -29,10 +29,12 @@ from services.sales.prospects import (
     require_first_reception,
 )
 from views.archive.archives import paper_file_links
+from views.privacy.partner_links import PartnerShareActionMixin
 from views.privacy.request_links import register_request_link
 from views.sales.scouts import ScoutFlagMixin, scout_detail
 from views.shared.audit_context import current_actor
 from views.shared.base import SecureModelView
+from views.shared.exports import value_formatter
 from views.shared.formatters import child_table
 
 GRADE_CHOICES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
@@ -101,7 +103,7 @@ class VisitInline(InlineFormAdmin):
     form_overrides = {"consultant": ConsultantField}
 
 
-class ProspectView(ScoutFlagMixin, SecureModelView):
+class ProspectView(ScoutFlagMixin, PartnerShareActionMixin, SecureModelView):
     access_key = "prospect"
     consent_bases = ("consent",)
     details_template = "admin/model/prospect_details.html"
@@ -280,7 +282,8 @@ class ProspectView(ScoutFlagMixin, SecureModelView):
     }
     inline_models = (VisitInline(Visit),)
 
-    column_formatters = {"grade": lambda view, context, model, name: model.grade or ""}
+    # A value formatter: the export reads grade as a plain column (views/shared/exports.py).
+    column_formatters = {"grade": value_formatter(lambda grade: grade or "")}
 
     def scope_query(self, query):
         # A consultant opens their own cards, shared ones and the pool's; another's card is

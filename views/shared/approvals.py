@@ -51,6 +51,14 @@ RECORD_TYPE_LABELS = {
     "office_setting": _l("Office settings"),
     "retention_period": _l("Retention periods"),
     "spot_check": _l("Spot checks"),
+    # staff agreements and training (services/admin/staff.py)
+    "staff_agreement": _l("Confidentiality agreement"),
+    "agreement_version": _l("Agreement versions"),
+    "training_course": _l("Training courses"),
+    "training_record": _l("Training records"),
+    # incidents and the lockdown (services/admin/incidents.py, services/admin/lockdown.py)
+    "incident": _l("Incident"),
+    "lockdown": _l("Lockdown"),
 }
 
 

@@ -46,6 +46,7 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from core import access
 from extensions import db, limiter
 from forms.admin.auth import LoginForm
 from models.admin.people import User
@@ -75,6 +76,7 @@ def init_security(app: Flask) -> None:
     # TRUSTED_PROXIES (X-Forwarded-For/-Proto/-Host): views/shared/serving.py.
     limiter.init_app(app)
     app.before_request(_check_session)
+    app.before_request(_log_watched_page)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     inline_handlers.install(app)
@@ -141,8 +143,17 @@ def _check_session():
         return None
     if not current_user.is_authenticated:
         if "_user_id" in session:
-            # The user loader refused the account: deactivated or deleted since sign-in.
-            _log_end(REVOKED, _account_of_refused_session())
+            # The user loader refused the account: deactivated or deleted since sign-in, or
+            # a time-boxed account past its last valid day.
+            account = _account_of_refused_session()
+            _log_end(REVOKED, account)
+            if account is not None and account.active and account.valid_until is not None:
+                return _end_session(
+                    _(
+                        "This account was valid until %(day)s: your session has ended.",
+                        day=account.valid_until.isoformat(),
+                    )
+                )
             return _end_session(_("Your session has ended. Please sign in again."))
         return None
     config = current_app.config
@@ -171,6 +182,20 @@ def _check_session():
         return _end_session(_("Your session has ended. Please sign in again."))
     if now - session[LAST_SEEN] >= TOUCH_EVERY_SECONDS:
         session[LAST_SEEN] = now
+    return None
+
+
+#: The access-log action of a page opened by a role whose every page is logged.
+PAGE_OPENED = "page"
+
+
+def _log_watched_page():
+    """Every page an outside auditor opens is an access event (core/access.py LOGGED_ROLES),
+    custom pages and the home page included; fail closed: no page without its event."""
+    if request.endpoint is None or _is_static() or request.method != "GET":
+        return None
+    if current_user.is_authenticated and current_user.role_code in access.LOGGED_ROLES:
+        log_in_own_transaction(PAGE_OPENED, fail_closed=True)
     return None
 
 

@@ -334,10 +334,10 @@ def test_the_demo_group_has_four_offices_each_with_its_records_and_people(app):
                     office.name
                 )
 
-        # Accounts: staff in offices, the admin and region managers in none; a superior
-        # works where the clerk works.
+        # Accounts: staff in offices, the admin, the outside auditor and region managers in
+        # none; a superior works where the clerk works.
         for user in db.session.scalars(select(User)):
-            if user.role_code in ("admin", "region_manager"):
+            if user.role_code in ("admin", "region_manager", "auditor"):
                 assert user.offices == [], user.username
             else:
                 assert user.offices, user.username

@@ -55,7 +55,11 @@ def test_every_setting_has_a_bounded_default_and_the_migration_wrote_the_same():
     assert (settings.SETTINGS[ANSWER].low, settings.SETTINGS[ANSWER].high) == (1, 30)
     frozen = {}
     # The first settings came with their own migration, the ownership rules' with theirs.
-    for name in ("*_p7e1c0de30a7_office_settings.py", "*_r7e1c0de32c9_ownership.py"):
+    for name in (
+        "*_p7e1c0de30a7_office_settings.py",
+        "*_r7e1c0de32c9_ownership.py",
+        "*_v7e1c0de36a1_staff_agreements.py",
+    ):
         migration = next(Path("migrations/versions").glob(name))
         frozen.update(runpy.run_path(str(migration))["DEFAULT_VALUES"])
     assert frozen == {key: setting.default for key, setting in settings.SETTINGS.items()}

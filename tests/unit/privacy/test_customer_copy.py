@@ -188,6 +188,8 @@ def test_an_owner_has_units_transfers_move_ins_and_parking(ctx):
         "车位",
         "纸质档案",
         "保存资料的依据",
+        "向合作方共享的同意",
+        "与合作方共享记录",
     ]
     assert _fields(_section(document, "业主"))["手机"] == "13900001111"
     (transfer,) = _section(document, "产权转让").rows

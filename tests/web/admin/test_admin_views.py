@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.clock import office_today
 from extensions import db
 from models.admin.offices import default_office_id
 from models.admin.people import Role, User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.sales.prospects import Prospect
+from services.admin.staff import record_starting_clearance
 from tests.factories import PASSWORD, make_prospect, make_user, ref_item
 
 NEW_PASSWORD = "a-fresh-long-passphrase"
@@ -85,6 +87,11 @@ def test_admin_creates_an_account_that_can_sign_in(app, client, login_as):
     client.post("/logout")
     response = client.post("/login", data={"username": "zhangwei", "password": NEW_PASSWORD})
     assert response.status_code == 302
+    # a new account signs in but is stopped until its agreement and training are on record
+    assert client.get("/admin/").location.endswith("/admin/clearance/")
+    with app.app_context():
+        record_starting_clearance(db.session, db.session.get(User, user.id), office_today())
+        db.session.commit()
     assert client.get("/admin/").status_code == 200
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.clock import office_today
 from extensions import db
 from models.admin.offices import Office, default_office_id
 from models.admin.people import Role, User
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.privacy.audit import AccessEvent
 from models.sales.prospects import Prospect
+from services.admin.staff import record_starting_clearance
 from tests.factories import make_prospect, ref_item
 from tests.web.conftest import as_chinese_reader_sees
 
@@ -267,6 +269,8 @@ def test_a_clerk_of_office_b_sees_office_b_cards_only(app, client, login_as, pro
         assert (card_b.office_id, pool_b.office_id) == (office_b.id, office_b.id)
         assert card_a.office_id == office_a.id
         card_a_id = card_a.id
+        # signed and trained, so the gate lets the new account in (services/admin/staff_clearance.py)
+        record_starting_clearance(db.session, clerk, office_today())
         db.session.commit()
     client.post("/logout")
     response = client.post("/login", data={"username": "xiaozhang", "password": PASSWORD})

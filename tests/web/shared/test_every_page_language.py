@@ -63,6 +63,8 @@ ALLOWED_WORDS = {
     "CSV",
     "csv",
     "Excel",
+    "UTF",  # text encodings a CSV upload may be in: UTF-8, GBK
+    "GBK",
     "ID",
     "IC",
     "VIP",
@@ -75,7 +77,7 @@ ALLOWED_WORDS = {
 }
 #: Data of the seeded records and accounts: shown as typed, whatever the language.
 DATA_PATTERN = re.compile(
-    r"(?:clerk|supervisor|region_manager|custodian|admin)\d+\b"  # user names
+    r"(?:clerk|supervisor|region_manager|custodian|admin|auditor)\d+\b"  # user names
     r"|\b[A-Z]{1,3}-\d{3,4}\b"  # card numbers, file and space codes: RB-0001, AB-0001
     r"|[\u4e00-\u9fff][A-Z]\d{5}"  # plate numbers: 粤B99999
     r"|flask(?: --app app)?(?: [a-z][a-z-]*)+"  # a command the admin is told to run
@@ -108,7 +110,22 @@ REACHED = {
     },
     "region_manager": {"dealer_deadlines.index", "dealer.details_view"},
     "custodian": {"archive_desk.file", "archive_desk.index", "print_view.register"},
-    "admin": {"office_settings.index", "retention.periods", "access_alerts.index"},
+    "admin": {
+        "office_settings.index",
+        "retention.periods",
+        "access_alerts.index",
+        "incidents.index",
+        "lockdown.index",
+    },
+    # the outside auditor: lists and details of every office, the review and its print
+    "auditor": {
+        "prospect.index_view",
+        "prospect.details_view",
+        "audit.index_view",
+        "compliance_review.index",
+        "compliance_review.print",
+        "spot_checks.index",
+    },
 }
 
 

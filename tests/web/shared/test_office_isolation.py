@@ -22,11 +22,14 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
+from models.admin.incidents import Incident, IncidentCustomer
 from models.admin.offices import Office
 from models.admin.reference import ReferenceItem, ReferenceList
 from models.archive.archive_desk import LookupRequest
 from models.archive.archives import ArchiveFile
+from models.base import utcnow
 from models.care.complaints import Complaint
+from models.privacy.partners import Partner, PartnerConsent, PartnerShare, SharingAgreement
 from models.privacy.privacy import SubjectRequest
 from models.property.moves import HouseholdChange, MoveIn
 from models.property.property import (
@@ -235,7 +238,64 @@ def _records_of_b(session, office: Office, project: ReferenceItem, today) -> dic
         archive_code=rows["archive_file"].code,
         project=project.id,
     )
+    # an incident office B's supervisor opened, office B's card on its list, notice issued
+    # (views/admin/incidents.py: another supervisor's incident is not found)
+    incident = Incident(
+        title=f"{MARK}事件",
+        found_at=utcnow(),
+        opened_by_id=supervisor.id,
+        what_happened=f"{MARK}经过",
+        data_categories="姓名、手机号码",
+        cause="误发",
+        measures="已删除",
+        customer_actions="警惕来电",
+        contact="案场经理",
+        status="notice_issued",
+        notice_issued_at=utcnow(),
+    )
+    incident.customers.append(IncidentCustomer(customer_kind="prospect", customer_id=prospect.id))
+    session.add(incident)
+    session.flush()
+    ids.update(incident=incident.id, incident_customer=incident.customers[0].id)
+    # a partner (group-level: every office sees it) with an agreement, office B's card's
+    # separate consent to it and a share of that card (views/privacy/partners.py)
+    ids.update(_partner_share_of_b(session, office, prospect, supervisor, today))
     return ids
+
+
+def _partner_share_of_b(session, office, prospect, supervisor, today) -> dict:
+    partner = Partner(name="城东合作银行", kind="bank", contact_name="赵经理")
+    agreement = SharingAgreement(
+        partner=partner,
+        reference="AG-0001",
+        purpose="按揭审批",
+        fields=["name", "mobile"],
+        masked_fields=["mobile"],
+        valid_from=today - timedelta(days=10),
+        valid_to=today + timedelta(days=100),
+    )
+    consent = PartnerConsent(
+        subject_type="prospect",
+        subject_id=prospect.id,
+        partner=partner,
+        purpose=f"{MARK}按揭用途",
+        notice_version="2026-01",
+        office_id=office.id,
+    )
+    share = PartnerShare(
+        batch="b" * 32,
+        partner=partner,
+        agreement=agreement,
+        subject_type="prospect",
+        subject_id=prospect.id,
+        fields=["name", "mobile"],
+        masked_fields=["mobile"],
+        shared_by_id=supervisor.id,
+        office_id=office.id,
+    )
+    session.add_all([partner, agreement, consent, share])
+    session.flush()
+    return {"partner": partner.id, "partner_agreement": agreement.id, "batch": share.batch}
 
 
 def _upload_of(app, user_id: int) -> str:
@@ -272,6 +332,12 @@ ARGUMENTS = {
     "check_id": "spot_check",
     "request_id": "change_request",
     "token": "token",
+    "incident_id": "incident",
+    "row_id": "incident_customer",
+    # the admin's staff pages (views/admin/staff.py): office B's consultant, and an agreement id
+    # (staff records are no office's; other roles are refused them)
+    "account_id": "consultant",
+    "agreement_id": "consultant",
     "export_type": None,  # csv and xlsx, below
 }
 
@@ -287,6 +353,8 @@ PAGE_QUERIES = {
     "archive_lookup.index": ["?code={archive_code}"],
     "unit_timeline.index": ["?unit_id={unit}"],
     "approvals.index": ["?type=owner"],
+    "partner_sharing.index": ["?kind=prospect&ids={prospect}", "?kind=owner&ids={owner}"],
+    "partner_sharing.download": ["?batch={batch}", "?batch={batch}&format=csv"],
 }
 
 #: Model-view functions opened with ``?id=`` of office B's record.
@@ -419,3 +487,35 @@ def test_the_marker_is_found_where_it_may_be_seen(app, client, office_b, today):
         "/admin/owner/export/csv/",
     ):
         assert LEAK.search(_body(client.get(url))), url
+
+
+def test_the_outside_auditor_reads_every_office_with_numbers_masked(app, client, office_b, today):
+    """The outside auditor works for the group (services/admin/offices.GROUP_ROLES): every GET
+    endpoint answers without a fault, office B's records are found, and no page it reaches
+    shows a full phone or ID number of them."""
+    with app.app_context():
+        user = make_user(db.session, "auditor", valid_until=today)
+        name = user.username
+        numbers = {
+            number
+            for column in (Prospect.mobile, Owner.mobile, Owner.id_number, Tenant.mobile)
+            for number in db.session.scalars(select(column))
+            if number
+        }
+        db.session.commit()
+    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
+    assert numbers
+    failures, found_b = [], set()
+    views = _model_views(app)
+    for rule in _get_rules(app):
+        for url in _urls(views, rule, office_b, today):
+            response = client.get(url)
+            if response.status_code >= 500:
+                failures.append(f"{url}: {response.status_code}")
+                continue
+            body = _body(response)
+            failures += [f"{url}: a full number" for n in numbers if n in body]
+            if response.status_code == 200 and LEAK.search(body):
+                found_b.add(rule.endpoint)
+    assert not failures, "\n".join(failures)
+    assert {"prospect.index_view", "prospect.details_view", "owner.details_view"} <= found_b

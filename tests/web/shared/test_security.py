@@ -477,6 +477,11 @@ READ_ONLY_ENDPOINTS = {
     "retention.index",
     "retention.periods",  # GET shows the form; only a POST (validate_on_submit) saves
     "office_settings.index",
+    # incidents and the lockdown: the pages read; every change is a POST
+    "incidents.index",
+    "incidents.detail",
+    "incidents.letter",  # a print: logged like every print
+    "lockdown.index",
     "approvals.detail",
     "my_requests.index",
     "archive_copies.index",
@@ -525,6 +530,23 @@ READ_ONLY_ENDPOINTS = {
     "print_view.transfer",
     # a customer's copy as an A4 page: reads the record (and logs the copy given)
     "subject_request.print_copy_view",
+    # sharing with a partner: the GET shows the chosen customers and the agreements (the share
+    # is a POST); the download gives the file of a share already made (and logs it)
+    "partner_sharing.index",
+    "partner_sharing.download",
+    # staff agreements and training (views/admin/staff.py): GET shows lists and forms, the
+    # scan download only reads (and logs it); the blocked account's page only reads
+    "staff.index",
+    "staff.account",
+    "staff.scan",
+    "staff.training_session",
+    "staff.versions",
+    "staff.courses",
+    "clearance.index",
+    # the compliance review (views/privacy/compliance_review.py): figures, lists, print
+    "compliance_review.index",
+    "compliance_review.rows",
+    "compliance_review.print",
 }
 
 
@@ -582,7 +604,7 @@ def test_no_get_request_writes_anything(app):
         engine = db.engine
         offices = list(db.session.scalars(select(Office)))
     visitors = [(None, app.test_client())]
-    for role in ("admin", "supervisor", "clerk", "custodian", "region_manager"):
+    for role in ("admin", "supervisor", "clerk", "custodian", "region_manager", "auditor"):
         visitor = app.test_client()
         # In every office of the demo group, so each office's pages render for them.
         factory_login_as(app, visitor, role, username=f"get_check_{role}", offices=offices)

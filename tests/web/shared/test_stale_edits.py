@@ -104,6 +104,7 @@ def _field_to_change(
         for name in form
         if "-" not in name
         and name not in skip
+        and isinstance(form[name], str)
         and bool(gated_fields(key, role, {name: ("", "x")})) == gated
     ]
     for name in ("notes", "note", "remark", "summary", "full_name", "label", "name", "title"):

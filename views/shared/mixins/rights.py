@@ -77,6 +77,11 @@ class RightsMixin:
     def can_export(self) -> bool:  # type: ignore[override]
         return self._right_or_scaffold(access.EXPORT)
 
+    @property
+    def read_only(self) -> bool:
+        """The outside auditor: lists and details only, no step of any form is offered."""
+        return has_request_context() and current_role() in access.READ_ONLY_ROLES
+
     def is_accessible(self) -> bool:
         return current_user.is_authenticated and access.LIST in self.rights
 
@@ -91,6 +96,8 @@ class RightsMixin:
         rights = self.rights
         if not rights:
             abort(403)
+        if current_role() in access.READ_ONLY_ROLES and name not in access.READ_ONLY_FUNCTIONS:
+            abort(403)  # the outside auditor reads lists and details, nothing else
         if name == "action_view":
             action = request.form.get("action", "")
             needed = self.action_rights.get(action)
