@@ -111,7 +111,8 @@ def one_size(rows: int, kind: str = "prospect") -> None:
         db.session.commit()
         user = db.session.get(User, user.id)
         mapping = importer.guess_mapping(headers, import_kind)
-        started = time.perf_counter()
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = importer.check_file(db.session, path, mapping, kind=import_kind, user=user)
         checked = time.perf_counter()
         outcome = importer.import_file(
@@ -124,7 +125,7 @@ def one_size(rows: int, kind: str = "prospect") -> None:
             consent=importer.ConsentBasis("consent", "bench", "bench"),
         )
         db.session.commit()
-        done = time.perf_counter()
+        done, cpu_done = time.perf_counter(), time.process_time()
         if os.environ.get("BENCH_DATABASE_URL"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             db.session.commit()
@@ -134,7 +135,9 @@ def one_size(rows: int, kind: str = "prospect") -> None:
     print(
         f"{kind:>8} {rows:>7} rows  check {rows / (checked - started):>8,.0f} rows/s  "
         f"import {rows / (done - checked):>8,.0f} rows/s  "
-        f"both {rows / total:>8,.0f} rows/s  peak RSS {peak_mb:,.0f} MB"
+        f"both {rows / total:>8,.0f} rows/s  peak RSS {peak_mb:,.0f} MB "
+        f"({rss_before:,.0f} MB before the check)  "
+        f"(CPU: both {rows / (cpu_done - cpu_started):>8,.0f} rows/s)"
     )
 
 

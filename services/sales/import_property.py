@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, true
+from sqlalchemy import select, true
 
 from core.clock import office_today
 from models.admin.people import Role, User
@@ -270,10 +270,7 @@ class UnitWriter(Writer):
         self.today = office_today()
 
     def _insert(self, model, rows: list[dict]) -> list[int]:
-        if not rows:
-            return []
-        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
-        return list(self.session.scalars(statement, rows))
+        return importer.insert_ids(self.session, model, rows)
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
         made = {"created_by_id": self.user.id}
@@ -328,7 +325,7 @@ class UnitWriter(Writer):
         kind = name_search.kind_of(Owner)
         if kind is not None:
             pairs = zip(owner_ids, (o["name"] for o in owners), strict=True)
-            name_search.bulk_tokens(self.session, kind, pairs)
+            name_search.bulk_tokens(self.session.connection(), kind, pairs)
         ownerships = [
             {
                 "unit_id": unit_id,
@@ -343,7 +340,7 @@ class UnitWriter(Writer):
         kind = name_search.kind_of(HouseholdMember)
         if kind is not None:
             pairs = zip(member_ids, (m["name"] for m in members), strict=True)
-            name_search.bulk_tokens(self.session, kind, pairs)
+            name_search.bulk_tokens(self.session.connection(), kind, pairs)
         return {
             "unit": [unit_id for unit_id, _office in (self.units[r.row_number] for r in new)],
             "owner": owner_ids,
@@ -653,14 +650,13 @@ class LeaseWriter(Writer):
                 **made,
             }
             tenants.append({**tenant, **blind_indexes_for(Tenant, tenant)})
-        statement = insert(Tenant).returning(Tenant.id, sort_by_parameter_order=True)
-        tenant_ids = list(self.session.scalars(statement, tenants)) if tenants else []
+        tenant_ids = importer.insert_ids(self.session, Tenant, tenants)
         for r, tenant_id in zip(new, tenant_ids, strict=True):
             self.tenants[r.row_number] = tenant_id
         kind = name_search.kind_of(Tenant)
         if kind is not None and tenant_ids:
             pairs = zip(tenant_ids, (t["name"] for t in tenants), strict=True)
-            name_search.bulk_tokens(self.session, kind, pairs)
+            name_search.bulk_tokens(self.session.connection(), kind, pairs)
         leases = []
         for r in results:
             record = r.record
@@ -679,8 +675,7 @@ class LeaseWriter(Writer):
             for fee in ("management", "water", "electricity", "gas"):
                 lease[f"{fee}_payer"] = record.get(f"{fee}_payer", "tenant")
             leases.append(lease)
-        statement = insert(Lease).returning(Lease.id, sort_by_parameter_order=True)
-        return {"tenant": tenant_ids, "lease": list(self.session.scalars(statement, leases))}
+        return {"tenant": tenant_ids, "lease": importer.insert_ids(self.session, Lease, leases)}
 
 
 _YES_NO_TITLES = {
@@ -930,8 +925,7 @@ class AttachedWriter(Writer):
             row["office_id"] = record.get("office_id") or self.place(record)
             row["created_by_id"] = self.user.id
             rows.append(row)
-        statement = insert(self.model).returning(self.model.id, sort_by_parameter_order=True)
-        return {self.counts: list(self.session.scalars(statement, rows))}
+        return {self.counts: importer.insert_ids(self.session, self.model, rows)}
 
 
 class ParkingWriter(AttachedWriter):

@@ -373,15 +373,26 @@ class RowChecker:
     def fields(self, values: tuple, errors: list[str]) -> dict:
         """The clean values of the row's cells; what is wrong goes to ``errors``."""
         record: dict = {}
-        for target, check in self.kind.checks.items():
-            raw = self._cell(values, target)
+        plan = getattr(self, "_plan", None)
+        if plan is None:
+            # Each field's column and check, looked up once, not once per row.
+            plan = self._plan = [
+                (target, check, self.mapping.get(target), getattr(self, f"_check_{check}", None))
+                for target, check in self.kind.checks.items()
+            ]
+        width = len(values)
+        for target, check, index, method in plan:
+            # as _cell: a cell stripped, an empty one None
+            raw = values[index] if index is not None and index < width else None
+            if isinstance(raw, str):
+                raw = raw.strip() or None
             if raw is None:
                 if check == "name":
                     errors.append(_("Name is missing."))
                 elif target in self.kind.required:
                     errors.append(_("%(what)s is missing.", what=_field_label(target)))
                 continue
-            error = getattr(self, f"_check_{check}")(target, raw, record)
+            error = (method or getattr(self, f"_check_{check}"))(target, raw, record)
             if error:
                 errors.append(error)
         return record
@@ -776,15 +787,14 @@ def import_file(
             rows_of.append((result.row_number, visits))
         if records:
             # Ids in the order of the rows, so each name gets its own tokens.
-            returning = insert(spec.model).returning(spec.model.id, sort_by_parameter_order=True)
-            ids = list(session.scalars(returning, records))
+            ids = insert_ids(session, spec.model, records)
             kind = name_search.kind_of(spec.model)
             if kind is not None:
                 # The bulk insert passes the ORM events that keep the name-search tokens.
                 names = [record.get("name") for record in records]
-                name_search.bulk_tokens(session, kind, zip(ids, names, strict=True))
+                name_search.bulk_tokens(session.connection(), kind, zip(ids, names, strict=True))
             inserted += len(ids)
-            session.execute(
+            session.connection().execute(
                 insert(ConsentRecord), _consent_rows(consent, spec.record_type, ids, user)
             )
             audit.record(session, actor, "import", record_type=spec.record_type, record_ids=ids)
@@ -798,6 +808,23 @@ def import_file(
         if progress:
             progress(seen)
     return Outcome(inserted, skipped, receptions.count if receptions else 0)
+
+
+def insert_ids(session: Session, model, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` (all with the same keys, none with an id) in bulk; their new ids, in
+    the rows' order.
+
+    SQLAlchemy sends a few multi-row INSERT ... RETURNING statements (insertmanyvalues),
+    except on SQLite when the ids must come back in the rows' order: it then inserts one row
+    at a time. On SQLite the order is known without it: a statement inserts its VALUES rows
+    in order, each taking the next rowid, under the write lock the transaction holds, so the
+    rows' ids, sorted, are in the rows' order."""
+    if not rows:
+        return []
+    if session.connection().dialect.name == "sqlite":
+        return sorted(session.scalars(insert(model).returning(model.id), rows))
+    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, rows))
 
 
 class Writer:
@@ -852,7 +879,7 @@ def _write_chunks(
                     continue
                 if record_type in writer.people:
                     rows = _consent_rows(consent, record_type, ids, user)
-                    session.execute(insert(ConsentRecord), rows)
+                    session.connection().execute(insert(ConsentRecord), rows)
                 audit.record(session, actor, "import", record_type=record_type, record_ids=ids)
         seen += len(chunk)
         if progress:
@@ -907,7 +934,8 @@ class _Receptions:
 
     def flush(self) -> None:
         if self.pending:
-            self.session.execute(insert(Visit), self.pending)
+            # Core executemany (no ORM bookkeeping): nothing of a reception is computed.
+            self.session.connection().execute(insert(Visit), self.pending)
             self.count += len(self.pending)
             self.pending = []
         if self.last_contact:
