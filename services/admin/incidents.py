@@ -32,9 +32,16 @@ from models.admin.incidents import Incident, IncidentCustomer
 from models.admin.people import User
 from models.base import utcnow
 from models.privacy.audit import AccessEvent
+from models.privacy.partners import PartnerShare
 from models.property.property import HouseholdMember, Lease, Owner, Tenant
 from models.sales.prospects import Prospect, Visit
 from services.privacy import audit
+from services.privacy.sharing import (
+    DOWNLOAD_ACTION,
+    DOWNLOAD_WINDOW,
+    PARTNER_RECORD,
+    SHARE_ACTION,
+)
 
 INCIDENT_RECORD = "incident"
 #: The report to the authority is due this long after the incident is opened.
@@ -69,6 +76,8 @@ LOOK_ACTIONS = {
     "reveal": _l("revealed"),
     "export": _l("exported"),
     "print": _l("printed"),
+    # a share with a partner, and a download of its file (services/privacy/sharing.py)
+    "share": _l("shared with a partner"),
 }
 #: The ways a notice reaches a customer.
 SENT_HOW = {
@@ -334,7 +343,67 @@ def affected_by_account(
             or_(AccessEvent.record_id.is_not(None), AccessEvent.record_ids.is_not(None)),
         )
     )
-    return sorted(_customers_of(session, _group(events)))
+    found = _customers_of(session, _group(events))
+    if SHARE_ACTION in chosen:
+        found |= _shared_by_account(session, user_id, start, end)
+    return sorted(found)
+
+
+def _shares(session: Session, *conditions) -> set[tuple[str, int]]:
+    rows = session.execute(
+        select(PartnerShare.subject_type, PartnerShare.subject_id).where(*conditions)
+    )
+    by_type: dict[str, set[int]] = {}
+    for kind, subject_id in rows:
+        by_type.setdefault(kind, set()).add(subject_id)
+    return _customers_of(session, by_type)
+
+
+def _shared_by_account(session: Session, user_id: int, start: datetime, end: datetime):
+    """The customers whose data the account gave a partner between ``start`` and ``end``: a
+    share's event names the partner, so the customers come from the share rows; a download
+    of a share's file in the window counts its customers too."""
+    found = _shares(
+        session,
+        PartnerShare.shared_by_id == user_id,
+        PartnerShare.shared_at >= start,
+        PartnerShare.shared_at < end,
+    )
+    downloads = session.scalars(
+        select(AccessEvent).where(
+            AccessEvent.user_id == user_id,
+            AccessEvent.at >= start,
+            AccessEvent.at < end,
+            AccessEvent.action == DOWNLOAD_ACTION,
+            AccessEvent.outcome == "ok",
+        )
+    )
+    for event in downloads:
+        found |= _shared_in(session, event)
+    return found
+
+
+#: How far a share row's time may be from its event's (both are stamped in one transaction).
+_SAME_ACTION = timedelta(minutes=5)
+
+
+def _shared_in(session: Session, event: AccessEvent) -> set[tuple[str, int]]:
+    """The customers of a share or share-download event (record_id is the partner, the ids
+    the customers): the share rows of that account, partner and customers at that time."""
+    ids = {int(p) for p in (event.record_ids or "").split(",") if p.strip().isdigit()}
+    if not ids or event.record_id is None:
+        return set()
+    earliest = event.at - _SAME_ACTION
+    if event.action == DOWNLOAD_ACTION:
+        earliest -= DOWNLOAD_WINDOW  # the file of a share made earlier, within its window
+    return _shares(
+        session,
+        PartnerShare.shared_by_id == event.user_id,
+        PartnerShare.partner_id == event.record_id,
+        PartnerShare.subject_id.in_(ids),
+        PartnerShare.shared_at >= earliest,
+        PartnerShare.shared_at <= event.at + _SAME_ACTION,
+    )
 
 
 def affected_by_event(session: Session, seq: int) -> list[tuple[str, int]]:
@@ -342,6 +411,8 @@ def affected_by_event(session: Session, seq: int) -> list[tuple[str, int]]:
     event = session.scalars(select(AccessEvent).where(AccessEvent.seq == seq)).first()
     if event is None:
         raise IncidentError(_("There is no access-log event with that number."))
+    if event.record_type == PARTNER_RECORD and event.action in (SHARE_ACTION, DOWNLOAD_ACTION):
+        return sorted(_shared_in(session, event))
     return sorted(_customers_of(session, _group([event])))
 
 

@@ -45,6 +45,7 @@ from services.admin import lockdown
 from services.admin.offices import office_clause
 from services.privacy import audit
 from services.privacy import consent as bases
+from services.sales.ownership import card_clause
 
 #: The access-log actions of this module.
 SHARE_ACTION = "share"
@@ -195,13 +196,16 @@ def consents_for(session: Session, subject_type: str, subject_id: int) -> list[P
 
 
 def load_customer(session: Session, user: User, subject_type: str, subject_id: int):
-    """The customer if ``user`` sees it (their offices), else NoSuchCustomer."""
+    """The customer if ``user`` sees it (their offices; a consultant's cards), else
+    NoSuchCustomer."""
     model = MODELS.get(subject_type)
     if model is None:
         raise NoSuchCustomer()
-    customer = session.scalar(
-        select(model).where(model.id == subject_id, office_clause(model.office_id, user))
-    )
+    query = select(model).where(model.id == subject_id, office_clause(model.office_id, user))
+    if model is Prospect:
+        # A consultant opens their own, shared and the pool's cards only (as the card's page).
+        query = query.where(card_clause(user))
+    customer = session.scalar(query)
     if customer is None:
         raise NoSuchCustomer()
     return customer
@@ -262,13 +266,20 @@ def withdraw_consent(
     note = (note or "").strip()
     if not note:
         raise MissingNote()
+    # Every standing consent of this customer to this partner: two recorded at the same
+    # moment (two clicks) must not leave one standing that keeps sharing going.
     done = session.execute(
         update(PartnerConsent)
-        .where(PartnerConsent.id == consent_id, PartnerConsent.withdrawn_at.is_(None))
+        .where(
+            PartnerConsent.subject_type == consent.subject_type,
+            PartnerConsent.subject_id == consent.subject_id,
+            PartnerConsent.partner_id == consent.partner_id,
+            PartnerConsent.withdrawn_at.is_(None),
+        )
         .values(withdrawn_at=utcnow(), withdrawn_by_id=user.id, withdrawal_note=note[:500])
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:
+    if done.rowcount < 1:
         raise AlreadyWithdrawn()
     session.refresh(consent)
     audit.record(

@@ -31,6 +31,8 @@ STOPPED_AREAS = ("imports.", "print_view.")
 STOPPED_NAMES = ("export", "reveal_view", "copy_view", "print_copy_view")
 #: Single endpoints stopped: a share with a partner and its download (views/privacy/partners.py;
 #: services/privacy/sharing.py also calls lockdown.refuse_if_active).
+#: The incident's letters to the affected customers (incidents.letter, the admin's) stay open:
+#: telling the customers is what an incident needs, lockdown or not.
 STOPPED_ENDPOINTS = frozenset({"partner_sharing.share", "partner_sharing.download"})
 #: What an account may still do in a read-only lockdown besides reading.
 ALWAYS_ALLOWED = ("auth.logout",)
@@ -68,6 +70,10 @@ def _guard():
     try:
         now = lockdown.state(db.session)
     except OperationalError:
+        if is_stopped(endpoint):
+            # Fail closed: data leaves only when the switch is known to be off; the
+            # "try again" page (503) of views/shared/errors.py says so.
+            raise
         return None  # the page itself will say the database does not answer
     g.lockdown = now
     if not now.active:

@@ -140,6 +140,32 @@ def test_consent_to_another_partner_does_not_count(ctx, bank, supervisor, today)
     assert [r.reason for r in decision.refused] == ["no_consent"]
 
 
+def test_a_withdrawal_ends_every_standing_consent_to_that_partner(ctx, bank, supervisor, today):
+    """Two consents recorded at the same moment (two clicks pass the 'already given' check
+    together) must not leave one standing that keeps sharing going after a withdrawal."""
+    from models.privacy.partners import PartnerConsent
+
+    agreement = _agreement(ctx, bank, today)
+    owner = make_owner(ctx)
+    first = _consent(ctx, supervisor, owner, bank)
+    twin = PartnerConsent(
+        subject_type="owner",
+        subject_id=owner.id,
+        partner_id=bank.id,
+        purpose=first.purpose,
+        notice_version=first.notice_version,
+        recorded_by_id=supervisor.id,
+        office_id=owner.office_id,
+    )
+    ctx.add(twin)
+    ctx.flush()
+    sharing.withdraw_consent(ctx, supervisor, _actor(supervisor), first.id, "电话撤回")
+    ctx.refresh(twin)
+    assert twin.withdrawn_at is not None
+    decision = sharing.decide(ctx, supervisor, agreement, "owner", [owner.id])
+    assert decision.allowed == []
+
+
 def test_withdrawn_consent_stops_sharing(ctx, bank, supervisor, today):
     agreement = _agreement(ctx, bank, today)
     owner = make_owner(ctx)
@@ -304,3 +330,15 @@ def test_a_customer_whose_basis_is_withdrawn_is_not_shared(ctx, bank, supervisor
     bases.withdraw(ctx, supervisor, basis.id, "来电")
     decision = sharing.decide(ctx, supervisor, agreement, "owner", [owner.id])
     assert [r.reason for r in decision.refused] == ["basis_withdrawn"]
+
+
+def test_a_consultant_records_consent_only_on_a_card_they_may_open(ctx, bank):
+    """A clerk opens their own, shared and the pool's cards: another consultant's card is
+    not found for recording (or withdrawing) a consent, as on its page."""
+    mine, theirs = make_user(ctx, "clerk"), make_user(ctx, "clerk")
+    their_card = make_prospect(ctx, consultant_id=theirs.id)
+    pool_card = make_prospect(ctx, consultant_id=None)
+    with pytest.raises(sharing.NoSuchCustomer):
+        _consent(ctx, mine, their_card, bank, kind="prospect")
+    assert _consent(ctx, mine, pool_card, bank, kind="prospect").subject_id == pool_card.id
+    assert _consent(ctx, theirs, their_card, bank, kind="prospect").subject_id == their_card.id

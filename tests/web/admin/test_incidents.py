@@ -268,3 +268,63 @@ def test_incidents_in_a_period(app):
         db.session.commit()
         found = incidents.incidents_in_period(db.session, date(2026, 11, 1), date(2026, 11, 30))
         assert [i.title for i in found] == ["2026-11-01 16", "2026-11-30 15"]
+
+
+def test_customers_shared_with_a_partner_are_affected(app):
+    """A share's event names the partner, not the customers' kind: the account's shares in
+    the window (and the share event by its number) still bring the customers it gave away."""
+    from models.privacy.partners import Partner, SharingAgreement
+    from services.privacy import sharing
+
+    moment = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Beijing 17:00, inside the window
+    with app.test_request_context(), time_machine.travel(moment, tick=False):
+        sup = make_user(db.session, "supervisor", username="sharing_sup")
+        actor = audit.Actor(sup.id, sup.username, "supervisor")
+        bank = Partner(name="建设银行城东支行", kind="bank", contact_name="赵经理")
+        db.session.add(bank)
+        db.session.flush()
+        agreement = SharingAgreement(
+            partner=bank,
+            reference="2026-按揭-001",
+            purpose="按揭贷款审批",
+            fields=["name", "mobile"],
+            masked_fields=[],
+            valid_from=date(2026, 11, 1),
+            valid_to=date(2027, 10, 31),
+        )
+        owners = [Owner(name=f"业主{i}", mobile=f"1390000001{i}") for i in range(3)]
+        db.session.add_all([agreement, *owners])
+        db.session.flush()
+        for owner in owners[:2]:
+            sharing.record_consent(
+                db.session,
+                sup,
+                actor,
+                subject_type="owner",
+                subject_id=owner.id,
+                partner_id=bank.id,
+                purpose="按揭贷款审批",
+                notice_version="2026-01",
+            )
+        result = sharing.share(
+            db.session,
+            sup,
+            actor,
+            agreement_id=agreement.id,
+            subject_type="owner",
+            subject_ids=[o.id for o in owners],  # the third has no consent: refused
+        )
+        db.session.commit()
+        shared = sorted(("owner", o.id) for o in owners[:2])
+        assert sorted(("owner", o.id) for o in result.decision.allowed) == shared
+        share_seq = db.session.scalar(
+            select(AccessEvent.seq).where(
+                AccessEvent.action == "share", AccessEvent.outcome == "ok"
+            )
+        )
+        sup_id = sup.id
+    with app.app_context():
+        assert incidents.affected_by_account(db.session, sup_id, START, END) == shared
+        assert incidents.affected_by_account(db.session, sup_id, START, END, ["share"]) == shared
+        assert incidents.affected_by_account(db.session, sup_id, START, END, ["export"]) == []
+        assert incidents.affected_by_event(db.session, share_seq) == shared

@@ -210,3 +210,19 @@ def test_the_state_is_read_at_most_once_per_cache_time(app, monkeypatch):
         assert lockdown.is_active(db.session) is False  # the cached state, for 60 s
         lockdown.forget()
         assert lockdown.state(db.session) == lockdown.State(True, lockdown.REFUSE)
+
+
+def test_an_unreadable_switch_stops_what_it_would_stop(app, client, login_as, monkeypatch):
+    """When the lockdown's state cannot be read (the database does not answer), an export is
+    not let through unchecked: the "try again" page (503); a plain page goes on as before."""
+    from sqlalchemy.exc import OperationalError
+
+    def unreadable(_session):
+        raise OperationalError("SELECT lockdowns", {}, Exception("database is locked"))
+
+    login_as("supervisor")
+    monkeypatch.setattr(lockdown, "state", unreadable)
+    response = client.get("/admin/prospect/export/csv/")
+    assert response.status_code == 503
+    assert "请稍后重试" in response.get_data(as_text=True)
+    assert client.get("/admin/prospect/").status_code == 200
