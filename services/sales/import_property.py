@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, true
 
 from core.clock import office_today
+from core.masking import mask
 from models.admin.people import Role, User
 from models.property.property import (
     HouseholdMember,
@@ -248,7 +249,7 @@ class UnitChecker(RowChecker):
                             _(
                                 "An owner with %(what)s %(value)s already exists.",
                                 what=importer._field_label(target),
-                                value=r.record[target],
+                                value=mask(target, r.record[target]),
                             )
                         )
             if r.errors:
@@ -592,7 +593,7 @@ class LeaseChecker(UnitChecker):
                         _(
                             "A tenant with %(what)s %(value)s already exists.",
                             what=importer._field_label(target),
-                            value=r.record[target],
+                            value=mask(target, r.record[target]),
                         )
                     )
             if r.errors:

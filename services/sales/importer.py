@@ -30,6 +30,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from core import crypto
+from core.masking import mask
 from core.phones import LANDLINE_RE, is_mobile, normalise_phone
 from models.admin.offices import account_office_id, default_office_id, project_office_id
 from models.admin.people import User
@@ -580,7 +581,8 @@ class RowChecker:
                             _(
                                 "A customer with %(what)s %(value)s already exists.",
                                 what=_field_label(target),
-                                value=value,
+                                # masked: the panel's own record is not shown whole here
+                                value=mask(target, value),
                             )
                         )
                         r.record = None

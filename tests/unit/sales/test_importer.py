@@ -71,7 +71,7 @@ def test_every_kind_of_row_error_is_reported(s, tmp_path):
     assert "飞鸽传书" in by_row[6]
     assert "03/32/2026" in by_row[7]
     assert "与本文件第 2 行的手机号相同" in by_row[8]
-    assert "13900000009" in by_row[9]
+    assert "139****0009" in by_row[9] and "13900000009" not in by_row[9]
 
 
 def test_a_bad_row_in_the_middle_imports_nothing(s, tmp_path):
@@ -153,6 +153,10 @@ def test_owner_lists_check_id_numbers_and_duplicates(s, tmp_path):
     assert mapping == {"name": 0, "mobile": 1, "id_number": 2, "address": 3}
     report = importer.check_file(s, path, mapping, kind="owner")
     assert (report.valid, sorted(r.row_number for r in report.rejected)) == (2, [3, 4, 5])
+    # the owner on file is named by a masked number, never the whole of it
+    (on_file,) = [r for r in report.rejected if r.row_number == 5]
+    message = " ".join(str(e) for e in on_file.errors)
+    assert _id_number(9)[:6] in message and _id_number(9) not in message
     outcome = importer.import_file(
         s, user, path, mapping, skip_rejected=True, kind="owner", consent=CONSENT
     )
