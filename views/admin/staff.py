@@ -137,6 +137,20 @@ class ClearanceView(SecurePageView):
         )
 
 
+def _record_training(form, account_ids: list[int]):
+    """One training (course, date, trainer, passed) from ``form`` for ``account_ids``."""
+    return staff_records.record_training(
+        db.session,
+        current_user._get_current_object(),
+        current_actor(),
+        account_ids,
+        form.course.data or None,
+        form.taken_on.data,
+        form.trainer.data,
+        bool(form.passed.data),
+    )
+
+
 # --- forms ----------------------------------------------------------------------------------
 class AgreementForm(FlaskForm):
     version = SelectField(_l("Version signed"), coerce=int, validate_choice=False)
@@ -334,16 +348,7 @@ class StaffView(SecurePageView):
         if not form.validate_on_submit():
             return self._account_page(account_id, training_form=form, code=400)
         try:
-            staff_records.record_training(
-                db.session,
-                current_user._get_current_object(),
-                current_actor(),
-                [account_id],
-                form.course.data or None,
-                form.taken_on.data,
-                form.trainer.data,
-                bool(form.passed.data),
-            )
+            _record_training(form, [account_id])
             db.session.commit()
         except staff_records.StaffError as exc:
             db.session.rollback()
@@ -386,16 +391,7 @@ class StaffView(SecurePageView):
         _fill(form, db.session)
         if form.validate_on_submit():
             try:
-                records = staff_records.record_training(
-                    db.session,
-                    current_user._get_current_object(),
-                    current_actor(),
-                    form.accounts.data or [],
-                    form.course.data or None,
-                    form.taken_on.data,
-                    form.trainer.data,
-                    bool(form.passed.data),
-                )
+                records = _record_training(form, form.accounts.data or [])
                 db.session.commit()
             except staff_records.StaffError as exc:
                 db.session.rollback()
