@@ -111,9 +111,7 @@ def crypto_rotate_command(batch_size: int):
     def progress(binding: str, done: int) -> None:
         click.echo(f"  {binding}: {done} re-encrypted so far")
 
-    results = rotate(
-        db.session, encrypted_columns(db.metadata), batch_size, progress=progress
-    )
+    results = rotate(db.session, encrypted_columns(db.metadata), batch_size, progress=progress)
     total = sum(r.reencrypted for r in results.values())
     skipped = sum(r.skipped for r in results.values())
     for binding, result in results.items():
@@ -184,14 +182,14 @@ def imports_expire_command():
     """Delete uploads older than IMPORT_KEEP_HOURS (safe to run again; run it from cron)."""
     from flask import current_app
 
-    from services.sales import import_store
+    from services.shared import import_store
 
     folder = import_store.upload_folder(current_app.config, current_app.instance_path)
     count = import_store.expire(folder, import_store.keep_hours(current_app.config))
     click.echo(f"{count} expired upload file(s) deleted")
-    # The ended check and import jobs of those uploads (services/sales/import_jobs.py).
+    # The ended check and import jobs of those uploads (services/shared/import_jobs.py).
     from extensions import db
-    from services.sales import import_jobs
+    from services.shared import import_jobs
 
     jobs = import_jobs.prune(db.session, import_store.keep_hours(current_app.config))
     db.session.commit()

@@ -124,7 +124,7 @@ class DefaultConfig:
     #: (default: instance/imports).
     IMPORT_MAX_BYTES = 20 * 1024 * 1024
     IMPORT_FOLDER: str | None = None
-    #: The check and import run as background jobs (services/sales/import_jobs.py): at most
+    #: The check and import run as background jobs (services/shared/import_jobs.py): at most
     #: this many at once in each app process (one per user), each stopped after this long.
     IMPORT_JOBS_MAX = 2
     IMPORT_JOB_MAX_SECONDS = 900

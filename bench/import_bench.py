@@ -64,7 +64,7 @@ def one_size(rows: int, kind: str = "prospect") -> None:
     from extensions import db
     from models.admin.people import User
     from services.admin.accounts import create_user
-    from services.sales import importer
+    from services.shared import importer
     from tests.importing import HEADERS, write_xlsx
 
     folder = Path(tempfile.mkdtemp())

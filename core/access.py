@@ -202,7 +202,7 @@ PAGES: dict[str, frozenset[str]] = {
     "office_customers.index": frozenset({"clerk", "supervisor"}),
     "handover.index": frozenset({"supervisor"}),
     "handover.submit": frozenset({"supervisor"}),
-    # Excel import of welcome cards (views/sales/imports.py): who enters cards
+    # Excel import of welcome cards (views/shared/imports.py): who enters cards
     **{
         f"imports.{name}": frozenset({"clerk", "supervisor"})
         for name in (

@@ -1,4 +1,4 @@
-// Progress of a background check or import (views/sales/imports.py): ask the server how far
+// Progress of a background check or import (views/shared/imports.py): ask the server how far
 // the job is, show it, and open the next page when the job has ended. Served by the panel
 // (no CDN); the page still works without it through its refresh link.
 (function () {

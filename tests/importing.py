@@ -28,7 +28,7 @@ def wait_for_jobs(app, timeout: float = 10.0) -> None:
     """Wait (polling, up to ``timeout`` seconds) until the app's import jobs have ended."""
     import time
 
-    from services.sales import import_jobs
+    from services.shared import import_jobs
 
     deadline = time.monotonic() + timeout
     pool = import_jobs.runner(app)
@@ -43,7 +43,7 @@ class Gate:
     def __init__(self, monkeypatch, at: int = 1):
         self.reached = threading.Event()
         self.go = threading.Event()
-        from services.sales import import_jobs
+        from services.shared import import_jobs
 
         original = import_jobs.Control.tick
         gate = self

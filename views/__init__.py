@@ -30,8 +30,8 @@ from views.privacy import (
     subject_requests,
 )
 from views.property import moves, property, transfers
-from views.sales import analysis, collisions, daily, imports, pool, prospects, sales
-from views.shared import admin_i18n, approvals, concurrency, gating, printing
+from views.sales import analysis, collisions, daily, pool, prospects, sales
+from views.shared import admin_i18n, approvals, concurrency, gating, imports, printing
 
 # Each area module exposes register(admin, db); the order is the menu order.
 AREAS = (

@@ -1,7 +1,7 @@
 """import jobs
 
 The Excel import's check and import run as background jobs (issue 26,
-services/sales/import_jobs.py); their state is a table so that every worker and app server
+services/shared/import_jobs.py); their state is a table so that every worker and app server
 shows a job's progress and takes its cancel. A partial unique index keeps one running job per
 user. ``preview`` is sealed with the data keys (it quotes the rejected cells).
 

@@ -35,7 +35,7 @@ _ACTIVE_WHERE = "status IN ('queued', 'running')"
 
 
 class ImportJob(Base):
-    """One check or import of an upload, run in the background (services/sales/import_jobs.py).
+    """One check or import of an upload, run in the background (services/shared/import_jobs.py).
 
     Its state is here, not in a process's memory, so every worker and app server can show
     its progress and take a cancel; the runner reads the flags between chunks."""
@@ -54,7 +54,7 @@ class ImportJob(Base):
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    #: The upload (services/sales/import_store.py) the job reads.
+    #: The upload (services/shared/import_store.py) the job reads.
     token: Mapped[str] = mapped_column(String(32), index=True)
     #: "check" (the preview's row validation) or "import".
     phase: Mapped[str] = mapped_column(String(10))

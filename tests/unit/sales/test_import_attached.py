@@ -17,7 +17,7 @@ from models.property.property import (
     Unit,
     VehicleCard,
 )
-from services.sales import importer
+from services.shared import importer
 from tests.factories import make_user, ref_item
 from tests.importing import write_xlsx
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models.admin.reference import ReferenceItem
 from models.sales.prospects import Prospect, Visit
-from services.sales import importer
+from services.shared import importer
 from tests.factories import make_prospect, make_user, ref_item
 from tests.importing import write_xlsx
 

@@ -18,7 +18,7 @@ from models.privacy.privacy import ConsentRecord
 from models.sales.imports import ImportJob
 from models.sales.prospects import Prospect
 from services.privacy import audit
-from services.sales import import_jobs, import_store, importer
+from services.shared import import_jobs, import_store, importer
 from tests.factories import make_user, ref_item
 from tests.importing import HEADERS, Gate, good_row, wait_for_jobs, write_xlsx
 

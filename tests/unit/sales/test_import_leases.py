@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models.privacy.privacy import ConsentRecord
 from models.property.property import Lease, Tenant, Unit
-from services.sales import importer
+from services.shared import importer
 from tests.factories import make_user, ref_item
 from tests.importing import write_xlsx
 from tests.unit.sales.test_import_units import id_number

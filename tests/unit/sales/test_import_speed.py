@@ -12,7 +12,7 @@ from sqlalchemy import select
 from extensions import db
 from models.privacy.privacy import ConsentRecord
 from models.sales.prospects import Prospect, Visit
-from services.sales import importer, sheet_reader
+from services.shared import importer, sheet_reader
 from tests.factories import make_user, ref_item
 from tests.importing import HEADERS, good_row, write_xlsx
 

@@ -15,7 +15,7 @@ from extensions import db
 from models.privacy.audit import AccessEvent
 from models.privacy.privacy import ConsentRecord
 from models.property.property import HouseholdMember, Owner, Ownership, Unit
-from services.sales import importer
+from services.shared import importer
 from tests.factories import make_user, ref_item
 from tests.importing import write_xlsx
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models.privacy.audit import AccessEvent
 from models.sales.prospects import Prospect
-from services.sales import importer
+from services.shared import importer
 from tests.factories import make_prospect, make_user, ref_item
 from tests.importing import HEADERS, good_row, write_xlsx
 

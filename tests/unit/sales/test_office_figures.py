@@ -20,11 +20,11 @@ from services.privacy import audit
 from services.sales import (
     consultants,
     customer_analysis,
-    importer,
     sales_records,
     spot_checks,
     weekly_count,
 )
+from services.shared import importer
 from tests.factories import make_prospect, make_user, make_visit
 from tests.importing import HEADERS, good_row, write_xlsx
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models.sales.prospects import Prospect
-from services.sales import importer, sheet_reader
-from services.sales.workbook_limits import ImportLimits
+from services.shared import importer, sheet_reader
+from services.shared.workbook_limits import ImportLimits
 from tests.factories import make_user, ref_item
 from tests.importing import HEADERS, good_row, write_xlsx
 

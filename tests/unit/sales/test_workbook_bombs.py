@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from services.sales import importer, sheet_reader
-from services.sales.workbook_limits import ImportLimits
+from services.shared import importer, sheet_reader
+from services.shared.workbook_limits import ImportLimits
 from tests.importing import HEADERS, good_row, write_xlsx
 
 SHEET = "xl/worksheets/sheet1.xml"

@@ -28,7 +28,10 @@ from forms.shared.validators import (
     ResidentIdNumber,
     normalise_id_number,
 )
-from services.sales import import_property, importer  # noqa: F401 - import_property registers its kinds
+from services.shared import (
+    import_kinds,  # noqa: F401 (every import kind registered)
+    importer,
+)
 
 pytestmark = pytest.mark.instant()
 
@@ -140,7 +143,7 @@ def test_date_validator_accepts_or_refuses_never_fails(app, value, years_back, d
     assert accepted is None or isinstance(accepted, date)
 
 
-# --- services/sales/importer.py: one cell, one row ----------------------------------------------
+# --- services/shared/importer.py: one cell, one row ----------------------------------------------
 @PROPERTY
 @given(cells)
 def test_a_date_cell_is_a_date_or_nothing(value):

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from extensions import db
-from services.sales import import_store
+from services.shared import import_store
 from tests.factories import ref_item
 from tests.importing import good_row, write_xlsx
 from tests.web.sales.test_import_views import _map_all, _run, _token, _upload

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models.privacy.privacy import ConsentRecord
 from models.sales.prospects import Prospect
-from services.sales import importer
+from services.shared import importer
 from tests.factories import make_user, ref_item
 from tests.importing import good_row, write_xlsx
 from tests.web.sales.test_import_views import _map_all, _run, _token, _upload

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models.sales.imports import ImportJob
 from models.sales.prospects import Prospect
-from services.sales import import_store, importer
+from services.shared import import_store, importer
 from tests.factories import login_as, ref_item
 from tests.importing import Gate, good_row, wait_for_jobs, write_xlsx
 from tests.web.sales.test_import_views import _token, _upload

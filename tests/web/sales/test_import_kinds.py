@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models.property.property import HouseholdMember, Owner, Unit
 from models.sales.prospects import Prospect, Visit
-from services.sales import importer
+from services.shared import importer
 from tests.factories import make_user, ref_item
 from tests.importing import wait_for_jobs, write_xlsx
 from tests.unit.sales import test_import_card_fields as cards

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models.sales.prospects import Prospect
-from services.sales import import_store
+from services.shared import import_store
 from tests.factories import ref_item
 from tests.importing import HEADERS, good_row, wait_for_jobs
 

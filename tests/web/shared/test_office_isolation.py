@@ -48,7 +48,7 @@ from models.sales.daily import SpotCheck, SpotCheckItem
 from models.sales.prospects import Prospect
 from models.sales.sales import DayReport, IdentityCheck
 from models.shared.approvals import ChangeRequest
-from services.sales import import_store
+from services.shared import import_store
 from tests.factories import PASSWORD, make_prospect, make_user, make_visit
 
 #: Every record of office B carries this in a name, a title or a note, followed by more

@@ -1,4 +1,4 @@
-"""Import kinds of the property records (services/sales/importer.py does the rest).
+"""Import kinds of the property records (services/shared/importer.py does the rest).
 
 ``unit``: a unit list with its owners and household members in ONE sheet, a row per person:
 the unit's columns (project, building, room, floor, area) are repeated on each of its rows
@@ -36,10 +36,9 @@ from models.property.property import (
 )
 from models.types import blind_indexes_for
 from services.admin.offices import office_clause
-from services.sales import importer
 from services.sales.consultants import in_offices_of
-from services.sales.importer import Kind, RowChecker, RowResult, Writer
-from services.shared import name_search
+from services.shared import importer, name_search
+from services.shared.importer import Kind, RowChecker, RowResult, Writer
 
 #: Unit columns; the three first name the unit.
 UNIT_FIELDS = ("project", "building", "room", "floor", "area_m2", "unit_notes")

@@ -41,10 +41,10 @@ from models.sales.prospects import GRADES, Prospect, Visit
 from models.types import blind_index_of, blind_indexes_for
 from services.admin.offices import office_clause
 from services.privacy import audit
-from services.sales import consultants, sheet_reader
-from services.sales.sheet_reader import ImportFileError, Layout
-from services.sales.workbook_limits import ImportLimits
-from services.shared import dates_typed, name_search
+from services.sales import consultants
+from services.shared import dates_typed, name_search, sheet_reader
+from services.shared.sheet_reader import ImportFileError, Layout
+from services.shared.workbook_limits import ImportLimits
 
 #: Rows inserted (and logged) per statement.
 CHUNK = 1000
@@ -255,9 +255,9 @@ def open_rows(
     layout: Layout | dict | None = None,
 ) -> tuple[list[str], Iterator[tuple[int, tuple]]]:
     """The title row and an iterator of (row number as in Excel, values) of the rows below it,
-    of the sheet ``layout`` names (else the one found: services/sales/sheet_reader.py).
+    of the sheet ``layout`` names (else the one found: services/shared/sheet_reader.py).
 
-    The zip is inspected before openpyxl opens it (services/sales/workbook_limits.py), and the
+    The zip is inspected before openpyxl opens it (services/shared/workbook_limits.py), and the
     rows stop at the row cap, the column cap and the time limit: a bomb is refused with a
     message (ImportFileError), never read to its end."""
     table = open_table(path, limits, kind=kind, layout=layout)

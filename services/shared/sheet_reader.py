@@ -3,7 +3,7 @@ merged cells, and CSV files in the encodings Chinese offices save them in.
 
 ``open_table`` takes the upload's bytes (or a path) and gives a ``Table``: the column titles,
 an iterator of (row number as in Excel, values), and what the user may change in the preview
-(the sheet, the title row). The importer (services/sales/importer.py ``open_rows``) reads every
+(the sheet, the title row). The importer (services/shared/importer.py ``open_rows``) reads every
 file through it; this module knows nothing of record kinds: the caller passes the titles it
 knows (lower-cased, ``clean_title``-ed).
 
@@ -48,7 +48,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
 
-from services.sales.workbook_limits import (
+from services.shared.workbook_limits import (
     ImportLimits,
     WorkbookRefused,
     inspect_rows,
@@ -242,7 +242,7 @@ def _head(source: Path | BinaryIO, size: int) -> bytes:
 
 
 def _rewound(source: Path | BinaryIO) -> Path | BinaryIO:
-    # An upload is opened in memory (services/sales/import_store.py), read more than once.
+    # An upload is opened in memory (services/shared/import_store.py), read more than once.
     if hasattr(source, "seek"):
         source.seek(0)
     return source

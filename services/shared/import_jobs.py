@@ -7,7 +7,7 @@ thread, a start beyond that is told to wait). Its state is a row of ``import_job
 every worker and app server shows its progress and takes its cancel; a partial unique index
 keeps one running job per user across all of them.
 
-Between chunks (services/sales/importer.py CHUNK rows) the job stops when
+Between chunks (services/shared/importer.py CHUNK rows) the job stops when
 - its user cancelled it (``cancel``),
 - the sign-in session that started it ended: signed out, expired or revoked
   (``end_session_jobs``, on flask-login's ``user_logged_out`` signal, which every end of a
@@ -59,11 +59,7 @@ from models.sales.imports import (
     ImportJob,
 )
 from services.privacy import audit
-from services.sales import (
-    import_property,  # noqa: F401 (registers the property kinds)
-    import_store,
-    importer,
-)
+from services.shared import import_kinds, import_store, importer  # noqa: F401 (import_kinds: every kind registered)
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """The Excel import page (/admin/import/): upload, map the columns, check, import, result.
 
 An uploaded file waits under instance/imports/ sealed with the panel's keys
-(services/sales/import_store.py), with a random token and its owner's id, so a step can only
+(services/shared/import_store.py), with a random token and its owner's id, so a step can only
 touch its owner's file; it is deleted when the import ends, is cancelled or refused, and
 leftovers expire after IMPORT_KEEP_HOURS. Checking and importing stream the file row by row in
-background jobs (services/sales/import_jobs.py): the request that starts one returns at once
+background jobs (services/shared/import_jobs.py): the request that starts one returns at once
 with a page whose script (static/import.js) polls ``progress`` and offers Cancel; the import
 is one transaction. Another user's job is not found (404), like another user's upload.
 """
@@ -52,7 +52,7 @@ from models.sales.imports import (
     ImportMapping,
 )
 from services.privacy import consent as consents
-from services.sales import import_jobs, import_store, importer, sheet_reader
+from services.shared import import_jobs, import_kinds, import_store, importer, sheet_reader  # noqa: F401
 from views.sales import sales
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
