@@ -20,7 +20,7 @@ from models.care import complaints  # noqa: F401
 from models.dealers import dealers  # noqa: F401
 from models.privacy import audit, partners, privacy, retention  # noqa: F401
 from models.property import moves, property, transfers  # noqa: F401
-from models.sales import daily, imports, ownership, prospects, sales  # noqa: F401
-from models.shared import approvals, calendar, name_search  # noqa: F401
+from models.sales import daily, ownership, prospects, sales  # noqa: F401
+from models.shared import approvals, calendar, imports, name_search  # noqa: F401
 
 __all__ = ["Base"]

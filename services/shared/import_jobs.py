@@ -3,7 +3,7 @@
 A request starts a job and returns at once; the job runs on a small pool of threads in the
 app process (``JobRunner``: a ThreadPoolExecutor of IMPORT_JOBS_MAX threads, one job per
 thread, a start beyond that is told to wait). Its state is a row of ``import_jobs``
-(models/sales/imports.py): status, rows done, the outcome and the message for the user, so
+(models/shared/imports.py): status, rows done, the outcome and the message for the user, so
 every worker and app server shows its progress and takes its cancel; a partial unique index
 keeps one running job per user across all of them.
 
@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from extensions import db
 from models.admin.people import User
 from models.base import utcnow
-from models.sales.imports import (
+from models.shared.imports import (
     JOB_ACTIVE,
     JOB_CANCELLED,
     JOB_DONE,

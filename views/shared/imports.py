@@ -43,7 +43,7 @@ from wtforms.validators import InputRequired
 from core import access
 from core.masking import mask_id_number, mask_phone
 from extensions import db
-from models.sales.imports import (
+from models.shared.imports import (
     JOB_ACTIVE,
     JOB_CANCELLED,
     JOB_DONE,
@@ -53,7 +53,6 @@ from models.sales.imports import (
 )
 from services.privacy import consent as consents
 from services.shared import import_jobs, import_kinds, import_store, importer, sheet_reader  # noqa: F401
-from views.sales import sales
 from views.shared.audit_context import current_actor, log_in_own_transaction
 from views.shared.base import SecurePageView
 from views.shared.security import SESSION_ID, SIGNED_IN_AT
@@ -549,6 +548,7 @@ def register(admin, db) -> None:
             name=_l("Import from Excel"),
             endpoint="imports",
             url="/admin/import",
-            category=sales.CATEGORY,
+            # Its own menu entry: sales, property, dealer and archive staff all import, so it
+            # belongs to none of their menus.
         )
     )

@@ -15,8 +15,8 @@ from models.admin.people import User
 from models.base import utcnow
 from models.privacy.audit import AccessEvent
 from models.privacy.privacy import ConsentRecord
-from models.sales.imports import ImportJob
 from models.sales.prospects import Prospect
+from models.shared.imports import ImportJob
 from services.privacy import audit
 from services.shared import import_jobs, import_store, importer
 from tests.factories import make_user, ref_item

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models.sales.imports import ImportJob
 from models.sales.prospects import Prospect
+from models.shared.imports import ImportJob
 from services.shared import import_store, importer
 from tests.factories import login_as, ref_item
 from tests.importing import Gate, good_row, wait_for_jobs, write_xlsx

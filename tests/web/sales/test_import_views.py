@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models.privacy.audit import AccessEvent
-from models.sales.imports import ImportMapping
 from models.sales.prospects import Prospect
+from models.shared.imports import ImportMapping
 from tests.factories import ref_item
 from tests.importing import good_row, wait_for_jobs, write_xlsx
 
