@@ -93,6 +93,53 @@ def make_database(args, workdir: Path) -> str:
     return f"{PG_BASE}/{name}"
 
 
+#: Seeded databases kept for later runs (PostgreSQL templates), with their keys and plan.
+TEMPLATES = Path(tempfile.gettempdir()) / "panel-load-templates"
+
+
+def template_name(args) -> str:
+    return f"loadtpl_{args.prospects}"
+
+
+def from_template(args) -> tuple[str, dict, dict] | None:
+    """A copy of the kept seeded database of this size, with its keys and plan, or None.
+
+    Seeding a million cards takes many minutes; a PostgreSQL template database is copied in
+    seconds, so repeated runs (a sweep, a fault) start from the same seeded office."""
+    saved = TEMPLATES / f"{template_name(args)}.json"
+    if args.db != "postgresql" or not saved.exists():
+        return None
+    exists = pg_admin("SELECT 1 FROM pg_database WHERE datname = %s", (template_name(args),))
+    if not exists:
+        return None
+    stored = json.loads(saved.read_text(encoding="utf-8"))
+    name = args.pg_db
+    if not name.startswith("load"):
+        raise SystemExit("--pg-db must start with 'load' (a scratch database of this script)")
+    pg_admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name(args)}"')
+    plan = stored["plan"]
+    plan["run_tag"] = "load" + uuid.uuid4().hex[:6]  # the books match this run's writes
+    plan["seed_seconds"] = 0.0
+    return f"{PG_BASE}/{name}", stored["keys"], plan
+
+
+def save_template(args, keys: dict, plan: dict) -> None:
+    """Keep the freshly seeded database as the template of its size (before any load)."""
+    name = template_name(args)
+    pg_admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (args.pg_db,)
+    )
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{args.pg_db}"')
+    TEMPLATES.mkdir(mode=0o700, exist_ok=True)
+    saved = TEMPLATES / f"{name}.json"
+    saved.write_text(json.dumps({"keys": keys, "plan": plan}, ensure_ascii=False))
+    saved.chmod(0o600)
+    print(f"kept the seeded database as {name} (reuse it with --reuse-seed)")
+
+
 def drop_database(args) -> None:
     if args.db == "postgresql" and not args.keep:
         pg_admin(
@@ -395,6 +442,15 @@ def main(argv=None) -> int:
         default="none",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--reuse-seed",
+        action="store_true",
+        help="PostgreSQL: copy the seeded database of this size kept by an earlier run "
+        "(seeding and keeping it the first time)",
+    )
+    parser.add_argument(
+        "--seed-only", action="store_true", help="with --reuse-seed: seed and keep, no load"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args(argv)
     if args.fault == "pg-terminate" and args.db != "postgresql":
@@ -406,11 +462,21 @@ def main(argv=None) -> int:
     from core.crypto import generate_instance_keys  # noqa: PLC0415
 
     workdir = Path(tempfile.mkdtemp(prefix="panel-load-"))
-    keys = generate_instance_keys()
-    url = make_database(args, workdir)
-    print(f"scratch database: {url.split('@')[-1]}; seeding {args.prospects:,} prospects ...")
-    plan = seed(url, args, keys, workdir)
-    print(f"seeded in {plan['seed_seconds']} s; {len(plan['accounts'])} load accounts")
+    copied = from_template(args) if args.reuse_seed else None
+    if copied is not None:
+        url, keys, plan = copied
+        print(f"scratch database: {url.split('@')[-1]}, a copy of {template_name(args)}")
+    else:
+        keys = generate_instance_keys()
+        url = make_database(args, workdir)
+        print(f"scratch database: {url.split('@')[-1]}; seeding {args.prospects:,} prospects ...")
+        plan = seed(url, args, keys, workdir)
+        print(f"seeded in {plan['seed_seconds']} s; {len(plan['accounts'])} load accounts")
+        if args.reuse_seed and args.db == "postgresql":
+            save_template(args, keys, plan)
+    if args.seed_only:
+        drop_database(args)
+        return 0
     plan_path, ledger_path = workdir / "plan.json", workdir / "ledger.jsonl"
     plan_path.write_text(json.dumps(plan, ensure_ascii=False))
     plan_path.chmod(0o600)
