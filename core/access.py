@@ -204,7 +204,7 @@ PAGES: dict[str, frozenset[str]] = {
     "handover.submit": frozenset({"supervisor"}),
     # Excel import of welcome cards (views/shared/imports.py): who enters cards
     **{
-        f"imports.{name}": frozenset({"clerk", "supervisor"})
+        f"imports.{name}": frozenset({"clerk", "supervisor", "region_manager", "custodian"})
         for name in (
             "index",
             "mapping",

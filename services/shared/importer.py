@@ -13,10 +13,11 @@ already on another card (in the database or earlier in the file).
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +25,18 @@ from typing import BinaryIO
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from sqlalchemy import bindparam, insert, select, true, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
+from sqlalchemy import values as values_table
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -35,21 +47,36 @@ from core.phones import LANDLINE_RE, is_mobile, normalise_phone
 from models.admin.offices import account_office_id, default_office_id, project_office_id
 from models.admin.people import User
 from models.admin.reference import ReferenceItem, ReferenceList
+from models.base import utcnow
 from models.privacy.privacy import ConsentRecord
 from models.property.property import Owner
 from models.sales.prospects import GRADES, Prospect, Visit
 from models.types import blind_index_of, blind_indexes_for
 from services.admin.offices import office_clause
 from services.privacy import audit
-from services.sales import consultants
 from services.shared import dates_typed, name_search, sheet_reader
 from services.shared.sheet_reader import ImportFileError, Layout
 from services.shared.workbook_limits import ImportLimits
+
+#: The sales rules on who may be named a card's consultant (services.sales.consultants: its
+#: ``consultants(session, seen_by=)`` and ``default_consultant(user)``), set by
+#: services/sales/import_cards.py. The engine may not import sales rules itself: the dealer
+#: and archive kinds build on it, and those desks stand apart from sales (pyproject.toml).
+consultant_rules = None
+
+
+def _consultant_rules():
+    if consultant_rules is None:
+        raise RuntimeError("services.shared.import_kinds was not imported: no consultant rules")
+    return consultant_rules
+
 
 #: Rows inserted (and logged) per statement.
 CHUNK = 1000
 #: Characters kept of a free-text cell.
 NOTES_MAX = 2000
+#: Values of one field whose check outcome a RowChecker remembers (memory stays bounded).
+MEMO_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -378,11 +405,17 @@ class RowChecker:
         if plan is None:
             # Each field's column and check, looked up once, not once per row.
             plan = self._plan = [
-                (target, check, self.mapping.get(target), getattr(self, f"_check_{check}", None))
+                (
+                    target,
+                    check,
+                    self.mapping.get(target),
+                    getattr(self, f"_check_{check}", None),
+                    {} if self._memoised(check) else None,
+                )
                 for target, check in self.kind.checks.items()
             ]
         width = len(values)
-        for target, check, index, method in plan:
+        for target, check, index, method, memo in plan:
             # as _cell: a cell stripped, an empty one None
             raw = values[index] if index is not None and index < width else None
             if isinstance(raw, str):
@@ -393,10 +426,33 @@ class RowChecker:
                 elif target in self.kind.required:
                     errors.append(_("%(what)s is missing.", what=_field_label(target)))
                 continue
-            error = (method or getattr(self, f"_check_{check}"))(target, raw, record)
+            if memo is not None:
+                # A list's label, a grade, a yes/no: a few values over and over, checked once
+                # each (by type too: 1, 1.0 and True are one dict key but not one cell).
+                key = (type(raw), raw)
+                found = memo.get(key)
+                if found is None:
+                    stored: dict = {}
+                    found = (method(target, raw, stored), tuple(stored.items()))
+                    if len(memo) < MEMO_MAX:
+                        memo[key] = found
+                error, items = found
+                for name, value in items:
+                    record[name] = value
+            else:
+                error = (method or getattr(self, f"_check_{check}"))(target, raw, record)
             if error:
                 errors.append(error)
         return record
+
+    #: Checks whose outcome depends on the cell's value alone (no state, nothing mutable
+    #: stored): their outcomes are remembered per value (``fields``).
+    PURE_CHECKS = ("reference", "grade", "progress", "yes_no", "budget", "consultant")
+
+    def _memoised(self, check: str) -> bool:
+        method = getattr(type(self), f"_check_{check}", None)
+        # a subclass's own version of a check is not assumed pure
+        return check in self.PURE_CHECKS and method is getattr(RowChecker, f"_check_{check}")
 
     def _later_reception(self, card_row: int, record: dict, errors: list[str]) -> dict | None:
         """A row of the customer of an earlier row (same name and mobile) with a later date:
@@ -760,7 +816,7 @@ def import_file(
     owner_of_card = {}
     if spec.model is Prospect:
         # The importing consultant owns the cards; other accounts leave them unassigned.
-        consultant = consultants.default_consultant(user)
+        consultant = _consultant_rules().default_consultant(user)
         owner_of_card = {"consultant_id": consultant.id if consultant else None}
     place = _office_placer(session, user, spec.model)
     receptions = _Receptions(session, user) if spec.visit_rows else None
@@ -796,8 +852,10 @@ def import_file(
                 names = [record.get("name") for record in records]
                 name_search.bulk_tokens(session.connection(), kind, zip(ids, names, strict=True))
             inserted += len(ids)
-            session.connection().execute(
-                insert(ConsentRecord), _consent_rows(consent, spec.record_type, ids, user)
+            _insert_rows(
+                session.connection(),
+                ConsentRecord.__table__,
+                _consent_rows(consent, spec.record_type, ids, user),
             )
             audit.record(session, actor, "import", record_type=spec.record_type, record_ids=ids)
             if receptions is not None:
@@ -823,10 +881,134 @@ def insert_ids(session: Session, model, rows: list[dict]) -> list[int]:
     rows' ids, sorted, are in the rows' order."""
     if not rows:
         return []
-    if session.connection().dialect.name == "sqlite":
+    table = model.__table__
+    conn = session.connection()
+    if all(key in table.c for key in rows[0]):
+        # Core, not the ORM's bulk insert: the keys are the columns, nothing of the ORM's
+        # bookkeeping per row is needed; the timestamps are stamped once per statement.
+        rows = stamped(table, rows)
+        if conn.dialect.name == "sqlite":
+            return sorted(conn.scalars(insert(table).returning(table.c.id), rows))
+        if copies(conn, table, rows[0]):
+            # PostgreSQL: the ids taken from the table's sequence first (as its default
+            # would), then the rows, ids given, by COPY.
+            sequence = conn.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
+            if sequence:
+                ids = list(
+                    conn.scalars(
+                        select(func.nextval(sequence)).select_from(
+                            func.generate_series(1, len(rows))
+                        )
+                    )
+                )
+                copy_rows(conn, table, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+                return ids
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(conn.scalars(statement, rows))
+    if conn.dialect.name == "sqlite":
         return sorted(session.scalars(insert(model).returning(model.id), rows))
     statement = insert(model).returning(model.id, sort_by_parameter_order=True)
     return list(session.scalars(statement, rows))
+
+
+def _insert_rows(conn, table, rows: list[dict]) -> None:
+    """Insert ``rows`` (the same keys, no ids wanted back) in bulk: COPY on PostgreSQL, else
+    a Core executemany; the insert-time columns stamped once (``stamped``)."""
+    if not rows:
+        return
+    rows = stamped(table, rows)
+    if copies(conn, table, rows[0]):
+        copy_rows(conn, table, rows)
+    else:
+        conn.execute(insert(table), rows)
+
+
+#: Columns whose default is the time of the insert (models/base.py ``utcnow``).
+_STAMPS = ("created_at", "updated_at", "given_at")
+
+
+def copies(conn, table, row: dict) -> bool:
+    """Whether ``copy_rows`` can insert rows like ``row`` into ``table``: PostgreSQL through
+    psycopg2, and every column the row leaves out without a default or with a plain one."""
+    dialect = conn.dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg2":
+        return False
+    return all(
+        column.key in row or column.default is None or column.default.is_scalar
+        for column in table.c
+    )
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)  # int, Decimal, date
+
+
+def copy_rows(conn, table, rows: list[dict]) -> None:
+    """Insert ``rows`` (all with the same keys; ``copies`` said yes) by PostgreSQL's COPY in
+    the transaction's own connection: each value through its column type's bind processing
+    (an encrypted column is sealed as in an INSERT), the plain defaults of the columns the
+    rows leave out added. A few times faster than multi-row INSERTs, for the server too."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    defaults = {
+        column.key: column.default.arg
+        for column in table.c
+        if column.key not in rows[0] and column.default is not None
+    }
+    keys = list(rows[0])
+    names = keys + list(defaults)
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    tail = [defaults[name] for name in defaults]
+    lines = []
+    for row in rows:
+        values = [row[key] for key in keys] + tail
+        lines.append(
+            "\t".join(
+                _copy_text(value if process is None or value is None else process(value))
+                for value, process in zip(values, processors, strict=True)
+            )
+        )
+    quote = dialect.identifier_preparer.quote
+    statement = "COPY {} ({}) FROM STDIN".format(
+        dialect.identifier_preparer.format_table(table), ", ".join(quote(n) for n in names)
+    )
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.copy_expert(statement, io.StringIO("\n".join(lines) + "\n"))
+    finally:
+        cursor.close()
+
+
+def stamped(table, rows: list[dict]) -> list[dict]:
+    """``rows`` with the insert-time columns of ``table`` that they leave out set to one
+    ``utcnow()``: a bulk insert's rows are made in one moment of one transaction, and a
+    Python default called for each row of an executemany costs more than the row."""
+    missing = [
+        name
+        for name in _STAMPS
+        if name in table.c and table.c[name].default is not None and name not in rows[0]
+    ]
+    if not missing:
+        return rows
+    now = utcnow()
+    stamp = dict.fromkeys(missing, now)
+    return [{**row, **stamp} for row in rows]
 
 
 class Writer:
@@ -881,7 +1063,7 @@ def _write_chunks(
                     continue
                 if record_type in writer.people:
                     rows = _consent_rows(consent, record_type, ids, user)
-                    session.connection().execute(insert(ConsentRecord), rows)
+                    _insert_rows(session.connection(), ConsentRecord.__table__, rows)
                 audit.record(session, actor, "import", record_type=record_type, record_ids=ids)
         seen += len(chunk)
         if progress:
@@ -937,18 +1119,31 @@ class _Receptions:
     def flush(self) -> None:
         if self.pending:
             # Core executemany (no ORM bookkeeping): nothing of a reception is computed.
-            self.session.connection().execute(insert(Visit), self.pending)
+            _insert_rows(self.session.connection(), Visit.__table__, self.pending)
             self.count += len(self.pending)
             self.pending = []
         if self.last_contact:
             table = Prospect.__table__
-            # Core executemany: the cards were inserted in this transaction, by this import.
-            self.session.connection().execute(
-                update(table)
-                .where(table.c.id == bindparam("card"))
-                .values(last_contact_on=bindparam("day")),
-                [{"card": c, "day": d} for c, d in self.last_contact.items()],
-            )
+            conn = self.session.connection()
+            # The cards were inserted in this transaction, by this import.
+            if conn.dialect.name == "postgresql":
+                # One UPDATE ... FROM (VALUES ...): psycopg2 sends an executemany's UPDATEs
+                # one by one, a round trip per card.
+                days = values_table(column("card", Integer), column("day", Date), name="days")
+                days = days.data(list(self.last_contact.items()))
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == days.c.card)
+                    .values(last_contact_on=days.c.day)
+                )
+            else:
+                # Core executemany (SQLite runs it in-process)
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("card"))
+                    .values(last_contact_on=bindparam("day")),
+                    [{"card": c, "day": d} for c, d in self.last_contact.items()],
+                )
             self.last_contact = {}
 
 
@@ -1016,7 +1211,7 @@ def _consultant_index(session: Session, user: User | None) -> dict[str, int]:
     """{full name (and account name), as _plain: user id} of the consultants of ``user``'s
     offices; 0 for a name two consultants share."""
     index: dict[str, int] = {}
-    for account in consultants.consultants(session, seen_by=user):
+    for account in _consultant_rules().consultants(session, seen_by=user):
         for key in {_plain(account.full_name or ""), _plain(account.username)}:
             if key:
                 index[key] = 0 if index.get(key, account.id) != account.id else account.id

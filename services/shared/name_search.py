@@ -14,13 +14,14 @@ Tokens follow the records through ORM events (``after_flush``); bulk loads call
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin, pinyin
 from sqlalchemy import and_, delete, event, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from models.shared.name_search import TOKEN_LENGTH, NameToken
@@ -55,16 +56,18 @@ def tokens_of(name: str) -> frozenset[str]:
     text = normalise(name)[:TOKEN_LENGTH]
     if not text:
         return frozenset()
-    tokens: set[str] = set()
     # Every run of characters, so any part of the name is one exact lookup.
-    for start in range(len(text)):
-        for end in range(start + 1, min(len(text), start + MAX_RUN) + 1):
-            tokens.add(text[start:end])
+    length = len(text)
+    tokens: set[str] = {
+        text[start:end]
+        for start in range(length)
+        for end in range(start + 1, min(length, start + MAX_RUN) + 1)
+    }
     if _HAN.search(text):
-        syllables = lazy_pinyin(text)
+        syllables = _syllables(text)
         initials = [s[0] for s in syllables if s]
         # Every reading of the first character: 单 is shan as a surname, 曾 is zeng.
-        readings = {r for r in pinyin(text[0], heteronym=True, style=Style.NORMAL)[0] if r}
+        readings = set(_readings(text[0]))
         readings.add(syllables[0])
         for reading in readings:
             tokens.add((reading + "".join(syllables[1:]))[:TOKEN_LENGTH])
@@ -76,13 +79,84 @@ def tokens_of(name: str) -> frozenset[str]:
     return frozenset(token for token in tokens if token)
 
 
+def exact_token(term: str) -> str | None:
+    """The token a Chinese (or any non-latin) term is looked up as, exactly; None for latin
+    letters and digits, which are a prefix range of tokens."""
+    text = normalise(term)[:TOKEN_LENGTH]
+    if text and (_HAN.search(text) or not text.isascii()):
+        return text
+    return None
+
+
+def newest_first_join(model: type, term: str):
+    """The ON clause joining ``model`` to the index rows of ``term`` when the term is one
+    exact token, else None. Within one token the index (kind, token, record_id) holds the
+    records in id order, so a list ordered by the token's ``record_id`` descending walks the
+    index backwards and stops at the page: the newest 20 of 30,000 matches without building
+    the set of all of them first, which ``id IN (...)`` does. One exact token is one row a
+    record, so the join repeats no record."""
+    token = exact_token(term)
+    if token is None:
+        return None
+    return and_(
+        NameToken.kind == _KINDS[model], NameToken.token == token, NameToken.record_id == model.id
+    )
+
+
+def _syllables(text: str) -> list[str]:
+    """``lazy_pinyin(text)``, its Chinese runs' pinyin cached: pypinyin cuts a text into runs
+    of Chinese characters and runs of anything else (kept as they are) and reads each run on
+    its own, so 王伟 of 王伟2 is read once for every name it begins."""
+    # pypinyin is imported when a name is first read: its dictionaries hold 56 MB, which
+    # every process paid at start for nothing (docs/performance.md, "Exports at database speed").
+    from pypinyin.constants import RE_HANS
+
+    syllables: list[str] = []
+    for piece in _han_runs()(text):
+        if not piece:
+            continue
+        if RE_HANS.match(piece):
+            syllables.extend(_run_pinyin(piece))
+        else:
+            syllables.append(piece)
+    return syllables
+
+
+@lru_cache(maxsize=1)
+def _han_runs():
+    """A split of a text into runs of pypinyin's Chinese characters and the runs between
+    (as its ``simple_seg``, by one regex), or ``simple_seg`` itself should pypinyin's
+    pattern change shape."""
+    from pypinyin.constants import RE_HANS
+    from pypinyin.seg.simpleseg import simple_seg
+
+    pattern = RE_HANS.pattern
+    if pattern.startswith("^(?:[") and pattern.endswith("])+$"):
+        return re.compile(f"({pattern[4:-3]}+)").split
+    return simple_seg
+
+
+@lru_cache(maxsize=8192)
+def _run_pinyin(run: str) -> tuple[str, ...]:
+    from pypinyin import lazy_pinyin
+
+    return tuple(lazy_pinyin(run))
+
+
+@lru_cache(maxsize=8192)
+def _readings(character: str) -> tuple[str, ...]:
+    from pypinyin import Style, pinyin
+
+    return tuple(r for r in pinyin(character, heteronym=True, style=Style.NORMAL)[0] if r)
+
+
 def search_condition(model: type, term: str):
     """``model.id IN (ids whose tokens match term)``; None when the term has no letters."""
     kind = _KINDS[model]
     text = normalise(term)[:TOKEN_LENGTH]
     if not text:
         return None
-    if _HAN.search(text) or not text.isascii():
+    if exact_token(text) is not None:
         match = NameToken.token == text
     else:
         # Latin letters and digits: a prefix of a pinyin, initials or latin-name token.
@@ -106,11 +180,48 @@ def rows_for(kind: str, pairs: Iterable[tuple[int, str]]) -> list[dict]:
 
 
 def bulk_tokens(session_or_conn, kind: str, pairs: Iterable[tuple[int, str]]) -> int:
-    """Insert the tokens of new records (a bulk load that bypassed the ORM)."""
-    rows = rows_for(kind, pairs)
+    """Insert the tokens of new records (a bulk load that bypassed the ORM), in the caller's
+    transaction: on PostgreSQL by COPY, on SQLite by the driver's executemany (an import
+    writes some 10-30 tokens per name: statements built per row cost more than the rows)."""
+    rows = [
+        (kind, token, record_id) for record_id, name in pairs for token in tokens_of(name or "")
+    ]
     if rows:
-        session_or_conn.execute(insert(NameToken), rows)
+        conn = session_or_conn
+        if not isinstance(conn, Connection):  # a session (or a scoped one)
+            conn = conn.connection()
+        _insert_tokens(conn, rows)
     return len(rows)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _insert_tokens(conn, rows: list[tuple[str, str, int]]) -> None:
+    table = NameToken.__table__
+    dialect = conn.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg2":
+        # COPY in the transaction's own connection. Tokens are letters and digits
+        # (normalise), escaped all the same as COPY's text format wants.
+        text = "".join(
+            f"{k}\t{t if t.isalnum() else t.translate(_COPY_ESCAPES)}\t{i}\n" for k, t, i in rows
+        )
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.copy_expert(
+                f"COPY {table.name} (kind, token, record_id) FROM STDIN", io.StringIO(text)
+            )
+        finally:
+            cursor.close()
+    elif dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} (kind, token, record_id) VALUES (?, ?, ?)",  # noqa: S608 (the table's own name)
+            rows,
+        )
+    else:
+        conn.execute(
+            insert(NameToken), [{"kind": k, "token": t, "record_id": i} for k, t, i in rows]
+        )
 
 
 def rebuild(session: Session, model: type, batch: int = 5000) -> int:

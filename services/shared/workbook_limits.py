@@ -107,12 +107,12 @@ _ROW_NUMBER_RE = re.compile(rb"row\b[^>]{0,400}?\br=\"(\d{1,9})\"")
 _SCAN_CHUNK = 1024 * 1024
 
 
-def _rows_in(stream) -> int:
+def _rows_in(stream, chunk_size: int = _SCAN_CHUNK) -> int:
     """About the highest row of a worksheet's XML -- the larger of the row elements counted
     and the last row number stated -- by a raw scan in C (no XML parser, nothing kept)."""
     highest = count = 0
     tail = b""
-    while chunk := stream.read(_SCAN_CHUNK):
+    while chunk := stream.read(chunk_size):
         data = tail + chunk
         tail = data[-16:]  # a "<row" cut by the chunk's end is seen in the next one
         count += (
@@ -127,18 +127,28 @@ def _rows_in(stream) -> int:
     return max(highest, count)
 
 
-def inspect_rows(path: Path, limits: ImportLimits) -> None:
+def rows_in_sheet(stream) -> int:
+    """The raw scan of one worksheet's rows (as inspect_rows), in small chunks: the reader
+    runs it when inspect_rows did not, to count the empty rows after the last filled one."""
+    return _rows_in(stream, 64 * 1024)
+
+
+def inspect_rows(path: Path, limits: ImportLimits) -> dict[str, int]:
     """Refuse the file when a worksheet goes past the row cap (header row included): a quick
-    scan of the raw XML, so millions of empty rows are refused in a second, not read."""
+    scan of the raw XML, so millions of empty rows are refused in a second, not read.
+    Returns {worksheet member: its rows as found} (the reader pads trailing empty rows)."""
+    found: dict[str, int] = {}
     try:
         with zipfile.ZipFile(path) as archive:
             for member in archive.infolist():
                 if _is_worksheet(member.filename):
                     with archive.open(member) as stream:
-                        if _rows_in(stream) > limits.max_rows + 1:
+                        rows = found[member.filename] = _rows_in(stream)
+                        if rows > limits.max_rows + 1:
                             raise too_many_rows(limits)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        return  # unreadable: openpyxl's own refusal says so
+        return {}  # unreadable: openpyxl's own refusal says so
+    return found
 
 
 def too_many_rows(limits: ImportLimits) -> WorkbookRefused:

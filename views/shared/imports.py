@@ -66,6 +66,9 @@ KIND_CHOICES = [
     ("parking_space", _l("Parking spaces")),
     ("resident_card", _l("Resident smart cards")),
     ("vehicle_card", _l("Vehicle IC cards")),
+    ("dealer", _l("Dealer list with data cards")),
+    ("potential_dealer", _l("Potential-dealer files")),
+    ("archive_file", _l("Paper files' register")),
 ]
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 #: Rows shown in the preview; all rejected rows are in the download.
@@ -322,7 +325,7 @@ class ImportView(SecurePageView):
                     mapping[target] = int(raw)
             if len(set(mapping.values())) != len(mapping):
                 flash(_("Each column can feed one field only."), "error")
-            elif "name" not in mapping:
+            elif "name" in importer.KINDS[kind].required and "name" not in mapping:
                 flash(_("Choose the column that holds the customer's name."), "error")
             elif missing := [t for t in importer.KINDS[kind].required if t not in mapping]:
                 labels = importer.field_labels(kind)
