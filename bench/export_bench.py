@@ -202,7 +202,7 @@ def bench(url: str, keys_file: Path, rows: int, codes: list[str], repeat: int) -
                 f"{results[0]['rss_before_mb']:.0f} MB, the login's password hash); resident during "
                 f"the export {results[0]['rss_start_mb']:.0f} -> "
                 f"{max(r['rss_max_mb'] for r in results):.0f} MB; "
-                f"{results[0]['bytes'] / 2**20:.1f} MB file",
+                f"{results[0]['bytes'] / 2**20:.1f} MB file; load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
 

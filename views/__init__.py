@@ -31,7 +31,7 @@ from views.privacy import (
 )
 from views.property import moves, property, transfers
 from views.sales import analysis, collisions, daily, pool, prospects, sales
-from views.shared import admin_i18n, approvals, concurrency, gating, imports, printing
+from views.shared import admin_i18n, approvals, concurrency, gating, imports, menu_cache, printing
 
 # Each area module exposes register(admin, db); the order is the menu order.
 AREAS = (
@@ -97,6 +97,7 @@ def init_admin(app: Flask) -> Admin:
         action_label=audit.action_label,
         office_window=clock.office_window,
         ownership_history=pool.ownership_history,
+        cached_menu=menu_cache.cached_menu,
     )
     # Every moment a person sees: Beijing time, to the minute (core/clock.office_time).
     app.jinja_env.filters["office_time"] = clock.office_time

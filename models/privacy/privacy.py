@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, OfficeOwnedMixin, intpk, utcnow
@@ -23,6 +23,15 @@ class ConsentRecord(Base):
     __table_args__ = (
         CheckConstraint("basis IN ('consent','contract')", name="basis"),
         Index(None, "subject_type", "subject_id"),
+        # The few withdrawn rows alone: an export batch asks which of its customers withdrew
+        # (services/privacy/consent.withdrawn_among) without reading every consent row.
+        Index(
+            "ix_consent_records_withdrawn",
+            "subject_type",
+            "subject_id",
+            postgresql_where=text("withdrawn_at IS NOT NULL"),
+            sqlite_where=text("withdrawn_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[intpk]

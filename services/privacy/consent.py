@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from models.admin.people import User
@@ -109,6 +109,30 @@ def withdrawn_condition(model, subject_type: str):
         ConsentRecord.withdrawn_at.is_(None),
     )
     return and_(withdrawn, ~standing)
+
+
+def withdrawn_among(subject_type: str, among):
+    """SELECT of the subject ids, of those ``among`` (a condition on
+    ``ConsentRecord.subject_id``: a batch of an export), whose consent is withdrawn and no
+    basis stands: ``withdrawn_condition``'s rule, read from the consent rows of the batch
+    only. Per record, PostgreSQL hashed every consent row of the table for each batch
+    (60 ms a batch at 100,000 cards)."""
+    # Only customers with a withdrawn row can be withdrawn: those few come from the partial
+    # index on withdrawn rows (ix_consent_records_withdrawn), and only their rows are grouped.
+    with_a_withdrawal = select(ConsentRecord.subject_id).where(
+        ConsentRecord.subject_type == subject_type,
+        among,
+        ConsentRecord.withdrawn_at.is_not(None),
+    )
+    return (
+        select(ConsentRecord.subject_id)
+        .where(
+            ConsentRecord.subject_type == subject_type,
+            ConsentRecord.subject_id.in_(with_a_withdrawal),
+        )
+        .group_by(ConsentRecord.subject_id)
+        .having(func.count() == func.count(ConsentRecord.withdrawn_at))
+    )
 
 
 def withdrawn_ids(session: Session, model, subject_type: str, ids) -> set[int]:

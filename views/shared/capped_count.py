@@ -19,9 +19,16 @@ COUNT_CAP = 10_000
 PAGES_AHEAD = 10
 
 
-def cap_for(page: int | None, page_size: int | None) -> int:
-    """The cap for a list page: COUNT_CAP, or enough for PAGES_AHEAD pages past ``page``."""
-    return max(COUNT_CAP, ((page or 0) + 1 + PAGES_AHEAD) * (page_size or 20))
+#: Rows a search counts at least: past it the title says "more than 1,000" (a search that
+#: matches more is to be narrowed, and each counted match is an index probe with its scope).
+SEARCH_COUNT_CAP = 1_000
+
+
+def cap_for(page: int | None, page_size: int | None, *, searching: bool = False) -> int:
+    """The cap for a list page: COUNT_CAP (SEARCH_COUNT_CAP for a search), or enough for
+    PAGES_AHEAD pages past ``page``."""
+    floor = min(SEARCH_COUNT_CAP, COUNT_CAP) if searching else COUNT_CAP
+    return max(floor, ((page or 0) + 1 + PAGES_AHEAD) * (page_size or 20))
 
 
 class CappedCount(int):

@@ -11,7 +11,7 @@ Relies on: ``self.access_key`` (RightsMixin), ``self.is_gated`` (ChangesMixin) a
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import g, url_for
 
 from core import access
 from extensions import db
@@ -45,9 +45,16 @@ class LinksMixin:
         return audit.events_for_record(db.session, self.access_key, model.id)
 
     def record_panel(self, model) -> dict:
-        """Pending requests and change history shown on a gated record's details page."""
+        """Pending requests and change history shown on a gated record's details page (the
+        page asks twice, for its buttons and its tables: read once a request)."""
         if not self.is_gated:
             return {}
+        known = g.setdefault("record_panel", {})
+        if model.id not in known:
+            known[model.id] = self._read_record_panel(model)
+        return known[model.id]
+
+    def _read_record_panel(self, model) -> dict:
         return {
             "pending": approvals.pending_for_record(db.session, self.access_key, model.id),
             "history": approvals.history_for_record(db.session, self.access_key, model.id),

@@ -11,14 +11,19 @@ Relies on: ``g.count_cap``, set by ListingMixin.get_list.
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, g, has_request_context, request
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_login import current_user
-from sqlalchemy import literal
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import literal, select
+from sqlalchemy.orm import MANYTOONE
 
 from extensions import db
 from services.admin.offices import office_clause
 from views.shared.capped_count import COUNT_CAP, CappedCountQuery
+
+#: Endpoints showing one record with its references (details, the reveal, the edit form).
+_PAGES_OF_ONE = (".details_view", ".reveal_view", ".edit_view")
 
 
 class ScopingMixin:
@@ -51,7 +56,35 @@ class ScopingMixin:
         record = self.get_query().filter(self.model.id == pk).one_or_none()
         if record is None:
             abort(404)
+        if has_request_context() and (request.endpoint or "").endswith(_PAGES_OF_ONE):
+            self._load_references(record)
         return record
+
+    def _load_references(self, record) -> None:
+        """The records the details page shows through the record's many-to-one relations
+        (a card's fourteen reference items, its consultant), one query per kind of record
+        instead of one lazy load each: the relations then find them in the session."""
+        shown = {name for name, _label in getattr(self, "_details_columns", ())}
+        wanted: dict = {}
+        state = sa_inspect(record)
+        for relation in state.mapper.relationships:
+            if relation.key not in shown or relation.direction is not MANYTOONE:
+                continue
+            if relation.key in state.dict or len(relation.local_columns) != 1:
+                continue
+            target_pk = relation.mapper.primary_key
+            if len(target_pk) != 1:
+                continue
+            (column,) = relation.local_columns
+            value = getattr(record, state.mapper.get_property_by_column(column).key, None)
+            if value is not None:
+                wanted.setdefault(relation.mapper, set()).add(value)
+        # Kept on g: the session holds its records weakly, and the page reads them later.
+        loaded = g.setdefault("loaded_references", [])
+        for mapper, ids in wanted.items():
+            loaded.extend(
+                db.session.scalars(select(mapper.class_).where(mapper.primary_key[0].in_(ids)))
+            )
 
     def scoped_ids_query(self, ids):
         """Rows of ``ids`` within the user's scope: what every batch action must use."""

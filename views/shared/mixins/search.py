@@ -11,11 +11,13 @@ Relies on: ``self.model`` and ``self.column_searchable_list`` (Flask-Admin) only
 
 from __future__ import annotations
 
-from sqlalchemy import Unicode, and_, cast, false, or_
+from flask import g, has_request_context
+from sqlalchemy import Unicode, and_, cast, false, or_, text
 from sqlalchemy.sql.elements import False_
 
 from core.crypto import ID_NUMBER, PHONE
 from extensions import db
+from models.shared.name_search import NameToken
 from services.shared import name_search
 from views.shared import encrypted_fields
 
@@ -85,12 +87,47 @@ class SearchMixin:
         term = (search or "").replace("\x00", "").strip()[: self.search_max_length]
         if not term:
             return query, count_query, joins, count_joins
+        if has_request_context():
+            g.search_token_order = None
+        join = self._newest_first_join(term)
+        if join is not None:
+            # One exact name token: joined, and the list ordered by the token's record id
+            # (ListingMixin._apply_sorting), so the page is read straight off the index.
+            query = query.join(NameToken, join)
+            if count_query is not None:
+                # Counted in the same order, so the count walks the index too and stops at
+                # its cap (PostgreSQL: a nested loop of index probes, 2 ms for 1,001 of 伟
+                # at 150,000 cards, against 16-22 ms by a hash or merge join).
+                count_query = count_query.join(NameToken, join).order_by(NameToken.record_id.desc())
+            if has_request_context():
+                g.search_token_order = NameToken.record_id
+            session = query.session
+            if session.get_bind().dialect.name == "postgresql":
+                # PostgreSQL otherwise merges the token run with the whole office's ids in id
+                # order, walking the table's index to the oldest match: a common token's
+                # count read 35,000 index entries for 1,001 matches. For this request's
+                # transaction only (SET LOCAL), which holds nothing else that merges.
+                session.execute(text("SET LOCAL enable_mergejoin = off"))
+            return query, count_query, joins, count_joins
         conditions = self.search_conditions(term) or [false()]
         condition = or_(*conditions)
         query = query.filter(condition)
         if count_query is not None:
             count_query = count_query.filter(condition)
         return query, count_query, joins, count_joins
+
+    def _newest_first_join(self, term: str):
+        """The join to the name index when the whole search is one exact name token (one
+        word, the name the view's only text column, no blind-indexed number matching);
+        else None and the search is the usual conditions."""
+        if not name_search.kind_of(self.model) or len(term.split()) != 1:
+            return None
+        paths = encrypted_fields.text_paths(self.model, self.column_searchable_list or ())
+        if list(paths) != ["name"] or self.exact_search_conditions(term):
+            return None
+        if encrypted_fields.looks_like(term, PHONE) or encrypted_fields.looks_like(term, ID_NUMBER):
+            return None
+        return name_search.newest_first_join(self.model, term)
 
     def _create_ajax_loader(self, name, options):
         return encrypted_fields.create_ajax_loader(self.model, db.session, name, options)
