@@ -101,6 +101,22 @@ class _DealerChecks(RowChecker):
     """The checks the two dealer kinds share: the region (the importer's own for a region
     manager), dates in the forms' ranges, bounded text."""
 
+    _dealers_by_key: dict[str, list[tuple[int, int]]] | None = None
+
+    def dealers_by_key(self) -> dict[str, list[tuple[int, int]]]:
+        """{folded name: [(dealer id, region id)]} of every dealer of the importer's regions,
+        read once per pass. Names are matched folded (full width, case, spaces: ``_key``),
+        which an SQL ``IN`` of the typed names cannot do; a region holds hundreds of dealers."""
+        if self._dealers_by_key is None:
+            query = select(Dealer.id, Dealer.name, Dealer.region_id).where(
+                self.region_clause(Dealer.region_id)
+            )
+            found: dict[str, list[tuple[int, int]]] = {}
+            for dealer_id, name, region in self.session.execute(query):
+                found.setdefault(_key(name), []).append((dealer_id, region))
+            self._dealers_by_key = found
+        return self._dealers_by_key
+
     def __init__(self, session, mapping, kind, user=None):
         super().__init__(session, mapping, kind, user)
         self.own_region = user is not None and sees_own_region_only(user)
@@ -311,13 +327,10 @@ class DealerChecker(_DealerChecks):
         """Reject the dealers already in the panel by name in their region, by mobile or by
         licence number (one query per field and chunk, in the importer's region)."""
         rows = [r for r in results if r.record]
-        names = {r.record["name"] for r in rows}
-        taken_names = set()
-        if names:
-            query = select(Dealer.region_id, Dealer.name).where(
-                Dealer.name.in_(names), self.region_clause(Dealer.region_id)
-            )
-            taken_names = {(region, _key(name)) for region, name in self.session.execute(query)}
+        by_key = self.dealers_by_key()
+        taken_names = {
+            (region, key) for key, found in by_key.items() for _dealer, region in found
+        }
         _index_attr, purpose = blind_index_of(Dealer.mobile)
         by_index = {
             crypto.blind_index(r.record["mobile"], purpose): r.record["mobile"]
@@ -453,14 +466,7 @@ class PotentialFileChecker(_DealerChecks):
         """Find each row's dealer (one query per chunk) and refuse a file the dealer already
         has for that day."""
         rows = [r for r in results if r.record]
-        names = {r.record["name"] for r in rows}
-        dealers: dict[str, list[tuple[int, int]]] = {}
-        if names:
-            query = select(Dealer.id, Dealer.name, Dealer.region_id).where(
-                Dealer.name.in_(names), self.region_clause(Dealer.region_id)
-            )
-            for dealer_id, name, region in self.session.execute(query):
-                dealers.setdefault(_key(name), []).append((dealer_id, region))
+        dealers = self.dealers_by_key()
         for r in rows:
             found = [
                 dealer_id

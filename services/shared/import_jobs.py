@@ -381,8 +381,15 @@ def _run(
                 db.session.rollback()
                 import_store.discard(folder, token)
                 _finish(app, job_id, JOB_FAILED, _("The uploaded file is gone; upload it again."))
-            except Exception:
-                log.exception("import job %s failed", job_id)
+            except Exception as exc:
+                # The error's type and where it was raised, never its text: a database error
+                # (a COPY's "line N, column c: <value>" above all) can quote a row's values.
+                log.error(
+                    "import job %s failed: %s at %s",
+                    job_id,
+                    type(exc).__name__,
+                    _raised_at(exc),
+                )
                 db.session.rollback()
                 import_store.discard(folder, token)
                 _finish(app, job_id, JOB_FAILED, _("The job failed: nothing was saved."))
@@ -556,3 +563,13 @@ def wait(app: Flask, job_id: int, timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+def _raised_at(exc: BaseException) -> str:
+    """file:line of the innermost frame of ``exc``'s traceback (no values)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"

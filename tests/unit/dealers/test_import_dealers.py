@@ -303,3 +303,28 @@ def test_potential_dealer_files_of_dealers_in_the_panel(s, tmp_path):
         "要看样品",
     ]
     assert s.scalar(select(func.count(ConsentRecord.id))) == 0  # no person is made
+
+
+def test_names_in_the_panel_match_folded(s, tmp_path):
+    """A name typed in another width, case or spacing is the same dealer, in the panel as in
+    the file: a duplicate of the list, and the dealer a potential-dealer file goes to."""
+    user = _manager(s)
+    kept = Dealer(name="ＡＢＣ 商行", region_id=_region(s, "south"), status="potential")
+    s.add(kept)
+    s.commit()
+    path = write_xlsx(tmp_path / "dealers.xlsx", [_row(1, 经销商名称="abc商行")], HEADERS)
+    report, _mapping = _check(s, user, path)
+    assert _errors(report) == {2: "本区域已有同名经销商。"}
+    files = write_xlsx(
+        tmp_path / "files.xlsx",
+        [["Abc 商行", None, "2026-10-08", None, None, "愿意试销", None]],
+        FILE_HEADERS,
+    )
+    report, mapping = _check(s, user, files, "potential_dealer", FILE_HEADERS)
+    assert _errors(report) == {}
+    importer.import_file(
+        s, user, files, mapping, skip_rejected=False, kind="potential_dealer", consent=CONSENT
+    )
+    s.commit()
+    s.refresh(kept)
+    assert [f.interest for f in kept.potential_files] == ["愿意试销"]

@@ -38,6 +38,9 @@ class ListingMixin:
             page_size = None
         # A search counts to a lower cap: "more than 1,000" matches says refine the search.
         g.count_cap = cap_for(page, page_size or self.page_size, searching=bool(search))
+        # Set by SearchMixin._apply_search for this list only (a second list in one request
+        # must not sort by a token join it does not have).
+        g.search_token_order = None
         count, query = super().get_list(
             page, sort_column, sort_desc, search, filters, execute=False, page_size=page_size
         )
