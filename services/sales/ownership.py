@@ -12,9 +12,11 @@ The rules that move cards: services/sales/collisions.py (撞单), services/sales
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select, true
+from flask import g, has_app_context
+from sqlalchemy import exists, func, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
+from extensions import db
 from models.admin.people import User
 from models.sales.ownership import OwnershipEvent, ProspectShare
 from models.sales.prospects import Prospect
@@ -22,6 +24,12 @@ from services.admin.offices import visible_office_ids
 
 #: Roles that see only the cards they own (and the pool's): the consultants.
 OWNER_ROLES = frozenset({"clerk"})
+#: A consultant with fewer cards than this (own, shared and the pool's) has them listed from
+#: their ids (an index each) instead of by walking the office's cards newest first until
+#: enough of theirs turn up: for a new consultant in an office of 500,000 cards the walk read
+#: them all (350 ms a list on PostgreSQL, 0.2 ms from the ids); for one holding most of the
+#: office the walk stops at once and the ids would be a long list (docs/load.md).
+FEW_CARDS = 5000
 
 
 def sees_own_cards_only(user: User | None) -> bool:
@@ -34,7 +42,30 @@ def card_clause(user: User | None, card=Prospect):
     Prospect entity or an alias of it."""
     if not sees_own_cards_only(user):
         return true()
+    if _has_few_cards(user):
+        return card.id.in_(_card_ids(user))
     return or_(owned_clause(user, card), card.consultant_id.is_(None))
+
+
+def _card_ids(user: User):
+    """The ids of the cards ``user`` may open: owned, shared, the pool's (the same set as the
+    clause below ``FEW_CARDS``), each branch read through its own index."""
+    return union_all(
+        select(Prospect.id).where(Prospect.consultant_id == user.id),
+        select(ProspectShare.prospect_id).where(ProspectShare.user_id == user.id),
+        select(Prospect.id).where(Prospect.consultant_id.is_(None)),
+    )
+
+
+def _has_few_cards(user: User) -> bool:
+    """Whether ``user`` may open fewer than FEW_CARDS cards (counted up to it, once a request)."""
+    if not has_app_context():
+        return False
+    known = g.setdefault("few_cards", {})
+    if user.id not in known:
+        counted = select(func.count()).select_from(_card_ids(user).limit(FEW_CARDS).subquery())
+        known[user.id] = db.session.scalar(counted) < FEW_CARDS
+    return known[user.id]
 
 
 def owned_clause(user: User, card=Prospect):
