@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, PrimaryKeyConstraint, String
+from sqlalchemy import Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -17,7 +17,12 @@ class NameToken(Base):
     is the index every lookup uses: an exact token, or a prefix range of latin tokens."""
 
     __tablename__ = "name_search_tokens"
-    __table_args__ = (PrimaryKeyConstraint("kind", "token", "record_id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("kind", "token", "record_id"),
+        # A record's own tokens, replaced when its name is saved: without it each save scanned
+        # every token of the kind (0.5 s a new card at 1,000,000 cards on PostgreSQL).
+        Index("ix_name_search_tokens_record", "kind", "record_id"),
+    )
 
     #: What the record is: prospect, owner, tenant.
     kind: Mapped[str] = mapped_column(String(20))
