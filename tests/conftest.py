@@ -26,8 +26,8 @@ import time_machine
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask.testing import FlaskClient
-from sqlalchemy import make_url, text
-from sqlalchemy_utils import create_database, database_exists, drop_database
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy_utils import create_database, database_exists
 
 from app import create_app
 from core.clock import office_today
@@ -167,9 +167,24 @@ def _database_url(tmp_path_factory) -> str:
     worker_url = parsed.set(database=f"{parsed.database}_{worker}")
     rendered = worker_url.render_as_string(hide_password=False)
     if database_exists(rendered):
-        drop_database(rendered)
+        _drop_worker_database(rendered)
     create_database(rendered)
     return rendered
+
+
+def _drop_worker_database(url: str) -> None:
+    """DROP DATABASE ... WITH (FORCE) (PostgreSQL 13+). sqlalchemy_utils' drop_database ends
+    the other sessions with pg_terminate_backend and drops at once, but that call does not
+    wait for them to go: a CI run's teardown met "is being accessed by other users"."""
+    parsed = make_url(url)
+    if not parsed.database.startswith("test"):
+        raise RuntimeError(f"refusing to drop {parsed.database}: not a test database")
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -207,7 +222,7 @@ def app(tmp_path_factory):
         db.session.remove()
         db.engine.dispose()
     if os.environ.get("PYTEST_XDIST_WORKER") and url.startswith("postgresql"):
-        drop_database(url)
+        _drop_worker_database(url)
 
 
 _pg_wipe_statement: str | None = None
