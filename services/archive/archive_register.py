@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from core.clock import office_midnight_utc
 from models.admin.people import User
-from models.archive.archive_desk import FileDestruction, LookupRequest
+from models.archive.archive_desk import MODES_NEEDING_SUPERIOR, FileDestruction, LookupRequest
 from services.admin.offices import office_clause
 from services.archive.archive_desk import office_today
 
@@ -38,24 +38,36 @@ def queues(
     """The desk's queues of ``user``'s offices: to decide, to hand out, out now, overdue."""
     today = today or office_today()
 
-    def by_status(*statuses: str, order=LookupRequest.requested_at):
+    def requests_where(condition, order=LookupRequest.requested_at):
+        # The row shows the file, the requester and the approving superior: loaded by
+        # three IN queries, not one query per row (a busy desk holds hundreds).
         return list(
             session.scalars(
                 select(LookupRequest)
-                .where(
-                    LookupRequest.status.in_(statuses),
-                    office_clause(LookupRequest.office_id, user),
+                .where(condition, office_clause(LookupRequest.office_id, user))
+                .options(
+                    selectinload(LookupRequest.file),
+                    selectinload(LookupRequest.requested_by),
+                    selectinload(LookupRequest.superior),
                 )
-                .order_by(order)
+                .order_by(order, LookupRequest.id)
                 .limit(limit)
             )
         )
 
-    to_decide = [
-        r
-        for r in by_status("requested", "approved_by_superior")
-        if not r.needs_superior or r.status == "approved_by_superior"
-    ]
+    def by_status(*statuses: str, order=LookupRequest.requested_at):
+        return requests_where(LookupRequest.status.in_(statuses), order=order)
+
+    # A copy or an excerpt waits for the superior first; the custodian decides it after.
+    to_decide = requests_where(
+        or_(
+            LookupRequest.status == "approved_by_superior",
+            and_(
+                LookupRequest.status == "requested",
+                LookupRequest.mode.not_in(MODES_NEEDING_SUPERIOR),
+            ),
+        )
+    )
     out_now = by_status("handed_out", order=LookupRequest.due_on)
     return {
         "to_decide": to_decide,
