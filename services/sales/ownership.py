@@ -68,8 +68,33 @@ def _has_few_cards(user: User) -> bool:
     return known[user.id]
 
 
+def _owned_ids(user: User):
+    """The ids of the cards ``user`` owns or has been shared, each branch by its own index."""
+    return union_all(
+        select(Prospect.id).where(Prospect.consultant_id == user.id),
+        select(ProspectShare.prospect_id).where(ProspectShare.user_id == user.id),
+    )
+
+
+def _owns_few_cards(user: User) -> bool:
+    """Whether ``user`` owns or shares fewer than FEW_CARDS cards (counted once a request)."""
+    if not has_app_context():
+        return False
+    known = g.setdefault("few_owned", {})
+    if user.id not in known:
+        counted = select(func.count()).select_from(_owned_ids(user).limit(FEW_CARDS).subquery())
+        known[user.id] = db.session.scalar(counted) < FEW_CARDS
+    return known[user.id]
+
+
 def owned_clause(user: User, card=Prospect):
-    """Cards ``user`` works as a consultant: owned or shared (their follow-ups), not the pool's."""
+    """Cards ``user`` works as a consultant: owned or shared (their follow-ups), not the pool's.
+
+    Few of them: read from their ids, as ``card_clause`` does; the "owned or shared" test
+    row by row made the home page's follow-ups walk a month of the office's cards (130 ms
+    at 1,000,000 cards for a consultant with none)."""
+    if _owns_few_cards(user):
+        return card.id.in_(_owned_ids(user))
     shared = exists(
         select(ProspectShare.prospect_id).where(
             ProspectShare.prospect_id == card.id, ProspectShare.user_id == user.id

@@ -47,3 +47,22 @@ def test_both_readings_give_own_shared_and_pool(s, monkeypatch, few_cards):
     assert _visible(s, me, aliased(Prospect)) == expected
     assert {theirs.id, shared.id, pool.id} <= _visible(s, supervisor)
     assert ownership._has_few_cards(me) is (few_cards > len(expected))
+
+
+@pytest.mark.parametrize("few_cards", [5000, 1], ids=["from-ids", "walk"])
+def test_both_readings_of_a_consultants_own_cards_leave_the_pool_out(s, monkeypatch, few_cards):
+    """``owned_clause`` (their follow-ups): owned and shared, never the pool's or another's."""
+    monkeypatch.setattr(ownership, "FEW_CARDS", few_cards)
+    me, other = make_user(s, "clerk"), make_user(s, "clerk")
+    mine = [make_prospect(s, consultant=me) for _ in range(3)]
+    theirs = make_prospect(s, consultant=other)
+    shared = make_prospect(s, consultant=other)
+    make_prospect(s, consultant=None)
+    s.add(ProspectShare(prospect_id=shared.id, user_id=me.id))
+    s.flush()
+    for card in (Prospect, aliased(Prospect)):
+        g.pop("few_owned", None)
+        owned = set(s.scalars(select(card.id).where(ownership.owned_clause(me, card))))
+        assert owned == {c.id for c in mine} | {shared.id}
+        assert theirs.id not in owned
+    assert ownership._owns_few_cards(me) is (few_cards > 4)
