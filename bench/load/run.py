@@ -119,10 +119,24 @@ def from_template(args) -> tuple[str, dict, dict] | None:
     pg_admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
     pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
     pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name(args)}"')
+    # A template seeded before a newer migration is brought to head, as a deployment would be.
+    migrate_to_head(f"{PG_BASE}/{name}", stored["keys"])
     plan = stored["plan"]
     plan["run_tag"] = "load" + uuid.uuid4().hex[:6]  # the books match this run's writes
     plan["seed_seconds"] = 0.0
     return f"{PG_BASE}/{name}", stored["keys"], plan
+
+
+def migrate_to_head(url: str, keys: dict) -> None:
+    import flask_migrate  # noqa: PLC0415
+
+    from app import create_app  # noqa: PLC0415
+    from extensions import db  # noqa: PLC0415
+
+    app = create_app(app_config(url, keys))
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
 
 
 def save_template(args, keys: dict, plan: dict) -> None:

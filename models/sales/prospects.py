@@ -43,6 +43,8 @@ class Prospect(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
         Index(None, "consultant_id", "grade", "office_id"),
         Index(None, "office_id", "id"),
         Index(None, "created_at"),
+        # What a person entered today (home page, evening count): migration b8e1c0de42a7.
+        Index(None, "created_by_id", "created_at"),
     )
 
     id: Mapped[intpk]
@@ -138,6 +140,7 @@ class Visit(OfficeOwnedMixin, AuditedMixin, Base):
         Index(None, "next_appointment_on"),
         # The day's receptions per consultant (services/sales/sales_records.py, home_stats.py).
         Index(None, "consultant_id", "visited_on"),
+        Index(None, "created_by_id", "created_at"),
     )
 
     id: Mapped[intpk]
