@@ -98,21 +98,43 @@ TEMPLATES = Path(tempfile.gettempdir()) / "panel-load-templates"
 
 
 def template_name(args) -> str:
-    return f"loadtpl_{args.prospects}"
+    """``loadtpl_<size>`` on PostgreSQL, ``loadtpl_sqlite_<size>`` for a kept SQLite file."""
+    return (
+        f"loadtpl_{args.prospects}"
+        if args.db == "postgresql"
+        else f"loadtpl_sqlite_{args.prospects}"
+    )
 
 
-def from_template(args) -> tuple[str, dict, dict] | None:
+def sqlite_template(args) -> Path:
+    return TEMPLATES / f"{template_name(args)}.db"
+
+
+def from_template(args, workdir: Path) -> tuple[str, dict, dict] | None:
     """A copy of the kept seeded database of this size, with its keys and plan, or None.
 
     Seeding a million cards takes many minutes; a PostgreSQL template database is copied in
-    seconds, so repeated runs (a sweep, a fault) start from the same seeded office."""
+    seconds (a SQLite file likewise), so repeated runs (a sweep, a fault) start from the same
+    seeded office."""
     saved = TEMPLATES / f"{template_name(args)}.json"
-    if args.db != "postgresql" or not saved.exists():
+    if not saved.exists():
         return None
+    stored = json.loads(saved.read_text(encoding="utf-8"))
+    if args.db == "sqlite":
+        if not sqlite_template(args).exists():
+            return None
+        target = workdir / "load.db"
+        shutil.copyfile(sqlite_template(args), target)
+        target.chmod(0o600)
+        url = f"sqlite:///{target}"
+        migrate_to_head(url, stored["keys"])
+        plan = stored["plan"]
+        plan["run_tag"] = "load" + uuid.uuid4().hex[:6]
+        plan["seed_seconds"] = 0.0
+        return url, stored["keys"], plan
     exists = pg_admin("SELECT 1 FROM pg_database WHERE datname = %s", (template_name(args),))
     if not exists:
         return None
-    stored = json.loads(saved.read_text(encoding="utf-8"))
     name = args.pg_db
     if not name.startswith("load"):
         raise SystemExit("--pg-db must start with 'load' (a scratch database of this script)")
@@ -139,22 +161,34 @@ def migrate_to_head(url: str, keys: dict) -> None:
         db.engine.dispose()
 
 
-def save_template(args, keys: dict, plan: dict) -> None:
+def save_template(args, keys: dict, plan: dict, url_path: Path) -> None:
     """Keep the freshly seeded database as the template of its size (before any load)."""
     name = template_name(args)
-    pg_admin(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (args.pg_db,)
-    )
-    pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
-    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{args.pg_db}"')
     TEMPLATES.mkdir(mode=0o700, exist_ok=True)
+    if args.db == "sqlite":
+        shutil.copyfile(url_path, sqlite_template(args))
+        sqlite_template(args).chmod(0o600)
+    else:
+        _save_pg_template(args, name)
     saved = TEMPLATES / f"{name}.json"
     saved.write_text(json.dumps({"keys": keys, "plan": plan}, ensure_ascii=False))
     saved.chmod(0o600)
     print(f"kept the seeded database as {name} (reuse it with --reuse-seed)")
 
 
-def drop_database(args) -> None:
+def _save_pg_template(args, name: str) -> None:
+    pg_admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (args.pg_db,)
+    )
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{args.pg_db}"')
+
+
+def drop_database(args, workdir: Path) -> None:
+    if args.db == "sqlite" and not args.keep:
+        # A million synthetic cards take gigabytes; the ledger and server log stay.
+        for leftover in workdir.glob("load.db*"):
+            leftover.unlink()
     if args.db == "postgresql" and not args.keep:
         pg_admin(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
@@ -459,8 +493,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--reuse-seed",
         action="store_true",
-        help="PostgreSQL: copy the seeded database of this size kept by an earlier run "
-        "(seeding and keeping it the first time)",
+        help="copy the seeded database of this size kept by an earlier run (a PostgreSQL "
+        "template or a SQLite file), seeding and keeping it the first time",
     )
     parser.add_argument(
         "--seed-only", action="store_true", help="with --reuse-seed: seed and keep, no load"
@@ -476,7 +510,7 @@ def main(argv=None) -> int:
     from core.crypto import generate_instance_keys  # noqa: PLC0415
 
     workdir = Path(tempfile.mkdtemp(prefix="panel-load-"))
-    copied = from_template(args) if args.reuse_seed else None
+    copied = from_template(args, workdir) if args.reuse_seed else None
     if copied is not None:
         url, keys, plan = copied
         print(f"scratch database: {url.split('@')[-1]}, a copy of {template_name(args)}")
@@ -491,10 +525,10 @@ def main(argv=None) -> int:
             # and without them the planner guessed 5,000 cards an office and chose row-by-row
             # walks that no served office would see (the clerk's home page 470 ms at 1M).
             pg_admin("VACUUM (ANALYZE)", dbname=url.rsplit("/", 1)[-1])
-        if args.reuse_seed and args.db == "postgresql":
-            save_template(args, keys, plan)
+        if args.reuse_seed:
+            save_template(args, keys, plan, workdir / "load.db")
     if args.seed_only:
-        drop_database(args)
+        drop_database(args, workdir)
         return 0
     plan_path, ledger_path = workdir / "plan.json", workdir / "ledger.jsonl"
     plan_path.write_text(json.dumps(plan, ensure_ascii=False))
@@ -557,7 +591,7 @@ def main(argv=None) -> int:
     }
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1))
-    drop_database(args)
+    drop_database(args, workdir)
     print(f"\nledger and server log: {workdir}")
     stray_5xx = books["unexplained_5xx"]
     return 0 if books["ok"] and not stray_5xx else 1
