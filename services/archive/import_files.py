@@ -9,7 +9,14 @@ the importing account's offices only:
 - by name and mobile or ID number (through the blind indexes: nothing is decrypted), among the
   owners and the welcome cards (the "客户类别" column says which when a person is both);
 - or by the unit (project, building, room): the file belongs to the unit and to its current
-  owner (a name given with the unit must be that owner's).
+  owner (a name given with the unit must be that owner's; an owner found by the mobile or ID
+  number given with the unit must be its current or a past owner: services/property keeps the
+  ownerships with their end dates);
+- or a dealer's file (客户类别 经销商, or the dealer's columns): the dealer by its name (as typed,
+  else loosely: services/shared/company_names.py, when only one matches) and/or its business
+  licence number, among the dealers of the importer's region when the account names one, else
+  of every region (as the paper file's form offers them: dealers belong to no office). A
+  dealer's file names no customer or unit.
 
 No customer found, or several, is a row error; the phone and ID number in every message are
 masked. An imported file is in the archive room: a sheet that records a file as lent out or
@@ -24,18 +31,20 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from core import access, crypto
 from core.clock import office_today
 from core.masking import mask
 from models.admin.people import Role, User
 from models.archive.archives import ArchiveFile
+from models.dealers.dealers import Dealer, DealerDataCard
 from models.property.property import Owner, Ownership, Unit
 from models.sales.prospects import Prospect
 from models.types import blind_index_of
 from services.admin.offices import office_clause
 from services.shared import importer
+from services.shared.company_names import loose_key, name_key
 from services.shared.importer import Kind, RowChecker, RowResult, Writer
 from services.shared.office_scope import colleagues_clause
 
@@ -48,6 +57,7 @@ DESTROYED_WORDS = ("destroyed", "销毁", "已销毁", "destroyed")
 #: How a register says whom a file belongs to.
 OWNER_WORDS = ("owner", "业主", "业主档案", "房屋档案", "产权档案")
 PROSPECT_WORDS = ("prospect", "意向客户", "来访客户", "客户", "温馨卡", "来访登记", "welcome card")
+DEALER_WORDS = ("dealer", "经销商", "经销商档案", "潜在经销商", "潜在经销商档案", "客户资料卡")
 #: The words above as cells are matched (importer._plain), computed once.
 _KEYS = {
     name: frozenset(importer._plain(w) for w in words)
@@ -57,6 +67,7 @@ _KEYS = {
         ("DESTROYED_WORDS", DESTROYED_WORDS),
         ("OWNER_WORDS", OWNER_WORDS),
         ("PROSPECT_WORDS", PROSPECT_WORDS),
+        ("DEALER_WORDS", DEALER_WORDS),
     )
 }
 #: The parts of a place cell: 一号档案室/3柜/2层/15盒, "A室 3柜 2层 15盒", ...
@@ -68,7 +79,7 @@ def _labels() -> dict[str, str]:
     return {
         "file_code": _("File code"),
         "file_title": _("Title"),
-        "belongs_to": _("The file belongs to (owner or welcome card)"),
+        "belongs_to": _("The file belongs to (owner, welcome card or dealer)"),
         "name": _("Customer's name"),
         "project": _("Project"),
         "building": _("Building"),
@@ -81,6 +92,8 @@ def _labels() -> dict[str, str]:
         "state": _("State"),
         "custodian": _("Custodian"),
         "last_checked_on": _("Last checked"),
+        "dealer": _("Dealer"),
+        "licence_no": _("Business licence number"),
     }
 
 
@@ -142,7 +155,11 @@ class FileChecker(RowChecker):
             errors.append(_("%(what)s is missing.", what=self.label("room")))
 
     def _customer(self, record: dict, errors: list[str]) -> None:
-        """What mark_existing must find: a person (name and mobile or ID) and/or a unit."""
+        """What mark_existing must find: a person (name and mobile or ID) and/or a unit, or
+        a dealer."""
+        if record.get("belongs_to") == "dealer" or record.get("dealer") or record.get("licence_no"):
+            self._dealer(record, errors)
+            return
         unit_cells = [record.get(k) for k in ("project_id", "building", "unit_room")]
         if any(unit_cells) and not all(unit_cells) and not errors:
             errors.append(_("Name the unit by its project, building and room."))
@@ -177,6 +194,25 @@ class FileChecker(RowChecker):
                     _("Your role may not look up %(what)s.", what=_record_type_label(record_type))
                 )
 
+    def _dealer(self, record: dict, errors: list[str]) -> None:
+        """A dealer's file: the dealer's name (its own column, else the customer's name
+        column) and/or licence number; no customer, no unit."""
+        belongs, name, dealer = record.get("belongs_to"), record.get("name"), record.get("dealer")
+        customer = [record.get(k) for k in ("mobile", "id_number", "project_id", "building",
+                                            "unit_room")]  # fmt: skip
+        if name and dealer and loose_key(name) != loose_key(dealer):
+            customer.append(name)
+        if belongs not in (None, "dealer") or any(customer):
+            errors.append(
+                _("A file belongs to a dealer or to a customer, not both: leave one out.")
+            )
+            return
+        if not dealer and name:
+            record["dealer"] = name  # the customer's name column holds the dealer's name
+        if not record.get("dealer") and not record.get("licence_no"):
+            errors.append(_("Give the dealer's name or business licence number."))
+        record["finds_dealer"] = True
+
     # checks of the register's own fields
     def _check_code(self, target, raw, record):
         text = "".join(importer._text_of_number(raw).split())
@@ -190,6 +226,20 @@ class FileChecker(RowChecker):
         if len(str(raw)) > 50:
             return _("Name is longer than 50 characters.")
         record[target] = str(raw)
+        return None
+
+    def _check_dealer_name(self, target, raw, record):
+        text = importer._text_of_number(raw).strip()
+        if len(text) > 100:
+            return _("%(what)s is longer than %(n)s characters.", what=self.label(target), n=100)
+        record[target] = text
+        return None
+
+    def _check_licence(self, target, raw, record):
+        text = importer._text_of_number(raw).strip()
+        if len(text) > 50:
+            return _("%(what)s is longer than %(n)s characters.", what=self.label(target), n=50)
+        record[target] = _licence_key(text)
         return None
 
     def _check_text30(self, target, raw, record):
@@ -243,9 +293,11 @@ class FileChecker(RowChecker):
             record[target] = "owner"
         elif key in _KEYS["PROSPECT_WORDS"]:
             record[target] = "prospect"
+        elif key in _KEYS["DEALER_WORDS"]:
+            record[target] = "dealer"
         else:
             return _(
-                "%(what)s: say owner or welcome card, not %(value)s.",
+                "%(what)s: say owner, welcome card or dealer, not %(value)s.",
                 what=self.label(target),
                 value=raw,
             )
@@ -279,6 +331,7 @@ class FileChecker(RowChecker):
         ) if codes else set()  # fmt: skip
         units = self._units(rows)
         people = _People(self.session, self.user, rows)
+        dealers = _Dealers(self, rows) if any(r.record.get("finds_dealer") for r in rows) else None
         for r in rows:
             record = r.record
             if record["file_code"] in taken:
@@ -292,13 +345,18 @@ class FileChecker(RowChecker):
             self._link_unit(record, units, r.errors)
             if record.get("mobile") or record.get("id_number"):
                 self._link_person(record, people, r.errors)
+                self._owned(record, units, r.errors)
+            if dealers is not None and record.get("finds_dealer"):
+                dealers.link(record, r.errors)
             if r.errors:
                 r.record = None
                 self.wrong.add(r.row_number)
 
-    def _units(self, rows: list[RowResult]) -> dict[tuple, tuple[int, int, int | None, str]]:
-        """{(project id, building, room): (unit id, office id, owner id, owner's name)} of the
-        rows' units in the account's offices (two queries)."""
+    def _units(
+        self, rows: list[RowResult]
+    ) -> dict[tuple, tuple[int, int, int | None, str | None, frozenset[int]]]:
+        """{(project id, building, room): (unit id, office id, owner id, owner's name, ids of
+        every owner it has had)} of the rows' units in the account's offices (two queries)."""
         keys = {_unit_key(r.record) for r in rows if _unit_key(r.record)}
         if not keys:
             return {}
@@ -312,19 +370,24 @@ class FileChecker(RowChecker):
         ):
             if (project, building, room) in keys:
                 found[(project, building, room)] = (unit_id, office)
-        owners = {}
+        owners, ever = {}, {}
         if found:
-            for unit_id, owner_id, name in self.session.execute(
-                select(Ownership.unit_id, Owner.id, Owner.name)
+            # every ownership, current and past (a transfer ends the seller's: its end date)
+            for unit_id, owner_id, name, ended_on in self.session.execute(
+                select(Ownership.unit_id, Owner.id, Owner.name, Ownership.ended_on)
                 .join(Owner, Owner.id == Ownership.owner_id)
-                .where(
-                    Ownership.unit_id.in_([u for u, _o in found.values()]),
-                    Ownership.ended_on.is_(None),
-                )
+                .where(Ownership.unit_id.in_([u for u, _o in found.values()]))
             ):
-                owners[unit_id] = (owner_id, name)
+                ever.setdefault(unit_id, set()).add(owner_id)
+                if ended_on is None:
+                    owners[unit_id] = (owner_id, name)
         return {
-            key: (unit_id, office, *owners.get(unit_id, (None, None)))
+            key: (
+                unit_id,
+                office,
+                *owners.get(unit_id, (None, None)),
+                frozenset(ever.get(unit_id, ())),
+            )
             for key, (unit_id, office) in found.items()
         }
 
@@ -342,7 +405,7 @@ class FileChecker(RowChecker):
                 )
             )
             return
-        unit_id, office, owner_id, owner_name = unit
+        unit_id, office, owner_id, owner_name, _ever = unit
         record["unit_id"], record["unit_office"] = unit_id, office
         person = record.get("mobile") or record.get("id_number")
         if person:
@@ -359,6 +422,24 @@ class FileChecker(RowChecker):
             )
             return
         record["owner_id"] = owner_id
+
+    def _owned(self, record: dict, units: dict, errors: list[str]) -> None:
+        """An owner found by the number given with a unit must have owned that unit, now or
+        before (the file is of that unit and that owner)."""
+        key = _unit_key(record)
+        owner_id = record.get("owner_id")
+        if errors or key is None or owner_id is None or key not in units:
+            return
+        if owner_id not in units[key][4]:
+            errors.append(
+                _(
+                    "%(person)s is neither a current nor a past owner of unit %(building)s "
+                    "%(room)s.",
+                    person=_person_shown(record),
+                    building=key[1],
+                    room=key[2],
+                )
+            )
 
     def _link_person(self, record: dict, people: _People, errors: list[str]) -> None:
         belongs = record.get("belongs_to")
@@ -455,6 +536,83 @@ class _People:
         return sorted(hits.items())
 
 
+class _Dealers:
+    """The dealers a chunk's dealer files name: by name among every dealer of the scope (read
+    once per pass: names are matched folded, which SQL cannot do), by licence number per
+    chunk (one query). The scope: the importer's region when the account names one, else
+    every region."""
+
+    def __init__(self, checker: FileChecker, rows: list[RowResult]):
+        self.checker = checker
+        user = checker.user
+        region = getattr(user, "region_id", None)
+        self.scope = Dealer.region_id == region if region is not None else true()
+        wanted = {r.record["licence_no"] for r in rows if r.record.get("licence_no")}
+        self.by_licence: dict[str, set[int]] = {}
+        if wanted:
+            query = (
+                select(DealerDataCard.licence_no, Dealer.id)
+                .join(Dealer, DealerDataCard.dealer_id == Dealer.id)
+                .where(
+                    DealerDataCard.licence_no.in_(wanted | {w.lower() for w in wanted}),
+                    self.scope,
+                )
+            )
+            for licence, dealer_id in checker.session.execute(query):
+                self.by_licence.setdefault(_licence_key(licence), set()).add(dealer_id)
+
+    def names(self) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+        """({folded name: ids}, {loose name: ids}) of the scope's dealers, once per pass."""
+        kept = getattr(self.checker, "_dealer_names", None)
+        if kept is None:
+            exact: dict[str, set[int]] = {}
+            loose: dict[str, set[int]] = {}
+            query = select(Dealer.id, Dealer.name).where(self.scope)
+            for dealer_id, name in self.checker.session.execute(query):
+                exact.setdefault(name_key(name), set()).add(dealer_id)
+                loose.setdefault(loose_key(name), set()).add(dealer_id)
+            kept = self.checker._dealer_names = (exact, loose)
+        return kept
+
+    def link(self, record: dict, errors: list[str]) -> None:
+        """The row's dealer_id, or what is wrong (no personal value: a dealer's name or
+        licence number is not repeated)."""
+        found: list[set[int]] = []
+        similar = False
+        if record.get("dealer"):
+            exact, loose = self.names()
+            named = exact.get(name_key(record["dealer"]), set())
+            if not named:
+                named, similar = loose.get(loose_key(record["dealer"]), set()), True
+            if not named:
+                errors.append(_("No dealer of this name is in the panel: import it first."))
+            found.append(named)
+        if record.get("licence_no"):
+            licensed = self.by_licence.get(record["licence_no"], set())
+            if not licensed:
+                errors.append(_("No dealer has this business licence number."))
+            found.append(licensed)
+        if errors or not found:
+            return
+        common = set.intersection(*found)
+        if not common:
+            errors.append(
+                _("The dealer's name and business licence number name different dealers.")
+            )
+        elif len(common) == 1:
+            (record["dealer_id"],) = common
+        elif similar and len(found) == 1:
+            errors.append(
+                _(
+                    "No dealer has exactly this name and %(n)s have a similar one: write the "
+                    "name as it is in the panel.",
+                    n=len(common),
+                )
+            )
+        else:
+            errors.append(_("Several dealers have this name: give the business licence number."))
+
+
 class FileWriter(Writer):
     """Inserts a chunk of paper files, each in its customer's office (else the importer's)."""
 
@@ -481,7 +639,7 @@ class FileWriter(Writer):
                     "owner_id": record.get("owner_id"),
                     "unit_id": record.get("unit_id"),
                     "prospect_id": record.get("prospect_id"),
-                    "dealer_id": None,
+                    "dealer_id": record.get("dealer_id"),
                     "room": record["room"],
                     "cabinet": record.get("cabinet"),
                     "shelf": record.get("shelf"),
@@ -500,6 +658,11 @@ class FileWriter(Writer):
 def _unit_key(record: dict) -> tuple | None:
     key = (record.get("project_id"), record.get("building"), record.get("unit_room"))
     return key if None not in key else None
+
+
+def _licence_key(licence: str) -> str:
+    """A business licence number as matched: no spaces, upper case, half width."""
+    return name_key(licence).upper()
 
 
 def _same_name(a: str | None, b: str | None) -> bool:
@@ -561,6 +724,15 @@ importer.KINDS["archive_file"] = Kind(
         "custodian": ("保管人", "档案管理员", "管理员", "custodian"),
         "last_checked_on": ("最近核查日期", "核查日期", "上次核查", "最近核查", "last checked"),
         "notes": ("备注", "说明", "notes", "remarks"),
+        "dealer": ("经销商名称", "经销商", "dealer name", "dealer"),
+        "licence_no": (
+            "营业执照号",
+            "营业执照号码",
+            "统一社会信用代码",
+            "执照号",
+            "business licence number",
+            "licence number",
+        ),
     },
     checks={
         "file_code": "code",
@@ -581,6 +753,8 @@ importer.KINDS["archive_file"] = Kind(
         "custodian": "custodian",
         "last_checked_on": "checked_date",
         "notes": "text",
+        "dealer": "dealer_name",
+        "licence_no": "licence",
     },
     references={"project": "project"},
     fixed={},

@@ -16,6 +16,17 @@ decides who sees the dealer (views/dealers/dealers.py). Duplicates: the dealer's
 region, the contact's mobile (by its blind index) and the licence number, each in the
 file and in the panel (the importer's region for a region manager); a file of the same
 dealer and day. Messages name no phone unmasked and no personal value at all.
+
+``dealer_visit``: visits to dealers already in the panel (拜访记录), a row per visit: the dealer
+by its name (as typed, else loosely: ``services/shared/company_names.py``), its business
+licence number and/or its contact's mobile (by the blind index), each of which must find it;
+the date, who visited (an active account of the region; blank: the importing region manager)
+and what was discussed. Duplicates: the same dealer, date and visitor, in the file and in the
+panel.
+
+A name that finds no dealer as typed is matched loosely (full/half width, spaces, brackets,
+有限公司/有限责任公司/公司 ...), and taken only when exactly one dealer matches; otherwise the row
+error says how many dealers have a similar name (never which).
 """
 
 from __future__ import annotations
@@ -29,10 +40,11 @@ from core import crypto
 from core.clock import office_today
 from core.masking import mask
 from models.admin.people import Role, User
-from models.dealers.dealers import Dealer, DealerDataCard, PotentialDealerFile
+from models.dealers.dealers import Dealer, DealerDataCard, DealerVisit, PotentialDealerFile
 from models.types import blind_index_of, blind_indexes_for
 from services.admin.accounts import sees_own_region_only
 from services.shared import importer
+from services.shared.company_names import loose_key
 from services.shared.importer import Kind, RowChecker, RowResult, Writer
 
 #: How a sheet writes a dealer's status.
@@ -89,6 +101,9 @@ def _labels() -> dict[str, str]:
         "current_suppliers": _("Current products and suppliers"),
         "interest": _("Interest and obstacles"),
         "next_step": _("Next step"),
+        "visited_on": _("Visit date"),
+        "visitor": _("Visited by"),
+        "summary": _("What was discussed"),
     }
 
 
@@ -102,6 +117,7 @@ class _DealerChecks(RowChecker):
     manager), dates in the forms' ranges, bounded text."""
 
     _dealers_by_key: dict[str, list[tuple[int, int]]] | None = None
+    _dealers_by_loose_key: dict[str, list[tuple[int, int]]] | None = None
 
     def dealers_by_key(self) -> dict[str, list[tuple[int, int]]]:
         """{folded name: [(dealer id, region id)]} of every dealer of the importer's regions,
@@ -112,10 +128,37 @@ class _DealerChecks(RowChecker):
                 self.region_clause(Dealer.region_id)
             )
             found: dict[str, list[tuple[int, int]]] = {}
+            loose: dict[str, list[tuple[int, int]]] = {}
             for dealer_id, name, region in self.session.execute(query):
                 found.setdefault(_key(name), []).append((dealer_id, region))
-            self._dealers_by_key = found
+                loose.setdefault(loose_key(name), []).append((dealer_id, region))
+            self._dealers_by_key, self._dealers_by_loose_key = found, loose
         return self._dealers_by_key
+
+    def dealers_named(self, name: str, region: int | None) -> tuple[list[int], bool]:
+        """The ids of the dealers named ``name`` (in ``region`` when given), and whether they
+        were found loosely: by the folded name, else by its loose key (brackets, punctuation
+        and the company-form suffix left out)."""
+        exact = self.dealers_by_key().get(_key(name), [])
+        found = [dealer_id for dealer_id, kept in exact if region in (None, kept)]
+        if found:
+            return found, False
+        similar = (self._dealers_by_loose_key or {}).get(loose_key(name), [])
+        return [dealer_id for dealer_id, kept in similar if region in (None, kept)], True
+
+    def name_error(self, found: list[int], loose: bool) -> str | None:
+        """The row error of a dealer's name that finds none or several dealers."""
+        if not found:
+            return _("No dealer of this name in your region: import it first.")
+        if len(found) == 1:
+            return None
+        if loose:
+            return _(
+                "No dealer has exactly this name and %(n)s have a similar one: write the name "
+                "as it is in the panel.",
+                n=len(found),
+            )
+        return _("Several dealers have this name: give the region.")
 
     def __init__(self, session, mapping, kind, user=None):
         super().__init__(session, mapping, kind, user)
@@ -328,9 +371,7 @@ class DealerChecker(_DealerChecks):
         licence number (one query per field and chunk, in the importer's region)."""
         rows = [r for r in results if r.record]
         by_key = self.dealers_by_key()
-        taken_names = {
-            (region, key) for key, found in by_key.items() for _dealer, region in found
-        }
+        taken_names = {(region, key) for key, found in by_key.items() for _dealer, region in found}
         _index_attr, purpose = blind_index_of(Dealer.mobile)
         by_index = {
             crypto.blind_index(r.record["mobile"], purpose): r.record["mobile"]
@@ -466,17 +507,11 @@ class PotentialFileChecker(_DealerChecks):
         """Find each row's dealer (one query per chunk) and refuse a file the dealer already
         has for that day."""
         rows = [r for r in results if r.record]
-        dealers = self.dealers_by_key()
         for r in rows:
-            found = [
-                dealer_id
-                for dealer_id, region in dealers.get(_key(r.record["name"]), [])
-                if r.record["region_id"] in (None, region)
-            ]
-            if not found:
-                r.errors.append(_("No dealer of this name in your region: import it first."))
-            elif len(found) > 1:
-                r.errors.append(_("Several dealers have this name: give the region."))
+            found, loose = self.dealers_named(r.record["name"], r.record["region_id"])
+            error = self.name_error(found, loose)
+            if error:
+                r.errors.append(error)
             else:
                 r.record["dealer_id"] = found[0]
         wanted = {(r.record["dealer_id"], r.record["written_on"]) for r in rows if not r.errors}
@@ -501,6 +536,211 @@ class PotentialFileWriter(Writer):
         made = {"created_by_id": self.user.id}
         rows = [_file_row(r.record["dealer_id"], r.record, made) for r in results]
         return {self.counts: importer.insert_ids(self.session, PotentialDealerFile, rows)}
+
+
+class VisitChecker(_DealerChecks):
+    """Checks a row per visit to a dealer already in the panel (dealer_visit)."""
+
+    def __init__(self, session, mapping, kind="dealer_visit", user=None):
+        super().__init__(session, mapping, kind, user)
+        self.visitors = self._visitors() if "visitor" in mapping else {}
+
+    def _visitors(self) -> dict[str, int]:
+        """{full name and account name, as matched: user id} of the active accounts who may
+        be named a visit's visitor (the region's, for a region manager, as on the visit form);
+        0 for a name two share."""
+        query = select(User.id, User.full_name, User.username).where(
+            User.active.is_(True), self.region_clause(User.region_id)
+        )
+        index: dict[str, int] = {}
+        for user_id, full_name, username in self.session.execute(query):
+            for key in {_key(full_name or ""), _key(username)}:
+                if key:
+                    index[key] = 0 if index.get(key, user_id) != user_id else user_id
+        return index
+
+    def check(self, row_number: int, values: tuple) -> RowResult:
+        result = RowResult(row_number, values)
+        errors = result.errors
+        record = self.fields(values, errors)
+        record["region_id"] = self.region_of(record, errors)
+        if all(self._cell(values, t) is None for t in VISIT_DEALER_FIELDS):
+            errors.append(_("Name the dealer: its name, business licence number or mobile."))
+        if "visitor_id" not in record and self.own_region:
+            record["visitor_id"] = self.user.id  # blank: the importing region manager
+        if errors:
+            self.wrong.add(row_number)
+        result.record = None if errors else record
+        return result
+
+    def _check_licence(self, target, raw, record):
+        error = self._check_short(target, raw, record)
+        if error is None:
+            record[target] = _licence_key(record[target])
+        return error
+
+    def _check_visitor(self, target, raw, record):
+        found = self.visitors.get(_key(raw))
+        if found is None:
+            return _("No active account of your region is named %(value)s.", value=raw)
+        if found == 0:
+            return _("Several accounts are named %(value)s.", value=raw)
+        record["visitor_id"] = found
+        return None
+
+    def mark_existing(self, results: list[RowResult]) -> None:
+        """Find each row's dealer (its name, licence number and mobile must all find the same
+        one; one query per field and chunk), then refuse a visit the file or the panel
+        already has (same dealer, date and visitor)."""
+        rows = [r for r in results if r.record]
+        by_licence = self._by_licence(rows)
+        by_mobile = self._by_mobile(rows)
+        for r in rows:
+            self._find_dealer(r, by_licence, by_mobile)
+        wanted = {_visit_key(r.record) for r in rows if not r.errors}
+        kept = set()
+        if wanted:
+            query = select(
+                DealerVisit.dealer_id, DealerVisit.visited_on, DealerVisit.visitor_id
+            ).where(
+                DealerVisit.dealer_id.in_({key[0] for key in wanted}),
+                DealerVisit.visited_on.in_({key[1] for key in wanted}),
+            )
+            kept = {tuple(row) for row in self.session.execute(query)} & wanted
+        for r in rows:
+            if not r.errors:
+                key = _visit_key(r.record)
+                earlier = self.seen.get(("visit", key))
+                if earlier is not None:
+                    r.errors.append(
+                        _(
+                            "Same dealer, date and visitor as row %(row)s of this file.",
+                            row=earlier,
+                        )
+                    )
+                else:
+                    self.seen[("visit", key)] = r.row_number
+                if key in kept:
+                    r.errors.append(
+                        _("The dealer already has a visit of this date by this visitor.")
+                    )
+            if r.errors:
+                r.record = None
+                self.wrong.add(r.row_number)
+
+    def _find_dealer(self, r: RowResult, by_licence: dict, by_mobile: dict) -> None:
+        record, region = r.record, r.record["region_id"]
+        sets: list[set[int]] = []
+        loose_name = False
+        if record.get("name"):
+            found, loose_name = self.dealers_named(record["name"], region)
+            if not found:
+                r.errors.append(_("No dealer of this name in your region: import it first."))
+            sets.append(set(found))
+        if record.get("licence_no"):
+            found = {
+                d for d, kept in by_licence.get(record["licence_no"], ()) if region in (None, kept)
+            }
+            if not found:
+                r.errors.append(_("No dealer of your region has this business licence number."))
+            sets.append(found)
+        if record.get("mobile"):
+            found = {d for d, kept in by_mobile.get(record["mobile"], ()) if region in (None, kept)}
+            if not found:
+                r.errors.append(
+                    _(
+                        "No dealer of your region has the mobile %(value)s.",
+                        value=mask("mobile", record["mobile"]),
+                    )
+                )
+            sets.append(found)
+        if r.errors or not sets:
+            return
+        common = set.intersection(*sets)
+        if not common:
+            r.errors.append(
+                _("The dealer's name, business licence number and mobile name different dealers.")
+            )
+        elif len(common) > 1:
+            if len(sets) == 1 and record.get("name"):
+                # the name alone: the same message as a potential-dealer file's
+                r.errors.append(self.name_error(sorted(common), loose_name))
+            else:
+                r.errors.append(
+                    _(
+                        "Several dealers match this row: give more of the dealer's name, "
+                        "business licence number and mobile."
+                    )
+                )
+        else:
+            (record["dealer_id"],) = common
+
+    def _by_licence(self, rows: list[RowResult]) -> dict[str, list[tuple[int, int]]]:
+        """{licence number: [(dealer id, region id)]} of the chunk's licence numbers on the
+        data cards of the importer's region (one query)."""
+        wanted = {r.record["licence_no"] for r in rows if r.record.get("licence_no")}
+        found: dict[str, list[tuple[int, int]]] = {}
+        if not wanted:
+            return found
+        # kept as typed on the card: the spellings a licence number is matched by
+        typed = wanted | {w.lower() for w in wanted}
+        query = (
+            select(DealerDataCard.licence_no, Dealer.id, Dealer.region_id)
+            .join(Dealer, DealerDataCard.dealer_id == Dealer.id)
+            .where(DealerDataCard.licence_no.in_(typed), self.region_clause(Dealer.region_id))
+        )
+        for licence, dealer_id, region in self.session.execute(query):
+            found.setdefault(_licence_key(licence), []).append((dealer_id, region))
+        return found
+
+    def _by_mobile(self, rows: list[RowResult]) -> dict[str, list[tuple[int, int]]]:
+        """{mobile: [(dealer id, region id)]} of the chunk's mobiles among the dealers of the
+        importer's region, through the blind index (nothing is decrypted; one query)."""
+        _index_attr, purpose = blind_index_of(Dealer.mobile)
+        by_index = {
+            crypto.blind_index(r.record["mobile"], purpose): r.record["mobile"]
+            for r in rows
+            if r.record.get("mobile")
+        }
+        found: dict[str, list[tuple[int, int]]] = {}
+        if not by_index:
+            return found
+        query = select(Dealer.mobile_bidx, Dealer.id, Dealer.region_id).where(
+            Dealer.mobile_bidx.in_(list(by_index)), self.region_clause(Dealer.region_id)
+        )
+        for index, dealer_id, region in self.session.execute(query):
+            found.setdefault(by_index[index], []).append((dealer_id, region))
+        return found
+
+
+class VisitWriter(Writer):
+    counts = "dealer_visit"
+
+    def write(self, results: list[RowResult]) -> dict[str, list[int]]:
+        rows = [
+            {
+                "dealer_id": r.record["dealer_id"],
+                "visited_on": r.record["visited_on"],
+                "visitor_id": r.record.get("visitor_id"),
+                "summary": r.record["summary"],
+                "created_by_id": self.user.id,
+            }
+            for r in results
+        ]
+        return {self.counts: importer.insert_ids(self.session, DealerVisit, rows)}
+
+
+#: The columns a visit's dealer is found by.
+VISIT_DEALER_FIELDS = ("name", "licence_no", "mobile")
+
+
+def _licence_key(licence: str) -> str:
+    """A business licence number as matched: no spaces, upper case, half width."""
+    return _key(licence).upper()
+
+
+def _visit_key(record: dict) -> tuple:
+    return (record["dealer_id"], record["visited_on"], record.get("visitor_id"))
 
 
 _NAME_TITLES = (
@@ -667,5 +907,79 @@ importer.KINDS["potential_dealer"] = Kind(
     checker=PotentialFileChecker,
     writer=PotentialFileWriter,
     required=("name", "written_on"),
+    labels=_labels,
+)
+
+
+_LICENCE_TITLES = (
+    "营业执照号",
+    "营业执照号码",
+    "营业执照",
+    "统一社会信用代码",
+    "执照号",
+    "business licence number",
+    "licence number",
+    "licence no",
+)
+
+importer.KINDS["dealer_visit"] = Kind(
+    model=DealerVisit,
+    record_type="dealer_visit",
+    fields={
+        "name": _NAME_TITLES,
+        "region": _REGION_TITLES,
+        "licence_no": _LICENCE_TITLES,
+        "mobile": ("手机", "手机号", "手机号码", "联系手机", "联系电话", "mobile", "cell"),
+        "visited_on": (
+            "拜访日期",
+            "走访日期",
+            "回访日期",
+            "跟进日期",
+            "拜访时间",
+            "日期",
+            "visit date",
+            "visited on",
+            "date",
+        ),
+        "visitor": (
+            "拜访人",
+            "走访人",
+            "拜访人员",
+            "回访人",
+            "跟进人",
+            "业务员",
+            "visited by",
+            "visitor",
+        ),
+        "summary": (
+            "拜访内容",
+            "洽谈内容",
+            "沟通内容",
+            "跟进内容",
+            "交谈内容",
+            "拜访记录",
+            "跟进记录",
+            "拜访情况",
+            "内容",
+            "what was discussed",
+            "summary",
+        ),
+    },
+    checks={
+        "name": "short",
+        "region": "reference",
+        "licence_no": "licence",
+        "mobile": "mobile",
+        "visited_on": "date10",
+        "visitor": "visitor",
+        "summary": "long",
+    },
+    references={"region": "region"},
+    fixed={},
+    unique=(),
+    consent_bases=("contract", "consent"),
+    checker=VisitChecker,
+    writer=VisitWriter,
+    required=("visited_on", "summary"),
     labels=_labels,
 )

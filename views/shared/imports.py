@@ -68,6 +68,7 @@ KIND_CHOICES = [
     ("vehicle_card", _l("Vehicle IC cards")),
     ("dealer", _l("Dealer list with data cards")),
     ("potential_dealer", _l("Potential-dealer files")),
+    ("dealer_visit", _l("Dealer visits")),
     ("archive_file", _l("Paper files' register")),
 ]
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")

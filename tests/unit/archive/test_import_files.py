@@ -51,6 +51,10 @@ def s(app):
 
 @pytest.fixture
 def world(s):
+    return make_world(s)
+
+
+def make_world(s) -> dict:
     """A custodian, an owner with a unit, a welcome card, a second custodian."""
     project = ref_item(s, "project", "lakeside")
     custodian = make_user(s, "custodian", full_name="李保管")
@@ -182,7 +186,7 @@ REJECTED = {
         row("X1", 客户类别="意向客户", 客户姓名="赵来访", 身份证号=id_number(3)),
         "意向客户按手机号查找",
     ),
-    "bad-kind": (row("X1", 客户类别="供应商"), "请填写“业主”或“意向客户”"),
+    "bad-kind": (row("X1", 客户类别="供应商"), "请填写“业主”“意向客户”或“经销商”"),
     "unknown-custodian": (row("X1", 保管人="孙某"), "没有名为 孙某 的档案管理员"),
     "bad-date": (row("X1", 核查日期="2026-13-45"), "日期有误"),
     "future-check": (row("X1", 核查日期="2099-01-01"), "最近核查超出范围"),

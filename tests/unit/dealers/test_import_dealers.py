@@ -328,3 +328,58 @@ def test_names_in_the_panel_match_folded(s, tmp_path):
     s.commit()
     s.refresh(kept)
     assert [f.interest for f in kept.potential_files] == ["愿意试销"]
+
+
+def test_a_file_finds_its_dealer_by_a_loosely_matching_name(s, tmp_path):
+    """A name that finds nothing as typed is matched without brackets, spaces, widths and the
+    company-form suffix, when one dealer only matches so; several are counted, never named."""
+    user = _manager(s)
+    south, north = _region(s, "south"), _region(s, "north")
+    bright = Dealer(name="光明建材（广州）有限公司", region_id=south, status="potential")
+    s.add_all([
+        bright,
+        Dealer(name="光明建材广州公司", region_id=north, status="potential"),  # not the region's
+        Dealer(name="新星五金（天河）公司", region_id=south, status="potential"),
+        Dealer(name="新星五金 天河 有限公司", region_id=south, status="potential"),
+    ])  # fmt: skip
+    s.commit()
+    rows = [
+        ["光明建材(广州)有限责任公司", None, "2026-10-08", None, None, "愿意试销", None],
+        ["光明建材 广州", None, "2026-10-09", None, None, "要看样品", None],
+        ["新星五金(天河)有限责任公司", None, "2026-10-08", None, None, "观望", None],
+        ["光明建材（深圳）有限公司", None, "2026-10-08", None, None, "无", None],
+    ]
+    path = write_xlsx(tmp_path / "files.xlsx", rows, FILE_HEADERS)
+    report, mapping = _check(s, user, path, "potential_dealer", FILE_HEADERS)
+    errors = _errors(report)
+    assert set(errors) == {4, 5}, errors
+    assert "名称相近的有 2 家" in errors[4] and "新星" not in errors[4]
+    assert "请先导入" in errors[5]
+    importer.import_file(
+        s, user, path, mapping, skip_rejected=True, kind="potential_dealer", consent=CONSENT
+    )
+    s.commit()
+    s.refresh(bright)
+    assert sorted(f.interest for f in bright.potential_files) == ["愿意试销", "要看样品"]
+
+
+def test_an_exact_name_wins_over_similar_ones(s, tmp_path):
+    user = _manager(s)
+    south = _region(s, "south")
+    exact = Dealer(name="新星五金公司", region_id=south, status="potential")
+    s.add_all([exact, Dealer(name="新星五金有限公司", region_id=south, status="potential")])
+    s.commit()
+    rows = [["新星五金公司", None, "2026-10-08", None, None, "观望", None]]
+    path = write_xlsx(tmp_path / "files.xlsx", rows, FILE_HEADERS)
+    report, _mapping = _check(s, user, path, "potential_dealer", FILE_HEADERS)
+    assert report.valid == 1, _errors(report)
+
+
+def test_loose_keys_of_company_names():
+    from services.shared.company_names import loose_key
+
+    same = ["华南五金（广州）有限公司", "华南五金(广州)有限责任公司", "华南五金 广州 公司",
+            "【华南五金】广州股份有限公司", "华南五金·广州"]  # fmt: skip
+    assert {loose_key(n) for n in same} == {"华南五金广州"}
+    assert loose_key("ＡＢＣ Co., Ltd.") == "abc"
+    assert loose_key("公司") == "公司"  # a suffix alone is kept
