@@ -171,9 +171,10 @@ class EncryptedJSON(TypeDecorator[Any]):
         return f"EncryptedJSON({self.binding!r})"
 
 
-def blind_index_column(**kwargs: Any) -> Mapped[str | None]:
-    """A nullable, indexed String(64) holding the hex HMAC of an encrypted column."""
-    return mapped_column(String(64), index=True, nullable=True, **kwargs)
+def blind_index_column(*, index: bool = True, **kwargs: Any) -> Mapped[str | None]:
+    """A nullable String(64) holding the hex HMAC of an encrypted column, indexed unless the
+    table indexes it with other columns (``index=False``)."""
+    return mapped_column(String(64), index=index, nullable=True, **kwargs)
 
 
 def _index_or_none(value: str | None, purpose: str) -> str | None:
