@@ -3,9 +3,7 @@
 Indexes on the cards and receptions by (creator, creation time): the home page counts what a
 person entered today over every audited table, and on the two big ones that count read the
 day's rows of the whole group to keep one person's (20 ms each at 1,000,000 cards on
-PostgreSQL; docs/load.md). And the cards' mobile index holds the office too: a new card's
-collision check asks for both, and SQLite without statistics chose the office's index,
-reading 500,000 rows (180 ms a new card at 1,000,000 cards).
+PostgreSQL; docs/load.md).
 
 Revision ID: b8e1c0de42a7
 Revises: a8e1c0de41f6
@@ -35,17 +33,8 @@ def upgrade():
         ["created_by_id", "created_at"],
         unique=False,
     )
-    op.create_index(
-        "ix_prospects_mobile_bidx_office_id",
-        "prospects",
-        ["mobile_bidx", "office_id"],
-        unique=False,
-    )
-    op.drop_index("ix_prospects_mobile_bidx", table_name="prospects")
 
 
 def downgrade():
-    op.create_index("ix_prospects_mobile_bidx", "prospects", ["mobile_bidx"], unique=False)
-    op.drop_index("ix_prospects_mobile_bidx_office_id", table_name="prospects")
     op.drop_index("ix_prospect_visits_created_by_id_created_at", table_name="prospect_visits")
     op.drop_index("ix_prospects_created_by_id_created_at", table_name="prospects")

@@ -48,7 +48,7 @@ class Prospect(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
         # The office's cards holding a mobile (a new card's collision check, the duplicate
         # check): with the mobile alone SQLite, without statistics, read the office's index
         # instead, 180 ms a new card at 1,000,000 cards (docs/load.md).
-        Index(None, "mobile_bidx", "office_id"),
+        Index(None, "mobile_bidx", "office_id"),  # migration c8e1c0de43b8
     )
 
     id: Mapped[intpk]
