@@ -21,7 +21,12 @@ preload_app = True
 # this only ends a worker that is truly stuck.
 timeout = int(os.environ.get("PANEL_TIMEOUT") or 120)
 graceful_timeout = 30
-keepalive = 5
+# No keep-alive: each request comes on its own connection. A worker that stops (replaced after
+# max_requests, or signalled) closes its idle kept-alive connections, and a request a client
+# was already sending on one is reset unanswered: under `make load` a new card's POST was lost
+# that way (docs/load.md). nginx keeps the clients' connections; its hop to the app on the
+# same machine or network costs a connect, well under a millisecond.
+keepalive = 0
 # A worker is replaced after this many requests (any slow leak stays bounded).
 max_requests = 2000
 max_requests_jitter = 200
