@@ -112,6 +112,17 @@ def _key(name: str) -> str:
     return importer._plain(name)
 
 
+def _accounts_by_name(rows) -> dict[str, int]:
+    """{full name and account name, as matched: user id} of (id, full name, username) rows;
+    0 for a name two accounts share (a row naming it is refused, never guessed)."""
+    index: dict[str, int] = {}
+    for user_id, full_name, username in rows:
+        for key in {_key(full_name or ""), _key(username)}:
+            if key:
+                index[key] = 0 if index.get(key, user_id) != user_id else user_id
+    return index
+
+
 class _DealerChecks(RowChecker):
     """The checks the two dealer kinds share: the region (the importer's own for a region
     manager), dates in the forms' ranges, bounded text."""
@@ -264,12 +275,7 @@ class DealerChecker(_DealerChecks):
             .where(Role.code == "region_manager", User.active.is_(True))
             .where(self.region_clause(User.region_id))
         )
-        index: dict[str, int] = {}
-        for user_id, full_name, username in self.session.execute(query):
-            for key in {_key(full_name or ""), _key(username)}:
-                if key:
-                    index[key] = 0 if index.get(key, user_id) != user_id else user_id
-        return index
+        return _accounts_by_name(self.session.execute(query))
 
     def check(self, row_number: int, values: tuple) -> RowResult:
         result = RowResult(row_number, values)
@@ -552,12 +558,7 @@ class VisitChecker(_DealerChecks):
         query = select(User.id, User.full_name, User.username).where(
             User.active.is_(True), self.region_clause(User.region_id)
         )
-        index: dict[str, int] = {}
-        for user_id, full_name, username in self.session.execute(query):
-            for key in {_key(full_name or ""), _key(username)}:
-                if key:
-                    index[key] = 0 if index.get(key, user_id) != user_id else user_id
-        return index
+        return _accounts_by_name(self.session.execute(query))
 
     def check(self, row_number: int, values: tuple) -> RowResult:
         result = RowResult(row_number, values)
