@@ -6,20 +6,18 @@ A dealer list as a region manager keeps it: every column, half the rows signed d
 their data card, half potential dealers with their first file. Each size runs in a fresh
 subprocess on a new SQLite file migrated like `flask db upgrade`, so peak memory (ru_maxrss)
 belongs to that size alone; with BENCH_DATABASE_URL (an empty PostgreSQL database) it runs
-there instead, its schema dropped after each size.
+there instead, its schema dropped after each size (bench/import_timing.py).
 """
 
 from __future__ import annotations
 
-import resource
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import import_timing  # noqa: E402 (after the path is set)
 
 
 def dealer_rows(rows: int):
@@ -39,92 +37,30 @@ HEADERS = ["经销商名称", "区域", "状态", "联系人", "手机", "地址
 
 
 def one_size(rows: int) -> None:
-    import os
+    from sqlalchemy import select
 
-    import flask_migrate
-    from sqlalchemy import select, text
-
-    from app import create_app
-    from core.crypto import generate_instance_keys
     from extensions import db
-    from models.admin.people import User
     from models.admin.reference import ReferenceItem, ReferenceList
-    from services.admin.accounts import create_user
     from services.shared import import_kinds, importer
     from tests.importing import write_xlsx
 
     assert "dealer" in import_kinds.KINDS
-    folder = Path(tempfile.mkdtemp())
-    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database,
-            "SECRET_KEY": "bench",
-            "AUDIT_HMAC_KEY": "bench-audit-key-0123456789",
-            **generate_instance_keys(),
-        }
-    )
+    folder = import_timing.bench_folder()
     path = folder / "dealers.xlsx"
     write_xlsx(path, dealer_rows(rows), headers=HEADERS)
-    with app.app_context():
-        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
-        from services.admin.standard_data import install_standard_data
-
-        install_standard_data(db.session)
+    with import_timing.bench_app(folder):
         regions = db.session.scalar(select(ReferenceList).where(ReferenceList.code == "region"))
         south = ReferenceItem(code="bench_south", label="南区", sort_order=1)
         regions.items.append(south)
         db.session.flush()
-        user = create_user(
-            db.session,
-            username="bench",
-            full_name="bench",
-            role_code="region_manager",
-            password="bench-password-123",  # noqa: S106 (a throw-away bench account)
-            region_id=south.id,
+        user = import_timing.bench_user("region_manager", region_id=south.id)
+        timing = import_timing.timed_import(
+            rows, path, HEADERS, "dealer", user, importer.ConsentBasis("contract", "bench", "bench")
         )
-        db.session.commit()
-        user = db.session.get(User, user.id)
-        mapping = importer.guess_mapping(HEADERS, "dealer")
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        started, cpu_started = time.perf_counter(), time.process_time()
-        report = importer.check_file(db.session, path, mapping, kind="dealer", user=user)
-        checked = time.perf_counter()
-        outcome = importer.import_file(
-            db.session,
-            user,
-            path,
-            mapping,
-            skip_rejected=False,
-            kind="dealer",
-            consent=importer.ConsentBasis("contract", "bench", "bench"),
-        )
-        db.session.commit()
-        done, cpu_done = time.perf_counter(), time.process_time()
-        if os.environ.get("BENCH_DATABASE_URL"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
+    report, outcome = timing.report, timing.outcome
     assert report.valid == rows and outcome.inserted == rows, (report.valid, outcome)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    total = done - started
-    print(
-        f"  dealer {rows:>7} rows  check {rows / (checked - started):>8,.0f} rows/s  "
-        f"import {rows / (done - checked):>8,.0f} rows/s  "
-        f"both {rows / total:>8,.0f} rows/s  peak RSS {peak_mb:,.0f} MB "
-        f"({rss_before:,.0f} MB before the check)  "
-        f"(CPU: both {rows / (cpu_done - cpu_started):>8,.0f} rows/s)"
-    )
-
-
-def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--one":
-        one_size(int(sys.argv[2]))
-        return
-    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 50_000]
-    for rows in sizes:
-        command = [sys.executable, __file__, "--one", str(rows)]
-        subprocess.run(command, check=True)  # noqa: S603
+    print(timing.line("dealer"))
 
 
 if __name__ == "__main__":
-    main()
+    import_timing.main(__file__, __doc__, one_size)

@@ -8,21 +8,18 @@ card, a second visit as a column and every tenth row a later visit of the row ab
 columns filled down) or ``all``. Each size runs in a fresh subprocess on a new SQLite file
 migrated like `flask db upgrade`, so peak memory (ru_maxrss) belongs to that size alone; with
 BENCH_DATABASE_URL (an empty PostgreSQL database) it runs there instead, its schema dropped
-after each size. Figures: docs/import.md.
+after each size (bench/import_timing.py). Figures: docs/import.md.
 """
 
 from __future__ import annotations
 
-import resource
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import import_timing  # noqa: E402 (after the path is set)
 
 CARD_HEADERS = ["客户姓名", "手机", "等级", "来源", "预算（万元）", "购房用途", "单位性质", "年龄段",
                 "意向面积", "可接受单价", "家庭月收入", "客户类型", "需求类型", "意向区域", "进度",
@@ -54,29 +51,14 @@ def unit_rows(rows: int):
 
 
 def one_size(rows: int, kind: str = "prospect") -> None:
-    import os
+    from sqlalchemy import select
 
-    import flask_migrate
-    from sqlalchemy import select, text
-
-    from app import create_app
-    from core.crypto import generate_instance_keys
     from extensions import db
-    from models.admin.people import User
-    from services.admin.accounts import create_user
+    from models.admin.reference import ReferenceItem, ReferenceList
     from services.shared import importer
     from tests.importing import HEADERS, write_xlsx
 
-    folder = Path(tempfile.mkdtemp())
-    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database,
-            "SECRET_KEY": "bench",
-            "AUDIT_HMAC_KEY": "bench-audit-key-0123456789",
-            **generate_instance_keys(),
-        }
-    )
+    folder = import_timing.bench_folder()
     path = folder / "cards.xlsx"
     if kind == "card":
         headers, expected = CARD_HEADERS, rows - rows // 10
@@ -92,70 +74,28 @@ def one_size(rows: int, kind: str = "prospect") -> None:
             headers=headers,
         )
     import_kind = "prospect" if kind == "card" else kind
-    with app.app_context():
-        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
-        from services.admin.standard_data import install_standard_data
-
-        install_standard_data(db.session)
-        from models.admin.reference import ReferenceItem, ReferenceList
-
+    with import_timing.bench_app(folder):
         projects = db.session.scalar(select(ReferenceList).where(ReferenceList.code == "project"))
         projects.items.append(ReferenceItem(code="lakeside", label="湖畔", sort_order=10))
-        user = create_user(
-            db.session,
-            username="bench",
-            full_name="bench",
-            role_code="clerk",
-            password="bench-password-123",  # noqa: S106 (a throw-away bench account)
-        )
-        db.session.commit()
-        user = db.session.get(User, user.id)
-        mapping = importer.guess_mapping(headers, import_kind)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        started, cpu_started = time.perf_counter(), time.process_time()
-        report = importer.check_file(db.session, path, mapping, kind=import_kind, user=user)
-        checked = time.perf_counter()
-        outcome = importer.import_file(
-            db.session,
-            user,
+        user = import_timing.bench_user("clerk")
+        timing = import_timing.timed_import(
+            rows,
             path,
-            mapping,
-            skip_rejected=False,
-            kind=import_kind,
-            consent=importer.ConsentBasis("consent", "bench", "bench"),
+            headers,
+            import_kind,
+            user,
+            importer.ConsentBasis("consent", "bench", "bench"),
         )
-        db.session.commit()
-        done, cpu_done = time.perf_counter(), time.process_time()
-        if os.environ.get("BENCH_DATABASE_URL"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
+    report, outcome = timing.report, timing.outcome
     assert report.valid == rows and outcome.inserted == expected, (report.valid, outcome)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    total = done - started
-    print(
-        f"{kind:>8} {rows:>7} rows  check {rows / (checked - started):>8,.0f} rows/s  "
-        f"import {rows / (done - checked):>8,.0f} rows/s  "
-        f"both {rows / total:>8,.0f} rows/s  peak RSS {peak_mb:,.0f} MB "
-        f"({rss_before:,.0f} MB before the check)  "
-        f"(CPU: both {rows / (cpu_done - cpu_started):>8,.0f} rows/s)"
-    )
+    print(timing.line(kind))
 
 
-def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        one_size(int(sys.argv[2]), sys.argv[3])
-        return
-    args = sys.argv[1:]
-    kinds = ["prospect"]
-    if len(args) >= 2 and args[0] == "--kind":
-        kinds = ["prospect", "card", "unit"] if args[1] == "all" else [args[1]]
-        args = args[2:]
-    sizes = [int(a) for a in args] or [10_000, 50_000]
-    for kind in kinds:
-        for rows in sizes:
-            command = [sys.executable, __file__, "--one", str(rows), kind]
-            subprocess.run(command, check=True)  # noqa: S603
+def kinds(chosen: str | None) -> list[str]:
+    if chosen is None:
+        return ["prospect"]
+    return ["prospect", "card", "unit"] if chosen == "all" else [chosen]
 
 
 if __name__ == "__main__":
-    main()
+    import_timing.main(__file__, __doc__, one_size, kinds)

@@ -6,7 +6,8 @@ pinyin (wangwei, wang, wei) or by the initials typed on a phone keyboard (ww). A
 name is cut into tokens kept in ``name_search_tokens``: every run of its characters, the
 pinyin from each syllable on, and the initials (with every reading of a surname such as
 单 or 曾). A search term is then an exact token (Chinese) or a prefix range of tokens
-(latin letters), both served by the table's primary key.
+(latin letters), both served by the table's primary key; so a latin or digit token that
+another token of the name begins with is not kept (``tokens_of``).
 
 Tokens follow the records through ORM events (``after_flush``); bulk loads call
 ``bulk_tokens``; ``rebuild`` recomputes a kind from scratch.
@@ -52,10 +53,31 @@ def normalise(text: str) -> str:
 # import's memory by 240 MB at 60,000 cards (docs/import.md).
 @lru_cache(maxsize=8192)
 def tokens_of(name: str) -> frozenset[str]:
-    """Every token of ``name`` (cached: names repeat a lot across a million cards)."""
+    """The tokens of ``name`` (cached: names repeat a lot across a million cards).
+
+    Those a search can tell apart from the others: every token holding a character beyond
+    ASCII (such a term is looked up exactly), and of the ASCII ones (a term of latin letters
+    and digits is a prefix range, ``search_condition``) only those no other token of the name
+    begins with. 客户12345 keeps 12345 but not 1, 12, 123, 1234, which every search that finds
+    one of them finds through 12345 already: 24 rows instead of 34, the same answers
+    (tests/unit/shared/test_name_tokens.py compares every term against all the tokens)."""
+    ordered = sorted(_all_tokens(name))
+    if not ordered:
+        return frozenset()
+    # The tokens beginning with t follow t at once in sorted order.
+    return frozenset(
+        token
+        for token, after in zip(ordered, ordered[1:] + [""], strict=True)
+        if not (token.isascii() and after.startswith(token))
+    )
+
+
+def _all_tokens(name: str) -> set[str]:
+    """Every run of the name's characters, its pinyin from each syllable on and its
+    initials."""
     text = normalise(name)[:TOKEN_LENGTH]
     if not text:
-        return frozenset()
+        return set()
     # Every run of characters, so any part of the name is one exact lookup.
     length = len(text)
     tokens: set[str] = {
@@ -76,7 +98,8 @@ def tokens_of(name: str) -> frozenset[str]:
         for start in range(1, len(syllables)):
             tokens.add("".join(syllables[start:])[:TOKEN_LENGTH])
             tokens.add("".join(initials[start:])[:TOKEN_LENGTH])
-    return frozenset(token for token in tokens if token)
+    tokens.discard("")
+    return tokens
 
 
 def exact_token(term: str) -> str | None:

@@ -18,6 +18,9 @@ knows (lower-cased, ``clean_title``-ed).
 - **Merged cells** read as their value in every cell they cover. openpyxl's read-only sheets
   do not read ``<mergeCells>``: it is read here from the sheet's XML by a raw scan (it follows
   the rows), bounded by ``MAX_MERGES``, and applied row by row as the rows stream past.
+- **Rows of an .xlsx**: the plain rows (as Excel, WPS, LibreOffice and openpyxl write them)
+  matched as bytes by services/shared/sheet_rows.py, every other row by ElementTree and
+  openpyxl's own cell parsing: the same values, five times faster (issue 22).
 - **CSV**: UTF-8 (with or without BOM), UTF-16 with its BOM, else GB18030 (a superset of GBK
   and GB2312); comma, tab or semicolon, whichever the first line holds most of.
 - **Bounds**: the zip is inspected before openpyxl opens it (workbook_limits.py); rows stop at
@@ -48,6 +51,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
 
+from services.shared import sheet_rows
 from services.shared.workbook_limits import (
     ImportLimits,
     WorkbookRefused,
@@ -442,7 +446,7 @@ class _FastParser(WorkSheetParser):
 def _sheet_values(sheet, max_col: int) -> Iterator[tuple]:
     """The rows' values of a read-only sheet, as ``sheet.iter_rows(values_only=True,
     max_col=max_col)`` gives them (a missing row as an empty one, each row padded to
-    ``max_col``, nothing past the declared last row), read by ``_FastParser``."""
+    ``max_col``, nothing past the declared last row), read by ``_sheet_rows``."""
     source = getattr(sheet, "_get_source", None)
     if source is None or not hasattr(sheet, "_get_row"):
         yield from sheet.iter_rows(values_only=True, max_col=max_col)
@@ -450,29 +454,49 @@ def _sheet_values(sheet, max_col: int) -> Iterator[tuple]:
     max_row = sheet.max_row
     empty = (None,) * max_col
     counter = 1
-    workbook = sheet.parent
-    with source() as src:
-        parser = _FastParser(
-            src,
-            sheet._shared_strings,
-            data_only=workbook.data_only,
-            epoch=workbook.epoch,
-            date_formats=workbook._date_formats,
-            timedelta_formats=workbook._timedelta_formats,
-        )
-        for number, cells in parser.parse():
-            if max_row is not None and number > max_row:
-                # as openpyxl: the rows up to the declared last one, then nothing
-                while counter <= max_row:
-                    counter += 1
-                    yield empty
-                break
-            while counter < number:
+    for number, values in _sheet_rows(sheet, source, max_col):
+        if max_row is not None and number > max_row:
+            # as openpyxl: the rows up to the declared last one, then nothing
+            while counter <= max_row:
                 counter += 1
                 yield empty
-            if counter <= number:
-                counter += 1
-                yield sheet._get_row(cells, 1, max_col, True)
+            break
+        while counter < number:
+            counter += 1
+            yield empty
+        if counter <= number:
+            counter += 1
+            yield values
+
+
+def _sheet_rows(sheet, source, width: int) -> Iterator[tuple[int, tuple]]:
+    """(row number, values of columns 1 to ``width``) of the sheet's rows: by
+    services/shared/sheet_rows.py (its plain rows matched as bytes, 5 times faster), else
+    (a sheet whose head is not the plain kind) by ``_FastParser``."""
+    workbook = sheet.parent
+    options = {
+        "epoch": workbook.epoch,
+        "date_formats": workbook._date_formats,
+        "timedelta_formats": workbook._timedelta_formats,
+    }
+    strings = sheet._shared_strings
+    with source() as src:
+        parser = _FastParser(src, strings, data_only=workbook.data_only, **options)
+        rows = sheet_rows.sheet_rows(src, strings, width=width, parser=parser, **options)
+        try:
+            first = next(rows, None)
+        except sheet_rows.NotPlain:
+            first = rows = None
+        if rows is not None:
+            if first is not None:
+                yield first
+                yield from rows
+            return
+    with source() as src:
+        parser = _FastParser(src, strings, data_only=workbook.data_only, **options)
+        for number, cells in parser.parse():
+            pairs = [(cell["column"], cell["value"]) for cell in cells]
+            yield number, sheet_rows.values_of(pairs, width)
 
 
 def _sheet_with_titles(sheets: list, limits: ImportLimits, titles) -> object:

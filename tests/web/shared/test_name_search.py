@@ -15,7 +15,8 @@ from tests.web.property.test_property_views import make_tenant, make_unit
 
 def test_tokens_cover_parts_pinyin_initials_and_surname_readings():
     tokens = name_search.tokens_of("王伟")
-    assert {"王", "伟", "王伟", "wangwei", "wei", "ww", "w"} <= tokens
+    # "w" is no token of its own (issue 22): a latin term is a prefix range, "wei" finds it
+    assert {"王", "伟", "王伟", "wangwei", "wei", "ww"} <= tokens
     assert {"shantianfang", "stf"} <= name_search.tokens_of("单田芳")  # 单 as a surname
     assert "zengguofan" in name_search.tokens_of("曾国藩")
     assert {"tomlee", "lee"} <= name_search.tokens_of("Tom Lee")

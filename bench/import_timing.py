@@ -1,0 +1,153 @@
+"""What the import benches share (bench/import_bench.py, dealer_import_bench.py,
+archive_import_bench.py): a fresh database per size, the timed check + import, the printed
+rates and one subprocess per size.
+
+Each size runs in a fresh subprocess on a new SQLite file migrated like `flask db upgrade`, so
+peak memory (ru_maxrss) belongs to that size alone; with BENCH_DATABASE_URL (an empty
+PostgreSQL database) it runs there instead, its schema dropped after each size. The printed
+line holds the wall-clock rates of the check, the import and both, the CPU-time rate of both
+(the bench process's own: on a loaded machine the steadier figure; on PostgreSQL the server's
+work is not in it), the peak RSS and the load average when the size ended.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_folder() -> Path:
+    return Path(tempfile.mkdtemp())
+
+
+@contextmanager
+def bench_app(folder: Path) -> Iterator[object]:
+    """An app on a new migrated database with the standard lists, in its app context; on
+    PostgreSQL the schema is dropped afterwards."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from app import create_app
+    from core.crypto import generate_instance_keys
+    from extensions import db
+    from services.admin.standard_data import install_standard_data
+
+    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database,
+            "SECRET_KEY": "bench",
+            "AUDIT_HMAC_KEY": "bench-audit-key-0123456789",
+            **generate_instance_keys(),
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        install_standard_data(db.session)
+        try:
+            yield app
+        finally:
+            if os.environ.get("BENCH_DATABASE_URL"):
+                db.session.rollback()
+                db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+                db.session.commit()
+
+
+def bench_user(role_code: str, **extra):
+    """A throw-away account of ``role_code``, committed, fresh from the session."""
+    from extensions import db
+    from models.admin.people import User
+    from services.admin.accounts import create_user
+
+    user = create_user(
+        db.session,
+        username="bench",
+        full_name="bench",
+        role_code=role_code,
+        password="bench-password-123",  # noqa: S106 (a throw-away bench account)
+        **extra,
+    )
+    db.session.commit()
+    return db.session.get(User, user.id)
+
+
+@dataclass
+class Timing:
+    rows: int
+    report: object
+    outcome: object
+    #: perf_counter at the start, after the check and after the commit.
+    started: float
+    checked: float
+    done: float
+    #: process_time of check + import.
+    cpu: float
+    rss_before_mb: float
+
+    def line(self, label: str) -> str:
+        rows = self.rows
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        load = " / ".join(f"{n:.1f}" for n in os.getloadavg())
+        return (
+            f"{label:>8} {rows:>7} rows  check {rows / (self.checked - self.started):>8,.0f} "
+            f"rows/s  import {rows / (self.done - self.checked):>8,.0f} rows/s  "
+            f"both {rows / (self.done - self.started):>8,.0f} rows/s  "
+            f"peak RSS {peak_mb:,.0f} MB ({self.rss_before_mb:,.0f} MB before the check)  "
+            f"(CPU: both {rows / self.cpu:>8,.0f} rows/s)  load {load}"
+        )
+
+
+def timed_import(rows: int, path: Path, headers: list[str], kind: str, user, consent) -> Timing:
+    """Check then import ``path`` as ``user`` (one transaction, committed), timed."""
+    from extensions import db
+    from services.shared import importer
+
+    mapping = importer.guess_mapping(headers, kind)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started, cpu_started = time.perf_counter(), time.process_time()
+    report = importer.check_file(db.session, path, mapping, kind=kind, user=user)
+    checked = time.perf_counter()
+    outcome = importer.import_file(
+        db.session, user, path, mapping, skip_rejected=False, kind=kind, consent=consent
+    )
+    db.session.commit()
+    done, cpu_done = time.perf_counter(), time.process_time()
+    return Timing(rows, report, outcome, started, checked, done, cpu_done - cpu_started, rss_before)
+
+
+def main(
+    script: str,
+    doc: str,
+    one_size: Callable[..., None],
+    kinds: Callable[[str | None], list[str]] | None = None,
+) -> None:
+    """``script [--kind K] [ROWS ...]`` (default sizes 10,000 and 50,000), each size (and
+    kind) in a subprocess of its own, ``script --one ROWS [KIND]``; ``--help`` prints ``doc``.
+    ``kinds`` (a script that takes --kind) turns the --kind given (None: none) into the kinds
+    to run."""
+    args = sys.argv[1:]
+    if args and args[0] in ("-h", "--help"):
+        print(doc)
+        return
+    if args and args[0] == "--one":
+        one_size(int(args[1]), *args[2:])
+        return
+    chosen = None
+    if kinds is not None and len(args) >= 2 and args[0] == "--kind":
+        chosen, args = args[1], args[2:]
+    sizes = [int(a) for a in args] or [10_000, 50_000]
+    for kind in kinds(chosen) if kinds is not None else [None]:
+        for rows in sizes:
+            command = [sys.executable, script, "--one", str(rows)]
+            command += [kind] if kind else []
+            subprocess.run(command, check=True)  # noqa: S603
