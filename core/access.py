@@ -82,7 +82,7 @@ _TABLE: dict[str, tuple[str, str, str, str, str]] = {
 # fmt: on
 
 #: Model-view endpoints a read-only role may reach (views/shared/mixins/rights.py).
-READ_ONLY_FUNCTIONS = frozenset({"index_view", "details_view"})
+READ_ONLY_FUNCTIONS = frozenset({"index_view", "details_view", "details_panels_view"})
 
 
 def _read_only_rights(row: tuple[str, ...]) -> frozenset[str]:

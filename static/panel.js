@@ -24,3 +24,35 @@
     });
   });
 })(window.jQuery);
+
+// A details page's panels (history, receptions, who looked...) are read after the page
+// (views/shared/mixins/links.py details_panels_view): the link standing in for them is
+// replaced by them. A redirect (the session ended) or an error keeps the link.
+(function () {
+  "use strict";
+  function load() {
+    var boxes = document.querySelectorAll("[data-panels-url]");
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (!window.fetch) { return; }
+      window.fetch(box.getAttribute("data-panels-url"), {
+        credentials: "same-origin",
+        redirect: "manual",
+        headers: { "X-Requested-With": "fetch" }
+      }).then(function (response) {
+        if (!response.ok) { throw new Error("panels: " + response.status); }
+        return response.text();
+      }).then(function (html) {
+        box.innerHTML = html;
+        box.setAttribute("data-panels-loaded", "1");
+      }).catch(function (error) {
+        box.setAttribute("data-panels-failed", "1");
+        if (window.console) { window.console.warn(error); }
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", load);
+  } else {
+    load();
+  }
+})();

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
@@ -31,7 +31,16 @@ from views.privacy import (
 )
 from views.property import moves, property, transfers
 from views.sales import analysis, collisions, daily, pool, prospects, sales
-from views.shared import admin_i18n, approvals, concurrency, gating, imports, menu_cache, printing
+from views.shared import (
+    admin_i18n,
+    approvals,
+    concurrency,
+    form_i18n,
+    gating,
+    imports,
+    menu_cache,
+    printing,
+)
 
 # Each area module exposes register(admin, db); the order is the menu order.
 AREAS = (
@@ -69,6 +78,7 @@ AREAS = (
 
 def init_admin(app: Flask) -> Admin:
     admin_i18n.install()  # Flask-Admin's strings come from our catalogue where its own falls short
+    form_i18n.install()  # WTForms' catalogue read once per language, not on every request
     admin = Admin(
         app,
         name=_l("Customer records"),
@@ -104,6 +114,8 @@ def init_admin(app: Flask) -> Admin:
 
     @app.context_processor
     def navbar_badges():
+        if g.get("fragment"):
+            return {}  # a piece of a page (a details page's panels): no navbar to badge
         return {
             "pending_approvals": approvals.pending_count_for(current_user),
             "overdue_files": archive_desk.overdue_count_for(current_user),

@@ -73,6 +73,7 @@ LOOK_ACTIONS = {
     "list": _l("listed"),
     "search": _l("searched"),
     "details": _l("opened"),
+    "details_panels": _l("opened its history and panels"),
     "reveal": _l("revealed"),
     "export": _l("exported"),
     "print": _l("printed"),

@@ -46,7 +46,7 @@ CUSTOMER_RECORD_TYPES = (
     "potential_dealer_file",
     "dealer_visit",
 )
-OPEN_ACTIONS = ("details", "reveal")
+OPEN_ACTIONS = ("details", "details_panels", "reveal")
 #: How far back a scan looks by default (the scheduler runs it much more often).
 DEFAULT_SCAN_HOURS = 48
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -148,7 +148,15 @@ def withdrawn_ids(session: Session, model, subject_type: str, ids) -> set[int]:
 
 
 def is_withdrawn(session: Session, model, subject_type: str, subject_id: int) -> bool:
-    return subject_id in withdrawn_ids(session, model, subject_type, [subject_id])
+    """``withdrawn_condition``'s rule for one record (its details page, its print): at least
+    one consent row, every one withdrawn, counted off the record's own consent rows."""
+    rows, withdrawn = session.execute(
+        select(func.count(), func.count(ConsentRecord.withdrawn_at)).where(
+            ConsentRecord.subject_type == subject_type,
+            ConsentRecord.subject_id == subject_id,
+        )
+    ).one()
+    return rows > 0 and rows == withdrawn
 
 
 WITHDRAWN_LABEL = _l("consent withdrawn")

@@ -56,9 +56,14 @@ def propose_scout(session: Session, user: User, prospect: Prospect, reason: str)
     )
 
 
-def pending_proposal(session: Session, prospect_id: int) -> ChangeRequest | None:
-    """The waiting request that would flag the card, if any."""
-    for request in approvals.pending_for_record(session, RECORD_TYPE, prospect_id):
+def pending_proposal(
+    session: Session, prospect_id: int, pending: list[ChangeRequest] | None = None
+) -> ChangeRequest | None:
+    """The waiting request that would flag the card, if any. ``pending``: the card's waiting
+    requests when the caller has read them already (its details page shows them)."""
+    if pending is None:
+        pending = approvals.pending_for_record(session, RECORD_TYPE, prospect_id)
+    for request in pending:
         if FIELD in (request.changes or {}):
             return request
     return None

@@ -29,6 +29,8 @@ ACTION_LABELS = [
     ("list", _l("list")),
     ("search", _l("search")),
     ("details", _l("details")),
+    # the details page's panels, read after the page (views/shared/mixins/links.py)
+    ("details_panels", _l("details: history and panels")),
     ("reveal", _l("reveal")),
     ("export", _l("export")),
     ("create", _l("create")),

@@ -74,6 +74,9 @@ def _current_units(view, context, model, name) -> str:
 class OwnerView(PartnerShareActionMixin, PropertyView):
     access_key = "owner"
     consent_bases = ("contract", "consent")
+    # History, consents, partner sharing and who looked: read after the page
+    # (views/shared/mixins/links.py details_panels_view).
+    details_panels_deferred = True
 
     def related_links(self, model):
         return [
@@ -251,6 +254,9 @@ class TenantView(PartnerShareActionMixin, PropertyView):
     access_key = "tenant"
     # A tenant's data is kept on the lease contract, or on the tenant's own consent (PIPL).
     consent_bases = ("contract", "consent")
+    # History, consents, partner sharing and who looked: read after the page
+    # (views/shared/mixins/links.py details_panels_view).
+    details_panels_deferred = True
 
     def related_links(self, model):
         return [register_request_link("tenant", model.id)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import flash, g, redirect, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
@@ -23,9 +25,11 @@ from services.sales import collisions
 from services.sales.consultants import NoConsultant, assign_reception_consultants
 from services.sales.ownership import card_clause, sees_own_cards_only
 from services.sales.prospects import (
+    RECEPTION_SHOWN,
     NoFirstReception,
     assign_default_consultant,
     number_visits,
+    reception_rows,
     require_first_reception,
 )
 from views.archive.archives import paper_file_links
@@ -95,6 +99,10 @@ VISIT_FORM_ARGS = {
 }
 
 
+#: A card's receptions on its details panels (ProspectView.receptions_table).
+RECEPTIONS_TABLE = child_table("visits", [(key, VISIT_LABELS[key]) for key in RECEPTION_SHOWN])
+
+
 class VisitInline(InlineFormAdmin):
     form_columns = VISIT_FORM_COLUMNS
     form_label = _l("Reception / follow-up")
@@ -107,6 +115,16 @@ class ProspectView(ScoutFlagMixin, PartnerShareActionMixin, SecureModelView):
     access_key = "prospect"
     consent_bases = ("consent",)
     details_template = "admin/model/prospect_details.html"
+    # The receptions, history, consents, partner sharing, who looked and the ownership
+    # record are read after the page (views/shared/mixins/links.py details_panels_view).
+    details_panels_deferred = True
+    details_panels_template = "admin/model/prospect_details_panels.html"
+    details_panels_link = _l("Show the receptions, history and who looked")
+
+    def receptions_table(self, model):
+        """The card's receptions and follow-ups as a table (its details panels)."""
+        rows = SimpleNamespace(visits=reception_rows(db.session, model.id))
+        return RECEPTIONS_TABLE(self, None, rows, "visits")
 
     def related_links(self, model):
         return [
@@ -152,7 +170,7 @@ class ProspectView(ScoutFlagMixin, PartnerShareActionMixin, SecureModelView):
         "first_visit_on",
         "last_contact_on",
         "notes",
-        "visits",
+        # "visits": in the card's details panels, read after the page (receptions_table).
         "created_at",
         "updated_at",
     )
@@ -217,17 +235,7 @@ class ProspectView(ScoutFlagMixin, PartnerShareActionMixin, SecureModelView):
     column_choices = {"grade": GRADE_CHOICES, "progress": PROGRESS_CHOICES}
     column_formatters_detail = {
         "is_scout": scout_detail,
-        "visits": child_table(
-            "visits",
-            [
-                ("seq", VISIT_LABELS["seq"]),
-                ("visited_on", VISIT_LABELS["visited_on"]),
-                ("channel", VISIT_LABELS["channel"]),
-                ("summary", VISIT_LABELS["summary"]),
-                ("next_appointment_on", VISIT_LABELS["next_appointment_on"]),
-                ("consultant", VISIT_LABELS["consultant"]),
-            ],
-        ),
+        "visits": RECEPTIONS_TABLE,
     }
 
     form_columns = (

@@ -52,12 +52,17 @@ class ScoutFlagMixin:
         when the role may propose; None when nothing is to show."""
         if model.is_scout:
             return None
-        pending = scouts.pending_proposal(db.session, model.id)
+        # The card's waiting requests, which its details page reads anyway.
+        known = self.pending_requests(model) if self.is_gated else None
+        pending = scouts.pending_proposal(db.session, model.id, known)
         if pending is not None:
             return {"pending": pending, "form": None}
         if not self.can_edit:
             return None
         return {"pending": None, "form": ScoutProposalForm(formdata=None)}
+
+    #: The list columns get_list_value marks (ListingMixin renders the others without it).
+    list_value_columns = ("name",)
 
     @pass_context
     def get_list_value(self, context, model, name):

@@ -43,7 +43,16 @@ _SALT = "panel-edit-snapshot"
 #: Form fields that are about the save, not about the record.
 _NOT_STATE = {VERSION_FIELD, SNAPSHOT_FIELD, "csrf_token", REASON_FIELD}
 #: Access-log actions that only read; everything else about a record changed it.
-_READS = {"list", "search", "details", "reveal", "export", "print", "subject_copy"}
+_READS = {
+    "list",
+    "search",
+    "details",
+    "details_panels",
+    "reveal",
+    "export",
+    "print",
+    "subject_copy",
+}
 #: Longest text shown for one value in the comparison.
 _SHOWN = 200
 

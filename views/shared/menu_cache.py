@@ -1,12 +1,21 @@
-"""The navigation menu, rendered once per role, language and page instead of on every page.
+"""The navigation menu, rendered once per application, role, language and page instead of on
+every page.
 
 Flask-Admin renders the menu on every page by asking each of some sixty views whether the
 signed-in role may open it and whether it is shown, and building its address: a tenth of a
 list page's time (docs/performance.md, "Lists, searches and details against plain
-Flask-Admin"). What it shows depends only on the role (every view's ``is_accessible`` and
-``is_visible`` read the role alone: views/shared/mixins/rights.py, core/access.py), the
-language of its labels, the page it marks as active and the address the panel is served
-under; those are the key. Anonymous pages render it as before.
+Flask-Admin"). What it shows depends only on the role's rights (every view's
+``is_accessible`` and ``is_visible`` read the role alone: views/shared/mixins/rights.py,
+views/shared/base.py ``SecurePageView``, the home page; core/access.py), the language of its
+labels, the page it marks as active, the address the panel is served under and the menu's
+own entries.
+
+The menus are kept on the Admin instance (one application's), never in a module: two
+applications of one process (the tests, a bench serving two panels) each render their own.
+The key holds the role, the role's rights on every view and page (so a change of what a role
+may open is another menu), the language, the active endpoint, the host and address root, and
+the shape of the Admin's menu (a view or link added later is another menu). Anonymous pages
+render it as before.
 """
 
 from __future__ import annotations
@@ -20,39 +29,94 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
-#: Off until the cache is kept per application: a fresh-clone CI run's browser journey got a
-#: menu lacking a page, most likely one rendered for another app of the same test process
-#: whose view had the same id(). Every page renders its menu (about 2.5 ms of a list page).
-ENABLED = False
-#: Menus kept (roles x languages x pages; a menu is about 10 KB).
+from core import access
+
+#: The cache can be switched off (then every page renders its menu, about 2.5 ms of a list).
+ENABLED = True
+#: Menus kept per application (roles x languages x pages; a menu is about 10 KB).
 MAX_MENUS = 512
 
-_menus: OrderedDict[tuple, Markup] = OrderedDict()
-_lock = Lock()
+
+class MenuCache:
+    """One application's rendered menus (kept on its Admin instance)."""
+
+    def __init__(self) -> None:
+        self.menus: OrderedDict[tuple, Markup] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: tuple) -> Markup | None:
+        with self.lock:
+            menu = self.menus.get(key)
+            if menu is not None:
+                self.menus.move_to_end(key)
+            return menu
+
+    def put(self, key: tuple, menu: Markup) -> None:
+        with self.lock:
+            self.menus[key] = menu
+            while len(self.menus) > MAX_MENUS:
+                self.menus.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.menus.clear()
+
+
+def cache_of(admin) -> MenuCache:
+    """The Admin instance's menu cache (made on first use)."""
+    cache = admin.__dict__.get("_panel_menu_cache")
+    if cache is None:
+        cache = admin.__dict__.setdefault("_panel_menu_cache", MenuCache())
+    return cache
+
+
+def invalidate(admin) -> None:
+    """Forget every menu of this Admin (its next pages render theirs again)."""
+    cache_of(admin).clear()
+
+
+def role_rights(role: str | None) -> tuple:
+    """What ``role`` may open, as a hashable value: its rights on every view and whether each
+    page admits it (core/access.py). Part of the key: a change of the tables is another menu."""
+    return (
+        tuple(rows.get(role, frozenset()) for rows in access.RIGHTS.values()),
+        tuple(role in roles for roles in access.PAGES.values()),
+    )
+
+
+def menu_shape(admin) -> tuple:
+    """The Admin's entries: a view, link or category added after start-up is another menu."""
+    return (
+        len(admin._views),
+        tuple((id(item), len(getattr(item, "_children", ()) or ())) for item in admin._menu),
+    )
+
+
+def menu_key(view) -> tuple:
+    role = current_user.role_code
+    return (
+        role,
+        role_rights(role),
+        str(get_locale()),
+        getattr(view, "endpoint", None),
+        request.host,
+        request.script_root,
+        menu_shape(view.admin),
+    )
 
 
 @pass_context
 def cached_menu(context, layout) -> Markup:
-    """``layout.menu()`` (Flask-Admin's macro), from the cache when it was rendered before."""
+    """``layout.menu()`` (Flask-Admin's macro), from this application's cache when it was
+    rendered before for the same key."""
     view = context.get("admin_view")
-    if not ENABLED or view is None or not current_user.is_authenticated:
+    admin = getattr(view, "admin", None)
+    if not ENABLED or admin is None or not current_user.is_authenticated:
         return layout.menu()
-    key = (
-        current_user.role_code,
-        str(get_locale()),
-        getattr(view, "endpoint", None),
-        id(view),
-        request.host,
-        request.script_root,
-    )
-    with _lock:
-        menu = _menus.get(key)
-        if menu is not None:
-            _menus.move_to_end(key)
-            return menu
-    menu = Markup(layout.menu())  # noqa: S704 - Flask-Admin's macro output, already escaped
-    with _lock:
-        _menus[key] = menu
-        while len(_menus) > MAX_MENUS:
-            _menus.popitem(last=False)
+    key = menu_key(view)
+    cache = cache_of(admin)
+    menu = cache.get(key)
+    if menu is None:
+        menu = Markup(layout.menu())  # noqa: S704 - Flask-Admin's macro output, already escaped
+        cache.put(key, menu)
     return menu

@@ -65,7 +65,8 @@ def test_withdrawal_is_recorded_once_with_a_note(app, client, login_as):
         prospect_id = db.session.scalar(select(Prospect.id))
         consent_id = db.session.scalar(select(ConsentRecord.id))
     url = f"/admin/prospect/withdraw-consent/?id={prospect_id}"
-    details = client.get(f"/admin/prospect/details/?id={prospect_id}").get_data(as_text=True)
+    panels = f"/admin/prospect/details/panels/?id={prospect_id}&partial=1"
+    details = client.get(panels).get_data(as_text=True)
     assert 'id="consents"' in details and 'id="withdraw-consent"' in details
     client.post(url, data={"consent_id": str(consent_id), "note": ""})
     with app.app_context():

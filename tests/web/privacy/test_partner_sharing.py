@@ -118,11 +118,15 @@ def test_admin_adds_a_partner_and_an_agreement(app, client, login_as, today):
 
 
 # --- consent and share from a customer's page ----------------------------------------------------
+# (a card's partner sharing is one of its details panels, read after the page:
+# views/shared/mixins/links.py details_panels_view)
 def test_clerk_records_and_withdraws_consent_on_the_details_page(app, client, login_as, today):
     partner_id, _agreement = _bank(app, today)
     (prospect_id,) = _prospects(app, "上官婉")
     login_as("clerk")
-    page = client.get(f"/admin/prospect/details/?id={prospect_id}").get_data(as_text=True)
+    page = client.get(f"/admin/prospect/details/panels/?id={prospect_id}&partial=1").get_data(
+        as_text=True
+    )
     assert 'id="partner-shares"' in page and 'id="partner-consent-form"' in page
     assert 'id="share-with-partner"' not in page  # clerks do not share
     assert _consent(client, "prospect", prospect_id, partner_id).status_code == 302
@@ -152,7 +156,9 @@ def test_supervisor_shares_from_the_page_and_downloads_the_file(app, client, log
     allowed, refused = _prospects(app, "上官婉", "欧阳锋")
     login_as("supervisor")
     _consent(client, "prospect", allowed, partner_id)
-    details = client.get(f"/admin/prospect/details/?id={allowed}").get_data(as_text=True)
+    details = client.get(f"/admin/prospect/details/panels/?id={allowed}&partial=1").get_data(
+        as_text=True
+    )
     assert 'id="share-with-partner"' in details
     page = client.get(f"/admin/partner-sharing/?kind=prospect&ids={allowed},{refused}")
     assert page.status_code == 200
@@ -184,9 +190,13 @@ def test_supervisor_shares_from_the_page_and_downloads_the_file(app, client, log
     csv_file = client.get(f"/admin/partner-sharing/download?batch={batch}&format=csv")
     assert MOBILE not in csv_file.data.decode("utf-8-sig")
     # the customer's page lists the share; the other's does not
-    details = client.get(f"/admin/prospect/details/?id={allowed}").get_data(as_text=True)
+    details = client.get(f"/admin/prospect/details/panels/?id={allowed}&partial=1").get_data(
+        as_text=True
+    )
     assert "建设银行城东支行" in details.split('id="partner-shares"')[1].split("</table>")[0]
-    other = client.get(f"/admin/prospect/details/?id={refused}").get_data(as_text=True)
+    other = client.get(f"/admin/prospect/details/panels/?id={refused}&partial=1").get_data(
+        as_text=True
+    )
     assert "建设银行城东支行" not in other.split('id="partner-shares"')[1].split("</table>")[0]
     # another account cannot download that share's file
     client.post("/logout")
@@ -309,7 +319,8 @@ def test_a_tenant_is_shared_from_the_list_too(app, client, login_as, today):
         tenant_id = make_tenant(db.session, name="租户甲", mobile=MOBILE).id
         db.session.commit()
     login_as("supervisor")
-    page = client.get(f"/admin/tenant/details/?id={tenant_id}").get_data(as_text=True)
+    panels = f"/admin/tenant/details/panels/?id={tenant_id}&partial=1"
+    page = client.get(panels).get_data(as_text=True)
     assert 'id="partner-consent-form"' in page and 'id="share-with-partner"' in page
     _consent(client, "tenant", tenant_id, partner_id)
     response = client.post(

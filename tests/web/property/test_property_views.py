@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from datetime import date, timedelta
 
@@ -58,7 +59,9 @@ def make_unit(session, owner: Owner | None = None, **kw) -> Unit:
     unit = Unit(**values)
     session.add(unit)
     if owner is not None:
-        session.add(Ownership(unit=unit, owner=owner, started_on=office_today() - timedelta(days=400)))
+        session.add(
+            Ownership(unit=unit, owner=owner, started_on=office_today() - timedelta(days=400))
+        )
     session.flush()
     return unit
 
@@ -175,7 +178,11 @@ def test_lists_do_not_query_per_row(app, client, login_as, key):
         engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
     try:
+        # Once to fill the per-app caches (menu, filter options), which the next page reuses.
         client.get(f"/admin/{key}/")
+        statements.clear()
+        client.get(f"/admin/{key}/")
+        first = list(statements)
         few = len(statements)
         for i in range(4):
             _seed(app, make_everything, suffix=f"-{i}")
@@ -184,7 +191,7 @@ def test_lists_do_not_query_per_row(app, client, login_as, key):
         assert page.status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == few
+    assert len(statements) == few, "\n".join(difflib.unified_diff(first, statements, lineterm=""))
 
 
 # --- owners -----------------------------------------------------------------------------
@@ -394,7 +401,11 @@ def test_clerk_creates_a_unit_with_household_and_cards_inline(app, client, login
     [
         ("household_members-0-id_number", bad_id(), ID_MESSAGE),
         ("household_members-0-mobile", "1380013800", MOBILE_MESSAGE),
-        ("resident_cards-0-issued_on", lambda: (office_today() + timedelta(days=3)).isoformat(), DATE_MESSAGE),
+        (
+            "resident_cards-0-issued_on",
+            lambda: (office_today() + timedelta(days=3)).isoformat(),
+            DATE_MESSAGE,
+        ),
         ("vehicle_cards-0-plate_no", "ABC", None),
         ("room", "房" * 21, None),
         ("room", "", None),

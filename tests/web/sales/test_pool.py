@@ -101,8 +101,9 @@ def test_a_consultant_sees_the_offices_pool_and_claims_from_it(app, client, logi
     assert _owner(app, ids["pool"]) == me
     event = _last_event(app, "update")
     assert (event.record_type, event.record_id) == ("prospect", ids["pool"])
-    # The card's details page shows the claim in its ownership record.
-    details = client.get(response.headers["Location"]).get_data(as_text=True)
+    # The card's details panels show the claim in its ownership record.
+    panels = f"/admin/prospect/details/panels/?id={ids['pool']}&partial=1"
+    details = client.get(panels).get_data(as_text=True)
     record = details.split('id="ownership-history"')[1].split("</table>")[0]
     assert "李顾问" in record
 
@@ -294,7 +295,8 @@ def test_the_supervisor_hands_all_customers_over(app, client, login_as):
             select(OwnershipEvent.note).where(OwnershipEvent.kind == "handed_over")
         ).all()
     assert notes == ["离职"] * 3
-    details = client.get(f"/admin/prospect/details/?id={cards[0]}").get_data(as_text=True)
+    panels = f"/admin/prospect/details/panels/?id={cards[0]}&partial=1"
+    details = client.get(panels).get_data(as_text=True)
     record = details.split('id="ownership-history"')[1].split("</table>")[0]
     assert "离职顾问" in record and "接手顾问" in record and "离职" in record
 

@@ -144,8 +144,12 @@ def test_details_show_the_receptions(app, client, login_as):
         db.session.commit()
         prospect_id = prospect.id
     login_as("clerk")
+    # The receptions are one of the card's panels, read after its details page.
     page = client.get(f"/admin/prospect/details/?id={prospect_id}").get_data(as_text=True)
-    assert "第二次来访" in page
+    assert "第二次来访" not in page and 'id="details-panels"' in page
+    url = f"/admin/prospect/details/panels/?id={prospect_id}&partial=1"
+    assert "第二次来访" in client.get(url).get_data(as_text=True)
+    assert client.get("/admin/prospect/details/panels/?id=999999").status_code == 404
 
 
 def test_missing_or_malformed_ids_are_404(client, login_as):

@@ -30,6 +30,9 @@ PUBLIC = {
 MODEL_ENDPOINTS = {
     "index_view": ("GET", access.LIST, None),
     "details_view": ("GET", access.DETAILS, None),
+    # the details page's panels, read after the page (views/shared/mixins/links.py); a view
+    # that does not defer them answers 404 to the roles allowed
+    "details_panels_view": ("GET", access.DETAILS, None),
     "create_view": ("GET", access.CREATE, None),
     "edit_view": ("GET", access.EDIT, None),
     "delete_view": ("POST", access.DELETE, {}),
@@ -75,6 +78,7 @@ def _url_for(rule, view_key, function):
         path = path.replace("<export_type>", "csv")
     query = {
         "details_view": "?id=1",
+        "details_panels_view": "?id=1&partial=1",
         "edit_view": "?id=1",
         "request_delete_view": "?id=1",
         "reveal_view": "?id=1",

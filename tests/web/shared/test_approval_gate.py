@@ -87,7 +87,9 @@ def test_clerk_correction_becomes_a_request_and_supervisor_approves(app, client)
     client.post("/login", data={"username": "clerk_a", "password": PASSWORD})
     mine = client.get("/admin/my-requests/").get_data(as_text=True)
     assert f"#{request.id}" in mine
-    history = client.get(f"/admin/prospect/details/?id={pid}").get_data(as_text=True)
+    # The change history is one of the card's panels, read after its details page.
+    panels = f"/admin/prospect/details/panels/?id={pid}&partial=1"
+    history = client.get(panels).get_data(as_text=True)
     assert "sup_a" in history or "测试sup_a" in history
 
 
@@ -190,7 +192,9 @@ def test_creating_and_adding_a_visit_stay_direct(app, client):
     pid = _prospect(app)
     _sign_in(client, app, "clerk", "clerk_a")
     data = _edit_form(
-        app, pid, **{"visits-0-visited_on": office_today().isoformat(), "visits-0-summary": "电话回访"}
+        app,
+        pid,
+        **{"visits-0-visited_on": office_today().isoformat(), "visits-0-summary": "电话回访"},
     )
     client.post(f"/admin/prospect/edit/?id={pid}", data=data)
     with app.app_context():

@@ -106,6 +106,7 @@ REACHED = {
         "print_view.transfer",
         "spot_checks.week",
         "prospect.details_view",
+        "prospect.details_panels_view",
         "prospect.edit_view",
     },
     "region_manager": {"dealer_deadlines.index", "dealer.details_view"},
@@ -121,6 +122,7 @@ REACHED = {
     "auditor": {
         "prospect.index_view",
         "prospect.details_view",
+        "prospect.details_panels_view",
         "audit.index_view",
         "compliance_review.index",
         "compliance_review.print",

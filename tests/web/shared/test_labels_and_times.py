@@ -100,10 +100,20 @@ def _change_request(app, requested_at) -> int:
             record_version=1,
             kind="update",
             changes={
-                "source_id": {"old": 1, "new": 2, "old_label": "A", "new_label": "B",
-                              "field": "source"},
-                "is_scout": {"old": False, "new": True, "old_label": "False",
-                             "new_label": "True", "field": "is_scout"},
+                "source_id": {
+                    "old": 1,
+                    "new": 2,
+                    "old_label": "A",
+                    "new_label": "B",
+                    "field": "source",
+                },
+                "is_scout": {
+                    "old": False,
+                    "new": True,
+                    "old_label": "False",
+                    "new_label": "True",
+                    "field": "is_scout",
+                },
             },
             reason="typo",
             requested_by_id=clerk.id,
@@ -140,6 +150,11 @@ def test_access_log_and_record_panel_show_labels(app, client, login_as):
     details = client.get(f"/admin/prospect/details/?id={prospect_id}").get_data(as_text=True)
     assert not UTC_WORD.search(details)
     assert not _texts(details) & codes
+    # The panels read after the page ("who looked" lists the looks above by their labels).
+    panels = f"/admin/prospect/details/panels/?id={prospect_id}&partial=1"
+    panels = client.get(panels).get_data(as_text=True)
+    assert 'id="access-panel"' in panels and not UTC_WORD.search(panels)
+    assert not _texts(panels) & (codes | {"details_panels"})
 
 
 def test_details_pages_read_yes_or_no_with_our_type_formatters(app, client, login_as, monkeypatch):

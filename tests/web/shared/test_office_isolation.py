@@ -358,7 +358,13 @@ PAGE_QUERIES = {
 }
 
 #: Model-view functions opened with ``?id=`` of office B's record.
-BY_ID = {"details_view", "edit_view", "request_delete_view", "print_copy_view"}
+BY_ID = {
+    "details_view",
+    "details_panels_view",
+    "edit_view",
+    "request_delete_view",
+    "print_copy_view",
+}
 
 
 def _model_views(app) -> dict:

@@ -457,6 +457,7 @@ def test_inline_handlers_are_forbidden_and_rebound_by_a_script(app, client, logi
 READ_ONLY_MODEL_FUNCTIONS = {
     "index_view",
     "details_view",
+    "details_panels_view",
     "create_view",
     "edit_view",
     "export",
@@ -575,6 +576,7 @@ def test_logout_is_post_only(app):
 _SAMPLE_ARGS = {"int": "1", "unicode": "en", "path": "panel.css"}
 _QUERIES = {
     "details_view": "?id=1",
+    "details_panels_view": "?id=1",
     "edit_view": "?id=1",
     "request_delete_view": "?id=1",
     "ajax_lookup": "?name=x&query=a",

@@ -23,7 +23,12 @@ READ_EVENTS = {
     "details_view": "details",
     "edit_view": "details",
     "export": "export",
+    # The details page's panels read after the page (views/shared/mixins/links.py): a look
+    # of its own, at the record of ``?id=``.
+    "details_panels_view": "details_panels",
 }
+#: Read events about the one record of ``?id=``.
+_ONE_RECORD = ("details", "details_panels")
 
 
 class AccessLogMixin:
@@ -40,7 +45,7 @@ class AccessLogMixin:
         if action == "list" and term:
             action = "search"
         record_id = None
-        if action == "details":
+        if action in _ONE_RECORD:
             try:
                 record_id = int(request.args.get("id", ""))
             except ValueError:

@@ -117,6 +117,9 @@ class ConsentMixin:
             )
         return count, rows
 
+    #: The list columns get_list_value marks (ListingMixin renders the others without it).
+    list_value_columns = ("name",)
+
     @pass_context
     def get_list_value(self, context, model, name):
         value = super().get_list_value(context, model, name)

@@ -21,6 +21,9 @@ from views.shared.audit_context import log_in_own_transaction
 
 
 class MaskingMixin:
+    #: Its ``get_list_value`` only masks, which ListingMixin's row cells do themselves (the
+    #: mixins do not import each other: a flag instead of a class check).
+    list_value_reproduced = True
     #: Roles with this right on the view may reveal full numbers on its details page.
     reveal_right = access.EDIT
 

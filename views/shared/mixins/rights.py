@@ -20,6 +20,8 @@ from core import access
 ENDPOINT_RIGHTS = {
     "index_view": access.LIST,
     "details_view": access.DETAILS,
+    # The details page's panels, read after the page (views/shared/mixins/links.py).
+    "details_panels_view": access.DETAILS,
     "create_view": access.CREATE,
     "edit_view": access.EDIT,
     "delete_view": access.DELETE,
