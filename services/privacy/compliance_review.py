@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.access import role_label
 from core.clock import in_office_zone, office_midnight_utc
@@ -124,6 +124,28 @@ def _reads(p: Period):
         _in_period(AccessEvent.at, p),
         AccessEvent.user_id.is_not(None),
         AccessEvent.action.in_(READ_ACTIONS),
+        ~_panels_of_a_details_look(p),
+    )
+
+
+def _panels_of_a_details_look(p: Period):
+    """A ``details_panels`` event after the same account's ``details`` event of the same
+    record in the period: the page's script (or its link) fetching the panels of that look.
+    Since the panels load after the page, each look writes both events; counting both would
+    double every period's looks against the ones before. Panels fetched with no details
+    look before them in the period still count."""
+    page = aliased(AccessEvent)
+    return (AccessEvent.action == "details_panels") & (
+        select(page.id)
+        .where(
+            page.action == "details",
+            page.user_id == AccessEvent.user_id,
+            page.record_type == AccessEvent.record_type,
+            page.record_id == AccessEvent.record_id,
+            page.at <= AccessEvent.at,
+            page.at >= p.since,
+        )
+        .exists()
     )
 
 

@@ -501,3 +501,32 @@ def test_incidents_reported_in_time_and_customers_notified(s, world, today):
     assert got["customers"] == 4 and got["notified"] == 2
     late = review.rows(s, p, "incidents", "late").rows
     assert sorted(r["title"] for r in late) == ["系统故障", "误发邮件"]
+
+
+def test_a_details_look_and_its_panels_count_once(s, world, today):
+    """The panels load after the details page (a second event): the same look, counted once;
+    panels fetched with no details look before them, or by someone else, still count."""
+    w, first, _second = world
+    p = w["p"]
+    card = dict(record_type="prospect", record_id=7)
+    log(s, at(today, 10, 0), w["clerk"], "details", **card)
+    log(s, at(today, 10, 0), w["clerk"], "details_panels", **card)  # the page's script
+    log(s, at(today, 11, 0), w["clerk"], "details_panels", **card)  # the link, same look
+    log(s, at(today, 10, 5), w["both"], "details_panels", **card)  # another account: alone
+    log(s, at(today, 9, 0), w["clerk"], "details_panels", record_type="prospect", record_id=8)
+    s.flush()
+
+    got = keys(s, p, "accesses")
+    # the clerk's details look (its two panel fetches part of it) and record 8's panels
+    # alone; "both" (a clerk too) fetched the panels with no look of their own before
+    assert got["role:clerk"] == got["all"] == 3
+    assert got[f"office:{first.id}"] == 3 and got[f"office:{_second.id}"] == 1
+    table = review.rows(s, p, "accesses", "role:clerk")
+    assert table.total == 3
+    assert sorted((r["username"], r["action"]) for r in table.rows) == sorted(
+        [
+            (w["clerk"].username, "details"),
+            (w["clerk"].username, "details_panels"),
+            (w["both"].username, "details_panels"),
+        ]
+    )
