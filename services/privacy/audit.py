@@ -38,6 +38,18 @@ MAX_IDS = 200
 #: The event the retention review writes after deleting old events: its record_id is the
 #: last deleted sequence number, which is how verify() knows the gap at the start is allowed.
 PURGE_ACTION = "log_purge"
+#: Actions that look at customer data without changing it (the compliance review counts
+#: them; an edit form's "changed since you opened it" check passes over them).
+READ_ACTIONS = (
+    "list",
+    "search",
+    "details",
+    "details_panels",
+    "reveal",
+    "export",
+    "print",
+    "subject_copy",
+)
 
 _key: bytes | None = None
 

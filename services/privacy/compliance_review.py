@@ -38,16 +38,7 @@ from services.admin import staff_clearance
 from services.privacy import audit
 
 #: Events that look at customer data (what "accesses" counts).
-READ_ACTIONS = (
-    "list",
-    "search",
-    "details",
-    "details_panels",
-    "reveal",
-    "export",
-    "print",
-    "subject_copy",
-)
+READ_ACTIONS = audit.READ_ACTIONS
 #: At most this many rows on a list behind a figure (the page says when there are more).
 MAX_ROWS = 500
 #: The longest period one review covers.

@@ -35,6 +35,7 @@ from core.clock import office_time
 from models.admin.people import User
 from models.base import utcnow
 from models.privacy.audit import AccessEvent
+from services.privacy import audit
 from views.shared.gating import REASON_FIELD, NotOnModel
 
 VERSION_FIELD = "record_version"
@@ -42,17 +43,6 @@ SNAPSHOT_FIELD = "record_snapshot"
 _SALT = "panel-edit-snapshot"
 #: Form fields that are about the save, not about the record.
 _NOT_STATE = {VERSION_FIELD, SNAPSHOT_FIELD, "csrf_token", REASON_FIELD}
-#: Access-log actions that only read; everything else about a record changed it.
-_READS = {
-    "list",
-    "search",
-    "details",
-    "details_panels",
-    "reveal",
-    "export",
-    "print",
-    "subject_copy",
-}
 #: Longest text shown for one value in the comparison.
 _SHOWN = 200
 
@@ -244,7 +234,7 @@ def _changed_by(session, record_type: str, record_id: int, since: str) -> list[t
             AccessEvent.record_type == record_type,
             AccessEvent.record_id == record_id,
             AccessEvent.at >= datetime.fromisoformat(since),
-            AccessEvent.action.not_in(_READS),
+            AccessEvent.action.not_in(audit.READ_ACTIONS),
         )
         .order_by(AccessEvent.seq)
         .limit(20)
