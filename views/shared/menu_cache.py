@@ -32,7 +32,10 @@ from markupsafe import Markup
 from core import access
 
 #: The cache can be switched off (then every page renders its menu, about 2.5 ms of a list).
-ENABLED = True
+#: Off: a fresh-clone CI run's clerk journey on PostgreSQL (2026-12-06 22:00 UTC, commit
+#: ab11191) again got a 销售 menu without 温馨卡（意向客户）, with the cache kept per
+#: application; the cause is not found yet (docs/performance.md). The tests switch it on.
+ENABLED = False
 #: Menus kept per application (roles x languages x pages; a menu is about 10 KB).
 MAX_MENUS = 512
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select, text
 
 from app import create_app
@@ -46,6 +47,12 @@ def _second_app(app):
             **TEST_KEYS,
         }
     )
+
+
+@pytest.fixture(autouse=True)
+def _menu_cache_on(monkeypatch):
+    """The mechanism under test, whether or not the panel has it switched on."""
+    monkeypatch.setattr(menu_cache, "ENABLED", True)
 
 
 def test_the_menu_is_kept_per_application(app, client, login_as):
