@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -113,12 +114,22 @@ def timed_import(rows: int, path: Path, headers: list[str], kind: str, user, con
     from services.shared import importer
 
     mapping = importer.guess_mapping(headers, kind)
+    # as the import jobs do: the check keeps the rows it found good for the import
+    token = secrets.token_hex(16)
+    kept = importer.CheckedRows(path.parent / f"{token}-checked.sealed", token)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started, cpu_started = time.perf_counter(), time.process_time()
-    report = importer.check_file(db.session, path, mapping, kind=kind, user=user)
+    report = importer.check_file(db.session, path, mapping, kind=kind, user=user, checked=kept)
     checked = time.perf_counter()
     outcome = importer.import_file(
-        db.session, user, path, mapping, skip_rejected=False, kind=kind, consent=consent
+        db.session,
+        user,
+        path,
+        mapping,
+        skip_rejected=False,
+        kind=kind,
+        consent=consent,
+        checked=kept,
     )
     db.session.commit()
     done, cpu_done = time.perf_counter(), time.process_time()

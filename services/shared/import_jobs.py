@@ -367,7 +367,7 @@ def _run(
                     _check(app, job_id, token, folder, data, user, params, control, starter)
                     keep_upload = True
                 else:
-                    _import(app, job_id, data, user, params, control, starter)
+                    _import(app, job_id, data, user, params, control, starter, folder, token)
             except JobStopped as exc:
                 db.session.rollback()
                 import_store.discard(folder, token)
@@ -402,6 +402,7 @@ def _run(
     finally:
         if not keep_upload:
             upload.unlink(missing_ok=True)
+            import_store.checked_path(folder, token).unlink(missing_ok=True)
         pool.release(job_id)
 
 
@@ -415,6 +416,7 @@ def _check(app, job_id, token, folder, data, user, params, control, starter) -> 
         kind=kind,
         user=user,
         layout=params.get("layout"),  # the sheet and title row chosen in the preview
+        checked=_checked(folder, token),
     )
     db.session.rollback()  # a check only reads
     rejected = importer.rejected_workbook(report, io.BytesIO())
@@ -434,7 +436,12 @@ def _check(app, job_id, token, folder, data, user, params, control, starter) -> 
     )
 
 
-def _import(app, job_id, data, user, params, control, starter) -> None:
+def _checked(folder: Path, token: str) -> importer.CheckedRows:
+    """Where the check of an upload keeps the rows it found good, for its import."""
+    return importer.CheckedRows(import_store.checked_path(folder, token), token)
+
+
+def _import(app, job_id, data, user, params, control, starter, folder, token) -> None:
     consent = params["consent"]
     outcome = importer.import_file(
         db.session,
@@ -447,6 +454,7 @@ def _import(app, job_id, data, user, params, control, starter) -> None:
         kind=params["kind"],
         consent=importer.ConsentBasis(**consent),
         layout=params.get("layout"),
+        checked=_checked(folder, token),
     )
     control.tick(control.live.rows)  # last look before the one commit
     db.session.commit()

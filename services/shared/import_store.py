@@ -31,8 +31,9 @@ MAGIC = b"PANELIM1"
 #: Hours an unfinished upload may wait before it is deleted (default, IMPORT_KEEP_HOURS).
 KEEP_HOURS = 24
 _NONCE = 12
-#: The files of one upload: {token}.sealed, {token}-rejected.sealed, {token}.json.
-_UPLOAD_FILE_RE = re.compile(r"^[0-9a-f]{32}(\.sealed|-rejected\.sealed|\.json)$")
+#: The files of one upload: {token}.sealed, {token}-rejected.sealed, {token}.json and the
+#: rows its check found good, {token}-checked.sealed (services/shared/checked_rows.py).
+_UPLOAD_FILE_RE = re.compile(r"^[0-9a-f]{32}(\.sealed|-rejected\.sealed|-checked\.sealed|\.json)$")
 
 
 class SealedFileError(Exception):
@@ -93,6 +94,13 @@ def discard(folder: Path, token: str) -> None:
     """Delete every file of one upload (the import ended, was cancelled or refused)."""
     for name in (f"{token}.sealed", f"{token}-rejected.sealed", f"{token}.json"):
         (folder / name).unlink(missing_ok=True)
+    checked_path(folder, token).unlink(missing_ok=True)
+
+
+def checked_path(folder: Path, token: str) -> Path:
+    """Where the check of an upload keeps the rows it found good (sealed by
+    services/shared/checked_rows.py), deleted with the upload."""
+    return folder / f"{token}-checked.sealed"
 
 
 def expire(folder: Path, keep_hours: float = KEEP_HOURS, now: float | None = None) -> int:

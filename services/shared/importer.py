@@ -42,6 +42,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from core import crypto
+from core.clock import office_today
 from core.masking import mask
 from core.phones import LANDLINE_RE, is_mobile, normalise_phone
 from models.admin.offices import account_office_id, default_office_id, project_office_id
@@ -54,7 +55,7 @@ from models.sales.prospects import GRADES, Prospect, Visit
 from models.types import blind_index_of, blind_indexes_for
 from services.admin.offices import office_clause
 from services.privacy import audit
-from services.shared import dates_typed, name_search, sheet_reader
+from services.shared import checked_rows, dates_typed, name_search, sheet_reader
 from services.shared.sheet_reader import ImportFileError, Layout
 from services.shared.workbook_limits import ImportLimits
 
@@ -677,10 +678,19 @@ def _text_of_number(raw) -> str:
     return str(raw)
 
 
+def _checker(session: Session, mapping: dict[str, int], kind: str, user: User | None) -> RowChecker:
+    return (KINDS[kind].checker or RowChecker)(session, mapping, kind, user)
+
+
 def _chunks(
-    session: Session, mapping: dict[str, int], rows, kind: str, user: User | None = None
+    session: Session,
+    mapping: dict[str, int],
+    rows,
+    kind: str,
+    user: User | None = None,
+    checker: RowChecker | None = None,
 ) -> Iterator[list[RowResult]]:
-    checker = (KINDS[kind].checker or RowChecker)(session, mapping, kind, user)
+    checker = checker or _checker(session, mapping, kind, user)
     chunk: list[RowResult] = []
     for number, values in rows:
         chunk.append(checker.check(number, values))
@@ -703,25 +713,110 @@ def check_file(
     kind: str = "prospect",
     user: User | None = None,
     layout: Layout | dict | None = None,
+    checked: CheckedRows | None = None,
 ) -> Report:
     """Check every row; the report keeps up to ``keep_rejected`` rejected rows. A row
-    duplicating a record of ``user``'s offices is rejected (None: of any office)."""
+    duplicating a record of ``user``'s offices is rejected (None: of any office). With
+    ``checked``, what was found is kept sealed there for the import."""
     missing = [f for f in KINDS[kind].required if f not in mapping]
     if missing:
         raise ImportFileError(_("Choose the column that holds the customer's name."))
     headers, rows = open_rows(path, kind=kind, layout=layout)
     report = Report(headers)
-    for chunk in _chunks(session, mapping, rows, kind, user):
-        for result in chunk:
-            report.total += 1
-            if result.record is None:
-                if len(report.rejected) < keep_rejected:
-                    report.rejected.append(result)
-            else:
-                report.valid += 1
-        if progress:
-            progress(report.total)
+    checker = _checker(session, mapping, kind, user)
+    keep = None
+    if checked is not None and _reuses_check(kind):
+        keep = checked_rows.Writer(
+            checked.path, checked.token, _check_print(checker, mapping, layout)
+        )
+    try:
+        for chunk in _chunks(session, mapping, rows, kind, user, checker):
+            _count(report, chunk, keep_rejected)
+            if keep is not None:
+                keep.write([(result.row_number, result.record) for result in chunk])
+            if progress:
+                progress(report.total)
+    except BaseException:
+        if keep is not None:
+            keep.abandon()
+        raise
+    if keep is not None:
+        keep.close()
     return report
+
+
+def _count(report: Report, chunk: list[RowResult], keep_rejected: int) -> None:
+    for result in chunk:
+        report.total += 1
+        if result.record is None:
+            if len(report.rejected) < keep_rejected:
+                report.rejected.append(result)
+        else:
+            report.valid += 1
+
+
+@dataclass(frozen=True)
+class CheckedRows:
+    """Where a check pass keeps the rows it found good, for the import of the same upload
+    (services/shared/checked_rows.py): the file and the upload's token."""
+
+    path: Path
+    token: str
+
+
+def _reuses_check(kind: str) -> bool:
+    """Whether an import of ``kind`` may take the check pass's rows instead of checking the
+    file again: kinds checked by RowChecker itself, whose checks read nothing from the
+    database but the reference lists and the consultants (``_check_print`` holds both) and
+    the duplicates (looked up again by the import). A kind's own checker reads more (units,
+    owners of a unit, dealers ...): such a kind checks again."""
+    return KINDS[kind].checker is None
+
+
+def _check_print(checker: RowChecker, mapping: dict[str, int], layout) -> bytes:
+    """What a check's outcome depends on besides the file: the kind, the mapping, the sheet
+    and title row, the account (its offices), the office date and every label and
+    consultant the checks match against."""
+    return checked_rows.fingerprint(
+        checker.kind_name,
+        sorted(mapping.items()),
+        Layout.of(layout).as_dict(),
+        checker.user.id if checker.user is not None else None,
+        office_today().isoformat(),
+        sorted((name, sorted(index.items())) for name, index in checker.references.items()),
+        sorted(checker.consultants.items()),
+    )
+
+
+def _checked_chunks(
+    session: Session,
+    mapping: dict[str, int],
+    kind: str,
+    user: User | None,
+    checked: CheckedRows | None,
+    layout,
+) -> Iterator[list[RowResult]] | None:
+    """The check pass's chunks of this upload, their duplicates looked up again in this
+    transaction; None when the import must read and check the file itself."""
+    if checked is None or not _reuses_check(kind):
+        return None
+    checker = _checker(session, mapping, kind, user)
+    try:
+        chunks = checked_rows.open_chunks(
+            checked.path, checked.token, _check_print(checker, mapping, layout)
+        )
+    except checked_rows.CheckedRowsUnusable:
+        return None
+
+    def rechecked() -> Iterator[list[RowResult]]:
+        for pairs in chunks:
+            chunk = [RowResult(row, (), record=record) for row, record in pairs]
+            checker.wrong.update(row for row, record in pairs if record is None)
+            # what the database holds now, not at the check (the same query as a check's)
+            checker.mark_existing(chunk)
+            yield chunk
+
+    return rechecked()
 
 
 @dataclass
@@ -790,6 +885,7 @@ def import_file(
     kind: str = "prospect",
     consent: ConsentBasis | None = None,
     layout: Layout | dict | None = None,
+    checked: CheckedRows | None = None,
 ) -> Outcome:
     """Insert the valid rows in the caller's transaction, each with its consent record;
     refuse the whole file when a row is wrong and ``skip_rejected`` is not chosen, or when no
@@ -799,13 +895,16 @@ def import_file(
         raise ImportFileError(
             _("State the basis the customers' data is kept on before importing them.")
         )
-    _headers, rows = open_rows(path, kind=kind, layout=layout)
+    chunks = _checked_chunks(session, mapping, kind, user, checked, layout)
+    if chunks is None:
+        _headers, rows = open_rows(path, kind=kind, layout=layout)
+        chunks = _chunks(session, mapping, rows, kind, user)
     actor = actor or audit.Actor(user.id, user.username, user.role_code)
     if spec.writer is not None:
         return _write_chunks(
             session,
             user,
-            _chunks(session, mapping, rows, kind, user),
+            chunks,
             spec.writer(session, user),
             skip_rejected=skip_rejected,
             actor=actor,
@@ -821,7 +920,7 @@ def import_file(
     place = _office_placer(session, user, spec.model)
     receptions = _Receptions(session, user) if spec.visit_rows else None
     inserted = skipped = seen = 0
-    for chunk in _chunks(session, mapping, rows, kind, user):
+    for chunk in chunks:
         records, rows_of, later = [], [], []
         for result in chunk:
             if result.record is None:
@@ -844,6 +943,8 @@ def import_file(
             )
             rows_of.append((result.row_number, visits))
         if records:
+            if later:
+                _fold_last_contact(records, rows_of, later)
             # Ids in the order of the rows, so each name gets its own tokens.
             ids = insert_ids(session, spec.model, records)
             kind = name_search.kind_of(spec.model)
@@ -868,6 +969,19 @@ def import_file(
         if progress:
             progress(seen)
     return Outcome(inserted, skipped, receptions.count if receptions else 0)
+
+
+def _fold_last_contact(records: list[dict], rows_of: list[tuple], later: list[dict]) -> None:
+    """A later visit of a card of the same chunk dates the card's last contact in the card's
+    own row (the last such row of the file wins, as the UPDATE it saves would): an UPDATE
+    of a just-inserted card rewrites it in every one of its indexes. Those rows are marked
+    so ``_Receptions.later`` does not date the card again."""
+    position = {row: index for index, (row, _visits) in enumerate(rows_of)}
+    for record in later:
+        index = position.get(record["visit_of"])
+        if index is not None:
+            records[index]["last_contact_on"] = record["visits"][-1]
+            record["contact_dated"] = True
 
 
 def insert_ids(session: Session, model, rows: list[dict]) -> list[int]:
@@ -1128,7 +1242,8 @@ class _Receptions:
             self._add(card, office, consultant, seq, day, record.get("summary"))
             seq += 1
         self.by_row[record["visit_of"]] = (card, office, consultant, seq)
-        self.last_contact[card] = record["visits"][-1]
+        if not record.get("contact_dated"):  # a card of an earlier chunk
+            self.last_contact[card] = record["visits"][-1]
 
     def flush(self) -> None:
         if self.pending:

@@ -286,3 +286,32 @@ def test_the_previews_rows_go_with_the_upload_and_ended_jobs_expire(env):
         db.session.execute(update(ImportJob).values(created_at=utcnow() - timedelta(hours=2)))
         assert import_jobs.prune(db.session, keep_hours=1) == 2
         db.session.commit()
+
+
+def test_the_check_keeps_its_good_rows_sealed_for_the_import_which_deletes_them(env, monkeypatch):
+    checked = import_store.checked_path(env.folder, env.token)
+    env.start(import_jobs.CHECK)
+    wait_for_jobs(env.app)
+    assert checked.exists() and b"13900000001" not in checked.read_bytes()
+    read_again = []
+    monkeypatch.setattr(
+        importer, "open_rows", lambda *a, **k: read_again.append(1) or pytest.fail("read again")
+    )
+    job_id = env.start()
+    wait_for_jobs(env.app)
+    job = env.job(job_id)
+    assert job.status == "done" and job.outcome["inserted"] == ROWS and not read_again
+    assert env.count(Prospect) == ROWS
+    assert not checked.exists() and not env.upload_exists()
+
+
+def test_a_cancelled_check_leaves_no_checked_rows(env, monkeypatch):
+    gate = env.gate(monkeypatch)
+    job_id = env.start(import_jobs.CHECK)
+    gate.reached.wait(5)
+    with env.app.app_context():
+        import_jobs.cancel(env.app, db.session, env.job(job_id))
+    gate.go.set()
+    wait_for_jobs(env.app)
+    assert env.job(job_id).status == "cancelled"
+    assert not import_store.checked_path(env.folder, env.token).exists()
