@@ -14,6 +14,8 @@ already on another card (in the database or earlier in the file).
 from __future__ import annotations
 
 import io
+import queue
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
+from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy import (
@@ -37,7 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import values as values_table
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -52,6 +55,7 @@ from models.base import utcnow
 from models.privacy.privacy import ConsentRecord
 from models.property.property import Owner
 from models.sales.prospects import GRADES, Prospect, Visit
+from models.shared.name_search import NameToken
 from models.types import blind_index_of, blind_indexes_for
 from services.admin.offices import office_clause
 from services.privacy import audit
@@ -895,12 +899,12 @@ def import_file(
         raise ImportFileError(
             _("State the basis the customers' data is kept on before importing them.")
         )
-    chunks = _checked_chunks(session, mapping, kind, user, checked, layout)
-    if chunks is None:
-        _headers, rows = open_rows(path, kind=kind, layout=layout)
-        chunks = _chunks(session, mapping, rows, kind, user)
     actor = actor or audit.Actor(user.id, user.username, user.role_code)
     if spec.writer is not None:
+        chunks = _checked_chunks(session, mapping, kind, user, checked, layout)
+        if chunks is None:
+            _headers, rows = open_rows(path, kind=kind, layout=layout)
+            chunks = _chunks(session, mapping, rows, kind, user)
         return _write_chunks(
             session,
             user,
@@ -911,6 +915,39 @@ def import_file(
             progress=progress,
             consent=consent,
         )
+    writes = _Writes(session)
+    try:
+        outcome = _import_records(
+            writes,
+            user,
+            path,
+            mapping,
+            kind,
+            skip_rejected,
+            actor,
+            progress,
+            consent,
+            layout,
+            checked,
+        )
+        writes.close()
+    finally:
+        writes.abandon()
+    return outcome
+
+
+def _import_records(
+    writes, user, path, mapping, kind, skip_rejected, actor, progress, consent, layout, checked
+) -> Outcome:
+    """import_file for a kind of one record a row: the job's thread reads, checks and
+    prepares each chunk, ``writes`` writes it."""
+    spec = KINDS[kind]
+    session = writes.reads
+    rows = None
+    chunks = _checked_chunks(session, mapping, kind, user, checked, layout)
+    if chunks is None:
+        _headers, rows = open_rows(path, kind=kind, layout=layout)
+        chunks = _chunks(session, mapping, rows, kind, user)
     empty = {column: None for column in _stored_columns(spec)}
     owner_of_card = {}
     if spec.model is Prospect:
@@ -918,56 +955,69 @@ def import_file(
         consultant = _consultant_rules().default_consultant(user)
         owner_of_card = {"consultant_id": consultant.id if consultant else None}
     place = _office_placer(session, user, spec.model)
-    receptions = _Receptions(session, user) if spec.visit_rows else None
+    receptions = _Receptions(writes, user) if spec.visit_rows else None
     inserted = skipped = seen = 0
-    for chunk in chunks:
-        records, rows_of, later = [], [], []
-        for result in chunk:
-            if result.record is None:
-                if not skip_rejected:
-                    raise RowsRejected(
-                        _("Row %(row)s is wrong: nothing was imported.", row=result.row_number)
-                    )
-                skipped += 1
-                continue
-            if receptions is not None and "visit_of" in result.record:
-                later.append(result.record)  # after its card, which may be in this chunk
-                continue
-            fields = dict(result.record)
-            visits = fields.pop("visits", None)
-            record = {**empty, **spec.fixed, **owner_of_card, **fields}
-            record["office_id"] = place(record)
-            # A bulk insert passes the attribute events that keep the blind indexes.
-            records.append(
-                {**record, **blind_indexes_for(spec.model, record), "created_by_id": user.id}
-            )
-            rows_of.append((result.row_number, visits))
-        if records:
-            if later:
-                _fold_last_contact(records, rows_of, later)
-            # Ids in the order of the rows, so each name gets its own tokens.
-            ids = insert_ids(session, spec.model, records)
-            kind = name_search.kind_of(spec.model)
-            if kind is not None:
-                # The bulk insert passes the ORM events that keep the name-search tokens.
-                names = [record.get("name") for record in records]
-                name_search.bulk_tokens(session.connection(), kind, zip(ids, names, strict=True))
-            inserted += len(ids)
-            _insert_rows(
-                session.connection(),
-                ConsentRecord.__table__,
-                _consent_rows(consent, spec.record_type, ids, user),
-            )
-            audit.record(session, actor, "import", record_type=spec.record_type, record_ids=ids)
+    try:
+        for chunk in chunks:
+            records, rows_of, later = [], [], []
+            for result in chunk:
+                if result.record is None:
+                    if not skip_rejected:
+                        raise RowsRejected(
+                            _("Row %(row)s is wrong: nothing was imported.", row=result.row_number)
+                        )
+                    skipped += 1
+                    continue
+                if receptions is not None and "visit_of" in result.record:
+                    later.append(result.record)  # after its card, which may be in this chunk
+                    continue
+                fields = dict(result.record)
+                visits = fields.pop("visits", None)
+                record = {**empty, **spec.fixed, **owner_of_card, **fields}
+                record["office_id"] = place(record)
+                # A bulk insert passes the attribute events that keep the blind indexes.
+                records.append(
+                    {**record, **blind_indexes_for(spec.model, record), "created_by_id": user.id}
+                )
+                rows_of.append((result.row_number, visits))
+            if records:
+                if later:
+                    _fold_last_contact(records, rows_of, later)
+                # Ids in the order of the rows, so each name gets its own tokens.
+                ids = writes.insert_ids(spec.model, records)
+                token_kind = name_search.kind_of(spec.model)
+                if token_kind is not None:
+                    # The bulk insert passes the ORM events that keep the name-search tokens.
+                    names = [record.get("name") for record in records]
+                    writes.tokens(token_kind, list(zip(ids, names, strict=True)))
+                inserted += len(ids)
+                writes.rows(
+                    ConsentRecord.__table__, _consent_rows(consent, spec.record_type, ids, user)
+                )
+                writes.call(
+                    audit.record,
+                    writes.session,
+                    actor,
+                    "import",
+                    record_type=spec.record_type,
+                    record_ids=ids,
+                )
+                if receptions is not None:
+                    receptions.cards(ids, records, rows_of)
             if receptions is not None:
-                receptions.cards(ids, records, rows_of)
-        if receptions is not None:
-            for record in later:
-                receptions.later(record)
-            receptions.flush()
-        seen += len(chunk)
-        if progress:
-            progress(seen)
+                for record in later:
+                    receptions.later(record)
+                receptions.flush()
+            writes.end_chunk()
+            seen += len(chunk)
+            if progress:
+                progress(seen)
+    finally:
+        # the upload's file, when a row or a write stopped the import (a traceback kept
+        # by the caller would otherwise hold it open)
+        chunks.close()
+        if rows is not None and hasattr(rows, "close"):
+            rows.close()
     return Outcome(inserted, skipped, receptions.count if receptions else 0)
 
 
@@ -1075,9 +1125,22 @@ def copy_rows(conn, table, rows: list[dict]) -> None:
     the transaction's own connection: each value through its column type's bind processing
     (an encrypted column is sealed as in an INSERT), the plain defaults of the columns the
     rows leave out added. A few times faster than multi-row INSERTs, for the server too."""
-    if not rows:
-        return
-    dialect = conn.dialect
+    if rows:
+        send_copy(conn, *copy_payload(conn.dialect, table, rows))
+
+
+def send_copy(conn, statement: str, text: str) -> None:
+    """Send one COPY (``copy_payload``) on the transaction's own connection."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        # read in large pieces: the writer thread (_Writes) takes the GIL once a piece
+        cursor.copy_expert(statement, io.StringIO(text), size=1 << 20)
+    finally:
+        cursor.close()
+
+
+def copy_payload(dialect, table, rows: list[dict]) -> tuple[str, str]:
+    """The COPY statement and text of ``copy_rows``."""
     defaults = {
         column.key: column.default.arg
         for column in table.c
@@ -1116,11 +1179,7 @@ def copy_rows(conn, table, rows: list[dict]) -> None:
     statement = "COPY {} ({}) FROM STDIN".format(
         dialect.identifier_preparer.format_table(table), ", ".join(quote(n) for n in names)
     )
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.copy_expert(statement, io.StringIO("\n".join(lines) + "\n"))
-    finally:
-        cursor.close()
+    return statement, "\n".join(lines) + "\n"
 
 
 def stamped(table, rows: list[dict]) -> list[dict]:
@@ -1199,13 +1258,170 @@ def _write_chunks(
     return Outcome(inserted, skipped)
 
 
+class _Writes:
+    """Where an import's chunks go: the import's own connection, in the file's order, in
+    one transaction.
+
+    Elsewhere each write runs at once. On PostgreSQL (psycopg2) the job's thread prepares a
+    chunk (its ids from the table's sequence, every COPY text, the tokens) and a writer
+    thread sends it while the job's thread reads, checks and prepares the next one: the
+    server's share (the indexes and foreign keys of every row, as long as the Python work
+    again) runs on another core. The job's thread then reads on a connection of its own
+    (``reads``): a chunk's duplicates are looked up in what is committed, and the file's
+    own rows were found by the check in memory. At most one chunk waits for the writer, so
+    memory stays flat; a failed write raises at the next chunk; the caller commits only
+    after ``close``, which waits for every write, and ``abandon`` (always called) stops the
+    writer before the transaction is rolled back."""
+
+    def __init__(self, session: Session):
+        # the Session itself, not a scoped proxy: the writer thread's proxy is another's
+        self.session = session() if isinstance(session, scoped_session) else session
+        self.conn = session.connection()
+        dialect = self.conn.dialect
+        self.pipelined = dialect.name == "postgresql" and dialect.driver == "psycopg2"
+        self.reads = Session(bind=self.conn.engine) if self.pipelined else session
+        self._chunk: list[Callable[[], None]] = []
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if self.pipelined:
+            self._queue: queue.Queue = queue.Queue(maxsize=1)
+            # the writer's session calls (the access event) look the engine up in the app
+            app = current_app._get_current_object()
+            self._thread = threading.Thread(
+                target=self._run, args=(app,), name="import-writer", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self, app) -> None:
+        with app.app_context():
+            self._serve()
+
+    def _serve(self) -> None:
+        while True:
+            tasks = self._queue.get()
+            try:
+                if tasks is None:
+                    return
+                for task in tasks:
+                    if self._error is not None:
+                        break  # after a failed write nothing more is sent
+                    try:
+                        task()
+                    except BaseException as exc:  # raised in the job's thread (``_raise``)
+                        self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def insert_ids(self, model, rows: list[dict]) -> list[int]:
+        table = model.__table__
+        if not (
+            self.pipelined
+            and rows
+            and all(key in table.c for key in rows[0])
+            and copies(self.conn, table, rows[0])
+        ):
+            self._drain()
+            return insert_ids(self.session, model, rows)
+        sequence = self.reads.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
+        if not sequence:
+            self._drain()
+            return insert_ids(self.session, model, rows)
+        # as insert_ids: the ids taken from the sequence first (on the reading connection:
+        # a sequence is outside transactions), then the rows, ids given, by COPY
+        ids = list(
+            self.reads.scalars(
+                select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))
+            )
+        )
+        rows = [{**row, "id": i} for row, i in zip(stamped(table, rows), ids, strict=True)]
+        self._copy(table, rows)
+        return ids
+
+    def _copy(self, table, rows: list[dict]) -> None:
+        statement, text = copy_payload(self.conn.dialect, table, rows)
+        self._chunk.append(lambda: send_copy(self.conn, statement, text))
+
+    def rows(self, table, rows: list[dict]) -> None:
+        """``_insert_rows``: prepared here, sent by the writer."""
+        if not rows:
+            return
+        if self.pipelined and copies(self.conn, table, rows[0]):
+            self._copy(table, stamped(table, rows))
+        else:
+            self.call(_insert_rows, self.conn, table, rows)
+
+    def tokens(self, kind: str, pairs: list[tuple[int, str]]) -> None:
+        """``name_search.bulk_tokens``: the tokens made here, sent by the writer."""
+        if not self.pipelined:
+            name_search.bulk_tokens(self.conn, kind, pairs)
+            return
+        rows = name_search.rows_for(kind, pairs)
+        if rows:
+            self._copy(NameToken.__table__, rows)
+
+    def call(self, fn: Callable, *args, **kwargs) -> None:
+        if self.pipelined:
+            self._chunk.append(lambda: fn(*args, **kwargs))
+        else:
+            fn(*args, **kwargs)
+
+    def end_chunk(self) -> None:
+        """Hand the chunk to the writer (waiting while it still writes the one before)."""
+        self._raise()
+        if self.pipelined and self._chunk:
+            self._queue.put(self._chunk)
+            self._chunk = []
+
+    def _drain(self) -> None:
+        """Wait until every chunk handed over is written (before a write done here)."""
+        if self.pipelined:
+            self.end_chunk()
+            self._queue.join()
+            self._raise()
+
+    def close(self) -> None:
+        """Wait for every write; raise the first that failed."""
+        self.end_chunk()
+        self._stop()
+        self._raise()
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def abandon(self) -> None:
+        """Stop the writer (chunks not yet sent are dropped: the caller rolls back)."""
+        if self._thread is not None:
+            self._chunk = []
+            self._error = self._error or _Abandoned()
+            # make room for the stop mark: a chunk waiting in the queue is not sent
+            try:
+                self._queue.get_nowait()
+                self._queue.task_done()
+            except queue.Empty:
+                pass
+            self._stop()
+        if self.pipelined:
+            self.reads.close()  # its own connection (never the import's session)
+
+
+class _Abandoned(Exception):
+    """The import stopped (cancelled, rejected, failed): the writer sends nothing more."""
+
+
 class _Receptions:
     """The receptions (prospect_visits) of imported welcome cards: one per dated visit of a
     card (its first visit, the columns "第二次来访" ..., and the later rows of the same
     customer), numbered 1, 2, ... in date order, inserted in bulk after their cards."""
 
-    def __init__(self, session: Session, user: User):
-        self.session = session
+    def __init__(self, writes: _Writes, user: User):
+        self.writes = writes
         self.user = user
         self.summary = _("Imported from Excel")
         #: {row of a card: (card id, office id, consultant id, next number)}.
@@ -1247,19 +1463,26 @@ class _Receptions:
 
     def flush(self) -> None:
         if self.pending:
-            # Core executemany (no ORM bookkeeping): nothing of a reception is computed.
-            _insert_rows(self.session.connection(), Visit.__table__, self.pending)
+            # COPY or a Core executemany (no ORM bookkeeping): nothing of a reception is
+            # computed.
+            self.writes.rows(Visit.__table__, self.pending)
             self.count += len(self.pending)
             self.pending = []
         if self.last_contact:
+            self.writes.call(self._date_cards, dict(self.last_contact))
+            self.last_contact = {}
+
+    def _date_cards(self, last_contact: dict[int, date]) -> None:
+        """The cards of earlier chunks' later visits: their last contact."""
+        if last_contact:
             table = Prospect.__table__
-            conn = self.session.connection()
+            conn = self.writes.session.connection()
             # The cards were inserted in this transaction, by this import.
             if conn.dialect.name == "postgresql":
                 # One UPDATE ... FROM (VALUES ...): psycopg2 sends an executemany's UPDATEs
                 # one by one, a round trip per card.
                 days = values_table(column("card", Integer), column("day", Date), name="days")
-                days = days.data(list(self.last_contact.items()))
+                days = days.data(list(last_contact.items()))
                 conn.execute(
                     update(table)
                     .where(table.c.id == days.c.card)
@@ -1271,9 +1494,8 @@ class _Receptions:
                     update(table)
                     .where(table.c.id == bindparam("card"))
                     .values(last_contact_on=bindparam("day")),
-                    [{"card": c, "day": d} for c, d in self.last_contact.items()],
+                    [{"card": c, "day": d} for c, d in last_contact.items()],
                 )
-            self.last_contact = {}
 
 
 def rejected_workbook(report: Report, target: Path | BinaryIO) -> Path | BinaryIO:

@@ -202,3 +202,52 @@ def test_another_mapping_or_account_does_not_take_the_kept_rows(s, tmp_path, kep
             consent=CONSENT,
             checked=kept,
         )
+
+
+# --- the writes ---------------------------------------------------------------------------------
+def test_a_write_that_fails_stops_the_import_and_leaves_no_writer_behind(s, tmp_path, monkeypatch):
+    """On PostgreSQL a writer thread sends the chunks while the next is read: its failure
+    still reaches the import, which writes nothing (the caller rolls back)."""
+    import threading
+
+    from services.privacy import audit
+
+    user = make_user(s, "clerk")
+    s.commit()
+    monkeypatch.setattr(importer, "CHUNK", 100)
+    path = write_xlsx(tmp_path / "a.xlsx", [good_row(n) for n in range(1, 501)])
+    calls = []
+    original = audit.record
+
+    def failing(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 2:
+            raise RuntimeError("the log is full")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", failing)
+    with pytest.raises(RuntimeError, match="the log is full"):
+        importer.import_file(s, user, path, _mapping(), skip_rejected=False, consent=CONSENT)
+    s.rollback()
+    assert s.scalar(select(func.count(Prospect.id))) == 0
+    assert len(calls) == 2  # nothing more was sent after the failure
+    # PostgreSQL: the writer thread wrote them; elsewhere the job's own thread
+    postgres = s.get_bind().dialect.name == "postgresql"
+    assert set(calls) == ({"import-writer"} if postgres else {threading.current_thread().name})
+    assert not [t for t in threading.enumerate() if t.name == "import-writer"]
+
+
+def test_a_rejected_row_after_written_chunks_leaves_no_writer_behind(s, tmp_path, monkeypatch):
+    import threading
+
+    user = make_user(s, "clerk")
+    s.commit()
+    monkeypatch.setattr(importer, "CHUNK", 100)
+    rows = [good_row(n) for n in range(1, 501)]
+    rows[450][1] = "12345"
+    path = write_xlsx(tmp_path / "a.xlsx", rows)
+    with pytest.raises(importer.RowsRejected):
+        importer.import_file(s, user, path, _mapping(), skip_rejected=False, consent=CONSENT)
+    s.rollback()
+    assert s.scalar(select(func.count(Prospect.id))) == 0
+    assert not [t for t in threading.enumerate() if t.name == "import-writer"]
