@@ -119,6 +119,41 @@ def test_the_active_page_is_marked_in_each_menu(app, client, login_as):
     assert not re.search(r'class="dropdown-item active\s*"\s*href="/admin/prospect/"', home)
 
 
+#: Pages every role may open: the home page and the outcome of one's own requests.
+PAGES_OF_EVERY_ROLE = ("/admin/", "/admin/my-requests/")
+
+
+@pytest.mark.parametrize("language", ["zh_Hans_CN", "en"])
+def test_a_kept_menu_is_the_menu_each_role_gets_rendered(app, today, monkeypatch, language):
+    """Issue 21: every role's kept menu, on its first and second page, is the menu rendered
+    without the cache, so nothing the menu shows is missing from the key."""
+    menu_cache.invalidate(_admin(app))
+    home_menus = {}
+    for role in access.ROLES:
+        with app.app_context():
+            extra = {"offices": [], "valid_until": today} if role == access.AUDITOR else {}
+            user = make_user(db.session, role, **extra)
+            name = user.username
+            db.session.commit()
+        client = app.test_client()
+        response = client.post("/login", data={"username": name, "password": PASSWORD})
+        assert response.status_code == 302, role
+        client.get(f"/language/{language}")
+        for path in PAGES_OF_EVERY_ROLE:
+            menus = []
+            for enabled in (False, True, True):  # rendered, then kept, then read from the cache
+                monkeypatch.setattr(menu_cache, "ENABLED", enabled)
+                response = client.get(path)
+                assert response.status_code == 200, (role, path)
+                menus.append(_menu(response.get_data(as_text=True)))
+            assert menus[0] == menus[1] == menus[2], (role, path, language)
+            home_menus.setdefault(role, menus[0])
+    assert menu_cache.cache_of(_admin(app)).menus
+    # The menu of the CI failure: a clerk's offers the welcome cards, kept or not.
+    assert 'href="/admin/prospect/"' in home_menus["clerk"]
+    assert 'href="/admin/prospect/"' not in home_menus["region_manager"]
+
+
 def _filter_options(body: str, label: str) -> list:
     import json
 
