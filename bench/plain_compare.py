@@ -225,6 +225,19 @@ class Server:
                 raise RuntimeError(f"{part}: {response.status_code}")
         return seconds, body
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU the server's workers have used so far (Linux /proc; None
+        elsewhere): CPU per request over HTTP, steadier than wall time on a loaded machine."""
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+            total = 0
+            for pid in children.read_text().split():
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+            return total / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
         try:
@@ -380,6 +393,7 @@ def compare(args, url: str, secrets_file: Path) -> None:
                     server.get(paths[side])
             times: dict[str, list[float]] = {side: [] for side in servers}
             order = list(servers)
+            cpu_before = {side: server.cpu_seconds() for side, server in servers.items()}
             for round_ in range(args.rounds):
                 # Each side goes first in turn, so the machine's load hits them alike.
                 turn = order[round_ % len(order) :] + order[: round_ % len(order)]
@@ -394,6 +408,20 @@ def compare(args, url: str, secrets_file: Path) -> None:
             if args.before:
                 line += f" {median(b) / median(p):12.3f}"
             print(line, flush=True)
+            cpu = {}
+            for side, server in servers.items():
+                used = server.cpu_seconds()
+                if used is not None and cpu_before[side] is not None:
+                    cpu[side] = (used - cpu_before[side]) / args.rounds
+            if "ours" in cpu and cpu.get("plain"):
+                cpu_line = f"{'  server CPU ms/request':30} ours {cpu['ours'] * 1e3:.1f}"
+                if "before" in cpu:
+                    cpu_line += f", before {cpu['before'] * 1e3:.1f}"
+                cpu_line += f", plain {cpu['plain'] * 1e3:.1f}; ours/plain "
+                cpu_line += f"{cpu['ours'] / cpu['plain']:.2f}"
+                if "before" in cpu:
+                    cpu_line += f", before/plain {cpu['before'] / cpu['plain']:.2f}"
+                print(cpu_line, flush=True)
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         for server in servers.values():

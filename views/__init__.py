@@ -7,9 +7,11 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from core import access, clock, masking
 from extensions import db
+from services.admin.offices import visible_office_ids
 from services.privacy import consent as consents
 from views.admin import admin as admin_area
 from views.admin import incidents as incidents_area
@@ -116,10 +118,52 @@ def init_admin(app: Flask) -> Admin:
     def navbar_badges():
         if g.get("fragment"):
             return {}  # a piece of a page (a details page's panels): no navbar to badge
-        return {
-            "pending_approvals": approvals.pending_count_for(current_user),
-            "overdue_files": archive_desk.overdue_count_for(current_user),
-            "pending_collisions": collisions.pending_count_for(current_user),
-        }
+        return navbar_counts(current_user)
 
     return admin
+
+
+#: Navbar badge -> (the roles that have it, the function giving its count's statement for an
+#: account, None when the account has no such badge).
+NAVBAR_COUNTS = {
+    "pending_approvals": (approvals.pending_badge_roles, approvals.pending_count_query),
+    "overdue_files": (archive_desk.overdue_badge_roles, archive_desk.overdue_count_query),
+    "pending_collisions": (collisions.pending_badge_roles, collisions.pending_count_query),
+}
+#: The navbar's statement per (account, role, offices, office day, badges the role has): what
+#: the counts' statements are built from. Built once and sent again: building the statement
+#: and its cache key cost twice what running it does. Bounded; forgotten whole when full.
+_NAVBAR_STATEMENTS: dict[tuple, tuple] = {}
+_NAVBAR_STATEMENTS_KEPT = 1024
+
+
+def navbar_counts(user) -> dict[str, int | None]:
+    """Every badge the account's role has, counted in one SELECT of scalar subqueries (every
+    page draws the navbar: one statement instead of one a badge); None where there is none."""
+    counts: dict[str, int | None] = dict.fromkeys(NAVBAR_COUNTS)
+    if not user.is_authenticated:
+        return counts
+    role = user.role_code
+    key = (
+        user.id,
+        role,
+        visible_office_ids(user),
+        clock.office_today(),
+        tuple(role in roles() for roles, _build in NAVBAR_COUNTS.values()),
+    )
+    built = _NAVBAR_STATEMENTS.get(key)
+    if built is None:
+        queries = {name: build(user) for name, (_roles, build) in NAVBAR_COUNTS.items()}
+        shown = {name: query for name, query in queries.items() if query is not None}
+        statement = None
+        if shown:
+            statement = select(
+                *(query.scalar_subquery().label(name) for name, query in shown.items())
+            )
+        if len(_NAVBAR_STATEMENTS) >= _NAVBAR_STATEMENTS_KEPT:
+            _NAVBAR_STATEMENTS.clear()
+        built = _NAVBAR_STATEMENTS[key] = (statement,)
+    (statement,) = built
+    if statement is not None:
+        counts.update(db.session.execute(statement).one()._asdict())
+    return counts

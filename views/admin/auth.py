@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from core.clock import office_time, office_today
 from core.redirects import is_safe_local_path
@@ -20,12 +24,21 @@ from views.shared.security import begin_session, throttle_sign_in
 bp = Blueprint("auth", __name__)
 
 
+@cache
+def _account_statement():
+    """The account, its role and its offices in one statement, built once (on first use,
+    when every model is mapped): it runs at the start of every request."""
+    return select(User).options(joinedload(User.offices)).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     try:
-        user = db.session.get(User, int(user_id))
+        account_id = int(user_id)
     except (TypeError, ValueError):
         return None
+    rows = db.session.execute(_account_statement(), {"user_id": account_id})
+    user = rows.unique().scalar_one_or_none()
     if user is None or not user.active or expired(user, office_today()):
         return None  # a deactivated or time-boxed account past its day: the session ends
     # Read the account's offices now, while the row is attached: every scoped query of the

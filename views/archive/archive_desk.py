@@ -313,12 +313,23 @@ class CopyApprovalView(_DeskPage):
         )
 
 
-def overdue_count_for(user) -> int | None:
-    """Files overdue, for a badge on the custodian's pages."""
-    if not user.is_authenticated or user.role_code not in desk.CUSTODIAN_ROLES:
+def overdue_badge_roles() -> frozenset[str]:
+    """The roles whose navbar shows the overdue-files badge."""
+    return desk.CUSTODIAN_ROLES
+
+
+def overdue_count_query(user):
+    """The count of files overdue, for a badge on the custodian's pages; None for others."""
+    if not user.is_authenticated or user.role_code not in overdue_badge_roles():
         return None
     # The account as this request's session holds it (see views/shared/approvals.py).
-    return archive_register.overdue_count(db.session, user=db.session.get(User, user.id))
+    return archive_register.overdue_count_query(user=db.session.get(User, user.id))
+
+
+def overdue_count_for(user) -> int | None:
+    """Files overdue, for a badge on the custodian's pages."""
+    query = overdue_count_query(user)
+    return None if query is None else db.session.scalar(query)
 
 
 def register(admin, db) -> None:

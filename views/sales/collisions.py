@@ -132,11 +132,23 @@ class CollisionsView(SecurePageView):
         return redirect(url_for(".index"))
 
 
+def pending_badge_roles() -> frozenset[str]:
+    """The roles whose navbar shows the collisions badge: those who rule."""
+    return access.PAGES["collisions.rule"]
+
+
+def pending_count_query(user):
+    """The count of collisions waiting for the supervisor's ruling, for the navbar badge;
+    None for roles that do not rule."""
+    if not user.is_authenticated or user.role_code not in pending_badge_roles():
+        return None
+    return collisions.pending_count_query(user)
+
+
 def pending_count_for(user) -> int | None:
     """Collisions waiting for the supervisor's ruling, for the navbar badge."""
-    if not user.is_authenticated or user.role_code not in access.PAGES["collisions.rule"]:
-        return None
-    return collisions.pending_count(db.session, user)
+    query = pending_count_query(user)
+    return None if query is None else db.session.scalar(query)
 
 
 def register(admin, db) -> None:

@@ -295,14 +295,20 @@ class MyRequestsView(SecurePageView):
         )
 
 
-def pending_count_for(user) -> int | None:
-    """Pending requests others filed, for the navbar badge of approver roles."""
-    if not user.is_authenticated or user.role_code not in access.PAGES["approvals.index"]:
+def pending_badge_roles() -> frozenset[str]:
+    """The roles whose navbar shows the pending-requests badge."""
+    return access.PAGES["approvals.index"]
+
+
+def pending_count_query(user):
+    """The count of pending requests others filed, for the navbar badge of approver roles;
+    None for other roles. views/__init__.py sends it in one SELECT with the other badges."""
+    if not user.is_authenticated or user.role_code not in pending_badge_roles():
         return None
     # The account as this request's session holds it: its offices are read for the count,
     # and the badge is drawn after the page, when the object may come from a closed session.
     account = db.session.get(User, user.id)
-    return db.session.scalar(
+    return (
         select(func.count())
         .select_from(ChangeRequest)
         .where(
@@ -311,6 +317,12 @@ def pending_count_for(user) -> int | None:
             approvals.visible_clause(account),
         )
     )
+
+
+def pending_count_for(user) -> int | None:
+    """Pending requests others filed, for the navbar badge of approver roles."""
+    query = pending_count_query(user)
+    return None if query is None else db.session.scalar(query)
 
 
 def register(admin, db) -> None:

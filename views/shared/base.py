@@ -129,7 +129,9 @@ class SecurePageView(BaseView):
     services/access.PAGES; anonymous users go to /login, others without the right get 403."""
 
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_user.role_code in access.PAGES.get(
+        # The account read through the proxy once: the menu asks every view on every page.
+        user = current_user._get_current_object()
+        return user.is_authenticated and user.role_code in access.PAGES.get(
             f"{self.endpoint}.index", frozenset()
         )
 

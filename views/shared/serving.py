@@ -50,11 +50,21 @@ class _ConfiguredProxyFix:
         self._app = app
         self._wsgi_app = wsgi_app
         self._fixes: dict[int, ProxyFix] = {}
+        self._networks: dict[object, tuple[IPv4Network | IPv6Network, ...]] = {}
+
+    def _trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        # Parsed once per value of the setting, not on every request; a changed setting is
+        # parsed (and kept) anew.
+        setting = self._app.config.get("TRUSTED_PROXY_ADDRESSES")
+        key = setting if isinstance(setting, str) or setting is None else tuple(map(str, setting))
+        networks = self._networks.get(key)
+        if networks is None:
+            networks = self._networks[key] = proxy_networks(setting)
+        return networks
 
     def __call__(self, environ, start_response):
         proxies = int(self._app.config.get("TRUSTED_PROXIES") or 0)
-        networks = proxy_networks(self._app.config.get("TRUSTED_PROXY_ADDRESSES"))
-        if not proxies or not _from_trusted_proxy(environ, networks):
+        if not proxies or not _from_trusted_proxy(environ, self._trusted_networks()):
             return self._wsgi_app(environ, start_response)
         fix = self._fixes.get(proxies)
         if fix is None:

@@ -25,6 +25,7 @@ from core import masking
 from forms.admin.reference import options_stamp
 from models.types import EncryptedJSON, EncryptedString, is_encrypted
 from views.shared.capped_count import cap_for
+from views.shared.mixins.scoping import load_many_to_one, simple_many_to_one
 
 
 class ListingMixin:
@@ -50,7 +51,13 @@ class ListingMixin:
         if not execute:
             return count, query
         after = self.after_page_relations(query)
-        rows = query.options(*(selectinload(relation) for relation in after)).all()
+        # Simple many-to-one relations (the reference items, the consultant) are one query per
+        # kind of target (scoping.load_many_to_one): a card's source, project and grade are
+        # all reference items. Any other relation is one selectinload each, as before.
+        simple = {relation.key for relation in after if simple_many_to_one(relation.property)}
+        rest = [relation for relation in after if relation.key not in simple]
+        rows = query.options(*(selectinload(relation) for relation in rest)).all()
+        load_many_to_one(rows, simple)
         return count, rows
 
     @pass_context

@@ -39,9 +39,9 @@ ENDPOINT_RIGHTS = {
 
 
 def current_role() -> str | None:
-    if not current_user.is_authenticated:
-        return None
-    return current_user.role_code
+    # The account read through the proxy once: the menu asks this of every view on every page.
+    user = current_user._get_current_object()
+    return user.role_code if user.is_authenticated else None
 
 
 class RightsMixin:
@@ -85,7 +85,8 @@ class RightsMixin:
         return has_request_context() and current_role() in access.READ_ONLY_ROLES
 
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and access.LIST in self.rights
+        # No role (signed out) holds no right.
+        return access.LIST in self.rights
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
