@@ -22,6 +22,10 @@ class NameToken(Base):
         # A record's own tokens, replaced when its name is saved: without it each save scanned
         # every token of the kind (0.5 s a new card at 1,000,000 cards on PostgreSQL).
         Index("ix_name_search_tokens_record", "kind", "record_id"),
+        # On SQLite the primary key is the table: a rowid table kept each row twice, in the
+        # table by rowid and again in the key's index, so every token written was two B-tree
+        # inserts besides the record index (docs/import.md, issue 22 fourth pass).
+        {"sqlite_with_rowid": False},
     )
 
     #: What the record is: prospect, owner, tenant.
