@@ -148,9 +148,15 @@ def measure(url: str, keys_file: str, kind: str, code: str, rows: int) -> dict:
     chunks = response.iter_encoded()
     first = next(chunks)
     first_byte = time.perf_counter() - started
+    first_byte_cpu = time.process_time() - cpu_started
     size = len(first)
     lines = first.count(b"\n")
+    # The second chunk is the first batch of rows (the first is the header: CSV titles, or
+    # the XLSX package parts): after the ids query and the access event, on either code.
+    first_row = None
     for chunk in chunks:
+        if first_row is None:
+            first_row = time.perf_counter() - started
         rss_max = max(rss_max, _rss_mb())
         size += len(chunk)
         lines += chunk.count(b"\n")
@@ -162,6 +168,8 @@ def measure(url: str, keys_file: str, kind: str, code: str, rows: int) -> dict:
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "first_byte": first_byte,
+        "first_row": first_row or 0.0,
+        "first_byte_cpu": first_byte_cpu,
         "bytes": size,
         "csv_lines": lines,
         "rss_before_mb": before / 1024,
@@ -183,6 +191,10 @@ def _child(url: str, keys_file: Path, kind: str, code: str, rows: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _runs(seconds) -> str:
+    return ", ".join(f"{value:.2f}" for value in seconds)
+
+
 def bench(url: str, keys_file: Path, rows: int, codes: list[str], repeat: int) -> None:
     for kind in ("csv", "xlsx"):
         runs: dict[str, list[dict]] = {code: [] for code in codes}
@@ -197,7 +209,11 @@ def bench(url: str, keys_file: Path, rows: int, codes: list[str], repeat: int) -
                 f"   {kind:4} {code:6} {results[0]['rows']:,} rows: {statistics.median(rates):8,.0f} rows/s "
                 f"(runs {', '.join(f'{x:,.0f}' for x in rates)}); this process's CPU "
                 f"{statistics.median(cpu_rates):,.0f} rows/s; first byte "
-                f"{statistics.median(r['first_byte'] for r in results):.3f} s; peak RSS "
+                f"{statistics.median(r['first_byte'] for r in results):.3f} s (runs "
+                f"{_runs(r['first_byte'] for r in results)}; CPU "
+                f"{_runs(r.get('first_byte_cpu', 0) for r in results)}), first row "
+                f"{statistics.median(r['first_row'] for r in results):.3f} s (runs "
+                f"{_runs(r['first_row'] for r in results)}); peak RSS "
                 f"{max(r['peak_rss_mb'] for r in results):.0f} MB (at start "
                 f"{results[0]['rss_before_mb']:.0f} MB, the login's password hash); resident during "
                 f"the export {results[0]['rss_start_mb']:.0f} -> "

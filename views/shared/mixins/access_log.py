@@ -2,7 +2,7 @@
 (services/privacy/audit.py).
 
 Owns ``_run_view`` (after a GET of the list, details, edit page or export, one event with
-the ids shown), ``_log_read``, the shown ids of a list page (``get_list``, over
+the ids shown; a streamed export writes its own, before its first row), ``_log_read``, the shown ids of a list page (``get_list``, over
 ListingMixin's) and ``_log_change`` (an event in the transaction of the change, called by
 ChangesMixin and on delete).
 
@@ -34,9 +34,12 @@ _ONE_RECORD = ("details", "details_panels")
 class AccessLogMixin:
     def _run_view(self, fn, *args, **kwargs):
         g.audit_ids = []
+        g.audit_in_stream = False
         response = super()._run_view(fn, *args, **kwargs)
         action = READ_EVENTS.get(fn.__name__)
-        if action and request.method == "GET":
+        # A streamed export writes its event itself, inside the stream and before its first
+        # row (views/shared/exports.logged_batches): its ids are read there, not here.
+        if action and request.method == "GET" and not g.audit_in_stream:
             self._log_read(action)
         return response
 
