@@ -55,7 +55,6 @@ from models.base import utcnow
 from models.privacy.privacy import ConsentRecord
 from models.property.property import Owner
 from models.sales.prospects import GRADES, Prospect, Visit
-from models.shared.name_search import NameToken
 from models.types import blind_index_of, blind_indexes_for
 from services.admin.offices import office_clause
 from services.privacy import audit
@@ -1359,9 +1358,10 @@ class _Writes:
         if not self.pipelined:
             name_search.bulk_tokens(self.conn, kind, pairs)
             return
-        rows = name_search.rows_for(kind, pairs)
+        rows = name_search.token_rows(kind, pairs)
         if rows:
-            self._copy(NameToken.__table__, rows)
+            statement, text = name_search.copy_payload(rows)
+            self._chunk.append(lambda: send_copy(self.conn, statement, text))
 
     def call(self, fn: Callable, *args, **kwargs) -> None:
         if self.pipelined:

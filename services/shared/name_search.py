@@ -273,9 +273,7 @@ def bulk_tokens(session_or_conn, kind: str, pairs: Iterable[tuple[int, str]]) ->
     """Insert the tokens of new records (a bulk load that bypassed the ORM), in the caller's
     transaction: on PostgreSQL by COPY, on SQLite by the driver's executemany (an import
     writes some 10-30 tokens per name: statements built per row cost more than the rows)."""
-    rows = [
-        (kind, token, record_id) for record_id, name in pairs for token in tokens_of(name or "")
-    ]
+    rows = token_rows(kind, pairs)
     if rows:
         conn = session_or_conn
         if not isinstance(conn, Connection):  # a session (or a scoped one)
@@ -287,20 +285,31 @@ def bulk_tokens(session_or_conn, kind: str, pairs: Iterable[tuple[int, str]]) ->
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+def token_rows(kind: str, pairs: Iterable[tuple[int, str]]) -> list[tuple[str, str, int]]:
+    """(kind, token, record id) of every token of the (record id, name) pairs."""
+    return [
+        (kind, token, record_id) for record_id, name in pairs for token in tokens_of(name or "")
+    ]
+
+
+def copy_payload(rows: list[tuple[str, str, int]]) -> tuple[str, str]:
+    """The COPY statement and text (PostgreSQL's text format) that insert ``rows``. Tokens
+    are letters and digits (normalise), escaped all the same as the format wants."""
+    text = "".join(
+        f"{k}\t{t if t.isalnum() else t.translate(_COPY_ESCAPES)}\t{i}\n" for k, t, i in rows
+    )
+    return f"COPY {NameToken.__table__.name} (kind, token, record_id) FROM STDIN", text
+
+
 def _insert_tokens(conn, rows: list[tuple[str, str, int]]) -> None:
     table = NameToken.__table__
     dialect = conn.dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg2":
-        # COPY in the transaction's own connection. Tokens are letters and digits
-        # (normalise), escaped all the same as COPY's text format wants.
-        text = "".join(
-            f"{k}\t{t if t.isalnum() else t.translate(_COPY_ESCAPES)}\t{i}\n" for k, t, i in rows
-        )
+        # COPY in the transaction's own connection.
+        statement, text = copy_payload(rows)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.copy_expert(
-                f"COPY {table.name} (kind, token, record_id) FROM STDIN", io.StringIO(text)
-            )
+            cursor.copy_expert(statement, io.StringIO(text))
         finally:
             cursor.close()
     elif dialect.name == "sqlite":
