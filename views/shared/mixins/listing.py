@@ -25,7 +25,7 @@ from core import masking
 from forms.admin.reference import options_stamp
 from models.types import EncryptedJSON, EncryptedString, is_encrypted
 from views.shared.capped_count import cap_for
-from views.shared.mixins.scoping import load_many_to_one, simple_many_to_one
+from views.shared.references_loaded import load_many_to_one, simple_many_to_one
 
 
 class ListingMixin:
