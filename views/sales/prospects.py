@@ -18,7 +18,6 @@ from extensions import db
 from forms.admin.reference import consultant_filter, reference_filter, reference_form_args
 from forms.sales.consultants import ConsultantField, consultant_form_args
 from forms.shared.validators import DateInRange, Landline, MainlandMobile
-from models.archive.archives import ArchiveFile
 from models.sales.prospects import Prospect, Visit
 from services.privacy import audit
 from services.sales import collisions
@@ -32,9 +31,9 @@ from services.sales.prospects import (
     reception_rows,
     require_first_reception,
 )
-from views.archive.archives import paper_file_links
 from views.privacy.partner_links import PartnerShareActionMixin
 from views.privacy.request_links import register_request_link
+from views.sales.card_buttons import CardButtonsMixin
 from views.sales.scouts import ScoutFlagMixin, scout_detail
 from views.shared.audit_context import current_actor
 from views.shared.base import SecureModelView
@@ -111,7 +110,7 @@ class VisitInline(InlineFormAdmin):
     form_overrides = {"consultant": ConsultantField}
 
 
-class ProspectView(ScoutFlagMixin, PartnerShareActionMixin, SecureModelView):
+class ProspectView(CardButtonsMixin, ScoutFlagMixin, PartnerShareActionMixin, SecureModelView):
     access_key = "prospect"
     consent_bases = ("consent",)
     details_template = "admin/model/prospect_details.html"
@@ -129,7 +128,7 @@ class ProspectView(ScoutFlagMixin, PartnerShareActionMixin, SecureModelView):
     def related_links(self, model):
         return [
             (_l("Identity checks"), "identity_checks.index", {"prospect": model.id}),
-            *paper_file_links(ArchiveFile.prospect_id, model.id),
+            *self.paper_file_links(model),
             register_request_link("prospect", model.id),
         ]
 
