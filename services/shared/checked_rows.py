@@ -43,6 +43,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from core import crypto
 
 MAGIC = b"PANELCR1"
+#: The frames' format, part of every fingerprint: a file written under another is not read.
+FORMAT = 1
 _NONCE = 12
 _FINGERPRINT = 32
 #: A frame longer than this is not one this module wrote (a chunk is about 1 MB at most).
@@ -92,8 +94,10 @@ class Writer:
         self._frame(zlib.compress(pickle.dumps(pairs, protocol=5), 1), last=False)
 
     def close(self) -> None:
-        self._frame(self._index.to_bytes(8, "big"), last=True)
-        self._out.close()
+        try:
+            self._frame(self._index.to_bytes(8, "big"), last=True)
+        finally:
+            self._out.close()
 
     def abandon(self) -> None:
         self._out.close()

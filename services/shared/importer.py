@@ -56,7 +56,7 @@ from models.privacy.privacy import ConsentRecord
 from models.property.property import Owner
 from models.sales.prospects import GRADES, Prospect, Visit
 from models.types import blind_index_of, blind_indexes_for
-from services.admin.offices import office_clause
+from services.admin.offices import office_clause, visible_office_ids
 from services.privacy import audit
 from services.shared import checked_rows, dates_typed, name_search, sheet_reader
 from services.shared.sheet_reader import ImportFileError, Layout
@@ -631,7 +631,12 @@ class RowChecker:
         return None
 
     def mark_existing(self, results: list[RowResult]) -> None:
-        """Reject rows whose unique values are already on a record (one query per field)."""
+        """Reject rows whose unique values are already on a record (one query per field). A
+        later visit of a card of the file is its card's reception, not a duplicate of it
+        (the import's own transaction holds the card of an earlier chunk): it is rejected
+        only with its card."""
+        visits = [r for r in results if r.record and "visit_of" in r.record]
+        results = [r for r in results if not (r.record and "visit_of" in r.record)]
         for target in self.kind.unique:
             values = {r.record[target] for r in results if r.record and r.record.get(target)}
             for value in existing_values(self.session, self.kind, target, values, self.user):
@@ -647,6 +652,16 @@ class RowChecker:
                         )
                         r.record = None
                         self.wrong.add(r.row_number)
+        for r in visits:
+            if r.record["visit_of"] in self.wrong:
+                r.errors.append(
+                    _(
+                        "Row %(row)s of this customer is rejected: fix it first.",
+                        row=r.record["visit_of"],
+                    )
+                )
+                r.record = None
+                self.wrong.add(r.row_number)
 
 
 def existing_values(
@@ -728,11 +743,11 @@ def check_file(
     report = Report(headers)
     checker = _checker(session, mapping, kind, user)
     keep = None
-    if checked is not None and _reuses_check(kind):
-        keep = checked_rows.Writer(
-            checked.path, checked.token, _check_print(checker, mapping, layout)
-        )
     try:
+        if checked is not None and _reuses_check(kind):
+            keep = checked_rows.Writer(
+                checked.path, checked.token, _check_print(checker, mapping, layout)
+            )
         for chunk in _chunks(session, mapping, rows, kind, user, checker):
             _count(report, chunk, keep_rejected)
             if keep is not None:
@@ -758,6 +773,11 @@ def _count(report: Report, chunk: list[RowResult], keep_rejected: int) -> None:
             report.valid += 1
 
 
+#: Raised whenever the checks or the records they make change shape: rows a check kept
+#: under other code are then not taken (the import checks the file again).
+CHECKS_VERSION = 1
+
+
 @dataclass(frozen=True)
 class CheckedRows:
     """Where a check pass keeps the rows it found good, for the import of the same upload
@@ -778,9 +798,12 @@ def _reuses_check(kind: str) -> bool:
 
 def _check_print(checker: RowChecker, mapping: dict[str, int], layout) -> bytes:
     """What a check's outcome depends on besides the file: the kind, the mapping, the sheet
-    and title row, the account (its offices), the office date and every label and
-    consultant the checks match against."""
+    and title row, the account, the office date and every label and consultant the checks
+    match against (the account's offices only bound the duplicates, looked up again by the
+    import); the versions of the checks and of the file's format."""
     return checked_rows.fingerprint(
+        checked_rows.FORMAT,
+        CHECKS_VERSION,
         checker.kind_name,
         sorted(mapping.items()),
         Layout.of(layout).as_dict(),
@@ -942,6 +965,9 @@ def _import_records(
     prepares each chunk, ``writes`` writes it."""
     spec = KINDS[kind]
     session = writes.reads
+    # The account's offices (and role), loaded now: a lazy load later would run on the
+    # import's session while the writer thread uses it (PostgreSQL).
+    visible_office_ids(user)
     rows = None
     chunks = _checked_chunks(session, mapping, kind, user, checked, layout)
     if chunks is None:
@@ -1281,6 +1307,7 @@ class _Writes:
         self.reads = Session(bind=self.conn.engine) if self.pipelined else session
         self._chunk: list[Callable[[], None]] = []
         self._error: BaseException | None = None
+        self._stopped = False  # the writer took the stop mark
         self._thread: threading.Thread | None = None
         if self.pipelined:
             self._queue: queue.Queue = queue.Queue(maxsize=1)
@@ -1292,14 +1319,23 @@ class _Writes:
             self._thread.start()
 
     def _run(self, app) -> None:
-        with app.app_context():
-            self._serve()
+        try:
+            with app.app_context():
+                self._serve()
+        except BaseException as exc:  # outside a task: the job's thread must still go on
+            self._error = self._error or exc
+            # take what the job's thread still hands over, up to the stop mark, so that it
+            # never waits on a full queue for a writer that is gone
+            while not self._stopped:
+                self._stopped = self._queue.get() is None
+                self._queue.task_done()
 
     def _serve(self) -> None:
         while True:
             tasks = self._queue.get()
             try:
                 if tasks is None:
+                    self._stopped = True
                     return
                 for task in tasks:
                     if self._error is not None:
@@ -1317,6 +1353,9 @@ class _Writes:
 
     def insert_ids(self, model, rows: list[dict]) -> list[int]:
         table = model.__table__
+        if rows:
+            # stamped first: the time columns' default is a function, which COPY cannot call
+            rows = stamped(table, rows)
         if not (
             self.pipelined
             and rows
@@ -1336,7 +1375,7 @@ class _Writes:
                 select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))
             )
         )
-        rows = [{**row, "id": i} for row, i in zip(stamped(table, rows), ids, strict=True)]
+        rows = [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
         self._copy(table, rows)
         return ids
 
@@ -1348,8 +1387,9 @@ class _Writes:
         """``_insert_rows``: prepared here, sent by the writer."""
         if not rows:
             return
+        rows = stamped(table, rows)
         if self.pipelined and copies(self.conn, table, rows[0]):
-            self._copy(table, stamped(table, rows))
+            self._copy(table, rows)
         else:
             self.call(_insert_rows, self.conn, table, rows)
 

@@ -251,3 +251,61 @@ def test_a_rejected_row_after_written_chunks_leaves_no_writer_behind(s, tmp_path
     s.rollback()
     assert s.scalar(select(func.count(Prospect.id))) == 0
     assert not [t for t in threading.enumerate() if t.name == "import-writer"]
+
+
+def test_on_postgresql_every_copy_goes_through_the_writer_thread(s, tmp_path, monkeypatch):
+    """The cards, their tokens, consents and receptions are all sent by the writer while the
+    job's thread prepares the next chunk: the job's thread never inserts itself."""
+    import threading
+
+    user = make_user(s, "clerk")
+    s.commit()
+    monkeypatch.setattr(importer, "CHUNK", 100)
+    path = write_xlsx(tmp_path / "a.xlsx", [good_row(n) for n in range(1, 301)])
+    senders: list[str] = []
+    send = importer.send_copy
+
+    def recorded(*args):
+        senders.append(threading.current_thread().name)
+        return send(*args)
+
+    monkeypatch.setattr(importer, "send_copy", recorded)
+    if s.get_bind().dialect.name == "postgresql":
+        monkeypatch.setattr(importer, "insert_ids", lambda *a: pytest.fail("inserted in the job"))
+    outcome = importer.import_file(s, user, path, _mapping(), skip_rejected=False, consent=CONSENT)
+    s.commit()
+    assert outcome.inserted == 300 and s.scalar(select(func.count(Prospect.id))) == 300
+    if s.get_bind().dialect.name == "postgresql":
+        # per chunk: cards, tokens, consents, receptions
+        assert senders == ["import-writer"] * 12
+    else:
+        assert senders == []
+
+
+def test_a_later_visit_of_a_card_of_an_earlier_chunk_is_its_reception(s, tmp_path, monkeypatch):
+    """Not a duplicate of its own card, which the import's transaction already holds."""
+    user = make_user(s, "clerk")
+    s.commit()
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    later = ["客户1", "13900000001", "B", "来访", "2026-03-20", "复访"]
+    path = write_xlsx(tmp_path / "a.xlsx", [good_row(1), good_row(2), later, good_row(3)])
+    for kept in (None, importer.CheckedRows(tmp_path / f"{TOKEN}-checked.sealed", TOKEN)):
+        report = importer.check_file(s, path, _mapping(), user=user, checked=kept)
+        assert (report.valid, report.rejected_count) == (4, 0)
+        outcome = _import(s, user, path, kept)
+        assert (outcome.inserted, outcome.skipped, outcome.visits) == (3, 0, 4)
+        card = s.scalar(select(Prospect).where(Prospect.name == "客户1"))
+        assert card.last_contact_on == date(2026, 3, 20)
+        s.rollback()
+
+
+def test_a_later_visit_goes_with_its_card_when_the_card_is_a_duplicate(s, tmp_path):
+    user = make_user(s, "clerk")
+    make_prospect(s, name="客户1", mobile="13900000001")
+    s.commit()
+    later = ["客户1", "13900000001", "B", "来访", "2026-03-20", "复访"]
+    path = write_xlsx(tmp_path / "a.xlsx", [good_row(1), later, good_row(2)])
+    report = importer.check_file(s, path, _mapping(), user=user)
+    by_row = {r.row_number: " ".join(r.errors) for r in report.rejected}
+    assert set(by_row) == {2, 3} and report.valid == 1
+    assert "2" in by_row[3]  # its card's row
