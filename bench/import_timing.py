@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import resource
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,8 @@ def bench_folder() -> Path:
 @contextmanager
 def bench_app(folder: Path) -> Iterator[object]:
     """An app on a new migrated database with the standard lists, in its app context; on
-    PostgreSQL the schema is dropped afterwards."""
+    PostgreSQL the schema is dropped afterwards, and ``folder`` (the workbook, the SQLite
+    file) is deleted: a bench leaves no file of its rows behind."""
     import flask_migrate
     from sqlalchemy import text
 
@@ -62,6 +64,9 @@ def bench_app(folder: Path) -> Iterator[object]:
                 db.session.rollback()
                 db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
                 db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def bench_user(role_code: str, **extra):
