@@ -985,14 +985,9 @@ def _import_records(
     try:
         for chunk in chunks:
             records, rows_of, later = [], [], []
-            for result in chunk:
-                if result.record is None:
-                    if not skip_rejected:
-                        raise RowsRejected(
-                            _("Row %(row)s is wrong: nothing was imported.", row=result.row_number)
-                        )
-                    skipped += 1
-                    continue
+            valid, rejected = _valid_rows(chunk, skip_rejected)
+            skipped += rejected
+            for result in valid:
                 if receptions is not None and "visit_of" in result.record:
                     later.append(result.record)  # after its card, which may be in this chunk
                     continue
@@ -1044,6 +1039,20 @@ def _import_records(
         if rows is not None and hasattr(rows, "close"):
             rows.close()
     return Outcome(inserted, skipped, receptions.count if receptions else 0)
+
+
+def _valid_rows(chunk: list[RowResult], skip_rejected: bool) -> tuple[list[RowResult], int]:
+    """The chunk's good rows and how many were rejected; ``RowsRejected`` at the first
+    rejected row unless the user chose to skip them (all or nothing)."""
+    valid = []
+    for result in chunk:
+        if result.record is not None:
+            valid.append(result)
+        elif not skip_rejected:
+            raise RowsRejected(
+                _("Row %(row)s is wrong: nothing was imported.", row=result.row_number)
+            )
+    return valid, len(chunk) - len(valid)
 
 
 def _fold_last_contact(records: list[dict], rows_of: list[tuple], later: list[dict]) -> None:
@@ -1257,16 +1266,8 @@ def _write_chunks(
     each chunk and progress."""
     inserted = skipped = seen = 0
     for chunk in chunks:
-        valid = []
-        for result in chunk:
-            if result.record is None:
-                if not skip_rejected:
-                    raise RowsRejected(
-                        _("Row %(row)s is wrong: nothing was imported.", row=result.row_number)
-                    )
-                skipped += 1
-            else:
-                valid.append(result)
+        valid, rejected = _valid_rows(chunk, skip_rejected)
+        skipped += rejected
         if valid:
             written = writer.write(valid)
             inserted += len(written.get(writer.counts, ()))
