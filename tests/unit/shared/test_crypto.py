@@ -205,6 +205,37 @@ def test_phone_index_ignores_spacing_prefix_and_full_width_digits(keyring, typed
     assert crypto.blind_index(typed, PHONE) == crypto.blind_index("13800138000", PHONE)
 
 
+def _phone_index_as_first_written(keyring: Keyring, value: str) -> str:
+    """The phone index as it was written before the digits-only shortcut and the one-shot
+    HMAC: every stored index must stay the same."""
+    import hashlib
+    import hmac
+    import re
+    import unicodedata
+
+    value = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).upper()
+    value = re.sub(r"[()\-]", "", value)
+    for prefix in ("+86", "0086"):
+        if value.startswith(prefix):
+            value = value[len(prefix) :]
+            break
+    else:
+        if value.startswith("86") and len(value) == 13:
+            value = value[2:]
+    message = PHONE.encode("ascii") + b"\x00" + value.encode("utf-8")
+    return hmac.new(keyring._blind_key, message, hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["13800138000", "8613800138000", "008613800138000", "+8613800138000", "0201234567", "86"]
+    + ["８６１３８００１３８０００", "(020)1234-567", "123456789012", "861234567890", "0"],
+)
+def test_phone_index_is_the_same_as_first_written(config, typed):
+    keyring = Keyring.from_config(config)
+    assert keyring.blind_index(typed, PHONE) == _phone_index_as_first_written(keyring, typed)
+
+
 def test_landline_index_ignores_the_hyphen(keyring):
     assert crypto.blind_index("020-12345678", PHONE) == crypto.blind_index("02012345678", PHONE)
 
