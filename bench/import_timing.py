@@ -6,8 +6,10 @@ Each size runs in a fresh subprocess on a new SQLite file migrated like `flask d
 peak memory (ru_maxrss) belongs to that size alone; with BENCH_DATABASE_URL (an empty
 PostgreSQL database) it runs there instead, its schema dropped after each size. The printed
 line holds the wall-clock rates of the check, the import and both, the CPU-time rate of both
-(the bench process's own: on a loaded machine the steadier figure; on PostgreSQL the server's
-work is not in it), the peak RSS and the load average when the size ended.
+(the bench process's own: on a loaded machine the steadier figure), on PostgreSQL the CPU
+seconds the server's processes spent meanwhile (all of them, read from /proc: the backends
+of the check and of the import, the WAL writer, the checkpointer), the peak RSS and the load
+average when the size ended.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ class Timing:
     #: process_time of check + import.
     cpu: float
     rss_before_mb: float
+    #: CPU seconds of the PostgreSQL server's processes during check + import (None: SQLite).
+    server_cpu: float | None = None
 
     def line(self, label: str) -> str:
         rows = self.rows
@@ -109,8 +113,32 @@ class Timing:
             f"rows/s  import {rows / (self.done - self.checked):>8,.0f} rows/s  "
             f"both {rows / (self.done - self.started):>8,.0f} rows/s  "
             f"peak RSS {peak_mb:,.0f} MB ({self.rss_before_mb:,.0f} MB before the check)  "
-            f"(CPU: both {rows / self.cpu:>8,.0f} rows/s)  load {load}"
+            f"(CPU: both {rows / self.cpu:>8,.0f} rows/s"
+            + (
+                f"; PostgreSQL's processes {self.server_cpu:.1f} s"
+                if self.server_cpu is not None
+                else ""
+            )
+            + f")  load {load}"
         )
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds (user + system) of the processes named ``postgres`` on this machine, or
+    None when the bench runs on SQLite. Those that end in between take their share with
+    them: the bench's backends last the whole run."""
+    if not os.environ.get("BENCH_DATABASE_URL"):
+        return None
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue  # ended meanwhile
+        if name.endswith("(postgres"):
+            values = fields.split()
+            ticks += int(values[11]) + int(values[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def timed_import(rows: int, path: Path, headers: list[str], kind: str, user, consent) -> Timing:
@@ -123,6 +151,7 @@ def timed_import(rows: int, path: Path, headers: list[str], kind: str, user, con
     token = secrets.token_hex(16)
     kept = importer.CheckedRows(path.parent / f"{token}-checked.sealed", token)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    server_started = postgres_cpu()
     started, cpu_started = time.perf_counter(), time.process_time()
     report = importer.check_file(db.session, path, mapping, kind=kind, user=user, checked=kept)
     checked = time.perf_counter()
@@ -138,7 +167,11 @@ def timed_import(rows: int, path: Path, headers: list[str], kind: str, user, con
     )
     db.session.commit()
     done, cpu_done = time.perf_counter(), time.process_time()
-    return Timing(rows, report, outcome, started, checked, done, cpu_done - cpu_started, rss_before)
+    server_done = postgres_cpu()
+    server = None if server_started is None else server_done - server_started
+    return Timing(
+        rows, report, outcome, started, checked, done, cpu_done - cpu_started, rss_before, server
+    )
 
 
 def main(
