@@ -7,10 +7,14 @@ rows/s (docs/import.md, "Speed at 100,000 cards").
 
 Here the sheet's rows are cut at ``</row>`` and a row written the plain way (what Excel, WPS,
 LibreOffice and openpyxl write: ``<c r="A2" s="1" t="s"><v>3</v></c>``, inline strings as
-``<is><t>text</t></is>``, empty styled cells as ``<c r="B2" s="1"/>``) is matched whole by one
-pattern and its values taken by ``findall``, in C. Every cell value then goes through the same
-conversions as in openpyxl's ``WorkSheetParser.parse_cell`` (numbers, shared strings, booleans,
-dates by their cell format, ISO dates, errors as their text).
+``<is><t>text</t></is>``, empty styled cells as ``<c r="B2" s="1"/>``) has its cells taken by
+one ``findall``, in C, whose pattern also takes any other character (so a row of anything else
+is told without a second match). A row of strings only, in columns A, B, C, ... (openpyxl's
+write-only mode, most exports, Excel's text columns) is read column-wise: its inline strings
+decoded at once, its shared strings looked up by one comprehension. Any other row's cells go
+through the same conversions as in openpyxl's ``WorkSheetParser.parse_cell`` (numbers, shared
+strings, booleans, dates by their cell format, ISO dates, errors as their text), a date
+column's repeated serials converted once: a third less time again at 100,000 cards (issue 22).
 
 Anything else is parsed by ElementTree and openpyxl's own ``parse_row``, one piece of the sheet
 at a time (the rows up to the next ``</row>``): a row with an entity or character reference
@@ -29,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import product
 from warnings import warn
 from xml.etree.ElementTree import XMLPullParser
 
@@ -42,6 +47,11 @@ _MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _CHUNK = 64 * 1024
 #: The longest piece of a sheet matched as bytes before ElementTree reads the rest.
 _PIECE_MAX = 1024 * 1024
+#: Dates kept converted (a few hundred KB at most).
+_DATES_KEPT = 4096
+#: Cell styles whose kind (a date's or not) is kept: a sheet has a few dozen, a hostile
+#: one may name millions.
+_STYLES_KEPT = 4096
 #: How far into the sheet <sheetData> is looked for (column widths, views, ... come first).
 _HEAD_MAX = 4 * 1024 * 1024
 
@@ -50,17 +60,56 @@ _HEAD_MAX = 4 * 1024 * 1024
 _TEXT = rb"[^<&\r\x00-\x08\x0b\x0c\x0e-\x1f]*"
 # An attribute value likewise, and without white space (XML folds it too).
 _VALUE = rb"""(?:"[^"'<>&\s\x00-\x1f]*"|'[^"'<>&\s\x00-\x1f]*')"""
+# White space as XML has it (re's \s also takes \v and \f, which XML refuses).
+_SPACE = rb"[ \t\r\n]"
 # The value part of a cell: empty, a <v>, or an inline string of one <t> (xml:space allowed).
 _CELL_END = (
-    rb"(?:/>|>(?:<v>(" + _TEXT + rb")</v>|(<is>)<t(?:\s+xml:space\s*=\s*"
-    rb"""(?:"preserve"|'preserve'|"default"|'default'))?\s*>(""" + _TEXT + rb")</t></is>)?</c>)"
+    rb"(?:/>|>(?:<v>("
+    + _TEXT
+    + rb")</v>|(<is>)<t(?:"
+    + _SPACE
+    + rb"+xml:space"
+    + _SPACE
+    + rb"*="
+    + _SPACE
+    + rb"""*(?:"preserve"|'preserve'|"default"|'default'))?"""
+    + _SPACE
+    + rb"*>("
+    + _TEXT
+    + rb")</t></is>)?</c>)"
 )
-# A cell as Excel, WPS, LibreOffice and openpyxl write it: r, s, t in this order.
-_FAST_CELL = rb'<c(?: r="([A-Z]{1,3})[0-9]{1,7}")?(?: s="([0-9]{1,9})")?(?: t="([A-Za-z]{1,9})")?'
-_FAST_CELL += _CELL_END
+# A cell as Excel, WPS, LibreOffice and openpyxl write it (r, s, t in this order), with the
+# white space before it; else one character of anything else (its group set: the row is not
+# of plain cells). So ``findall`` over a row's content takes every cell in one pass and tells
+# a row that is not plain without a second match of the row. Groups: column letters, style,
+# "i" of t="inlineStr", any other t, the <v> text, "<" of <is>, the <t> text, the other
+# character. Markers are one byte and most groups empty: CPython shares those bytes objects,
+# so a cell costs few allocations.
+_TILED_CELL = (
+    _SPACE
+    + rb'*(?:<c(?: r="([A-Z]{1,3})[0-9]{1,7}")?(?: s="([0-9]{1,9})")?'
+    + rb'(?: t="(?:(i)nlineStr|([A-Za-z]{1,9}))")?'
+    + rb"(?:/>|>(?:<v>("
+    + _TEXT
+    + rb")</v>|(<)is><t(?:"
+    + _SPACE
+    + rb"+xml:space"
+    + _SPACE
+    + rb"*="
+    + _SPACE
+    + rb"""*(?:"preserve"|'preserve'|"default"|'default'))?"""
+    + _SPACE
+    + rb"*>("
+    + _TEXT
+    + rb")</t></is>)?</c>)|([^ \t\r\n]))"
+)
 # The attributes the values depend on (c: r, s, t; row: r), of a cell written another way.
 _NAMED = re.compile(rb"""\s([A-Za-z_][\w.:-]*)\s*=\s*["']([^"']*)["']""")
 _ROW_END = b"</row>"
+#: Column letters of columns 1, 2, 3, ... (A to ZZ), as the cells' references give them.
+_LETTERS = tuple(
+    bytes(letters) for size in (1, 2) for letters in product(range(65, 91), repeat=size)
+)
 _XML_DECL = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 _ROOT = re.compile(rb"<worksheet\b([^>]*)>")
 _SHEET_DATA = re.compile(rb"<sheetData\s*(/?)>")
@@ -89,18 +138,19 @@ def sheet_rows(
 
 @lru_cache(maxsize=64)
 def _patterns(prefixes: tuple[bytes, ...]) -> tuple:
-    """The row patterns of a sheet whose root declares ``prefixes``: a plain row of fast cells,
-    and a plain row of cells of any attributes (an attribute's prefix must be declared, as
-    ElementTree wants, and a row or cell declares no namespace of its own)."""
+    """The row patterns of a sheet whose root declares ``prefixes``: a row's start tag (or a
+    row without cells), the fast cells of a row's content (each cell, or one character of
+    anything else), and a plain row of cells of any attributes (an attribute's prefix must
+    be declared, as ElementTree wants, and a row or cell declares no namespace of its own)."""
     known = b"|".join(re.escape(p) for p in (b"xml", *prefixes))
     name = rb"(?!xmlns)(?:(?:" + known + rb"):)?[A-Za-z_][\w.-]*"
-    attrs = rb"(?:\s+" + name + rb"\s*=\s*" + _VALUE + rb")*\s*"
+    attrs = rb"(?:" + _SPACE + b"+" + name + _SPACE + b"*=" + _SPACE + b"*" + _VALUE
+    attrs += rb")*" + _SPACE + b"*"
     cell = rb"<c(" + attrs + rb")" + _CELL_END
-    row = rb"\s*<row(" + attrs + rb")>((?:\s*%s)*\s*)</row>"
+    row = _SPACE + rb"*<row(" + attrs + rb")>((?:" + _SPACE + rb"*%s)*" + _SPACE + rb"*)</row>"
     return (
-        re.compile(rb"\s*<row(" + attrs + rb")/>").match,
-        re.compile(row % _FAST_CELL).fullmatch,
-        re.compile(_FAST_CELL).findall,
+        re.compile(_SPACE + rb"*<row(" + attrs + rb")(/?)>").match,
+        re.compile(_TILED_CELL).findall,
         re.compile(row % cell).fullmatch,
         re.compile(cell).findall,
     )
@@ -156,6 +206,8 @@ class _State:
         "counter",
         "columns",
         "width",
+        "dates",
+        "dated",
     )
 
     def __init__(self, strings, epoch, date_formats, timedelta_formats, parser, wrapper):
@@ -170,18 +222,24 @@ class _State:
         self.columns: dict[bytes, int] = {}
         #: Columns of a row's values (cells further right are read, not kept).
         self.width = 0
+        #: (<v> text, a duration) -> its date, of the cells of a date format.
+        self.dates: dict[tuple[bytes, bool], object] = {}
+        #: A cell's s (b"" without) -> its number format is a date's, as cells show them.
+        self.dated: dict[bytes, bool] = {}
 
     def rows(self, source, head: bytes, at: int, patterns):
         if not self.wrapper:
             return
-        empty_row, fast_row, fast_cells, any_row, any_cells = patterns
+        row_start, tiled_cells, any_row, any_cells = patterns
         buffer = head
         read = source.read
+        # where the next "]]>" (a text XML refuses) is: looked for once a buffer, not a row
+        refused = buffer.find(b"]]>", at)
         while True:
-            empty = empty_row(buffer, at)
-            if empty is not None:  # <row r="7"/>: a row without cells
-                at = empty.end()
-                yield self._fast(empty.group(1), ())
+            start = row_start(buffer, at)
+            if start is not None and start.group(2):  # <row r="7"/>: a row without cells
+                at = start.end()
+                yield self._fast(start.group(1), ())
                 continue
             end = buffer.find(_ROW_END, at)
             if end == -1 and len(buffer) - at <= _PIECE_MAX:
@@ -189,33 +247,40 @@ class _State:
                 if chunk:
                     buffer = buffer[at:] + chunk
                     at = 0
+                    refused = buffer.find(b"]]>")
                     continue
             if end == -1 or end - at > _PIECE_MAX:
                 # The rows' end (or something that is no plain row, megabytes long): the
                 # rest of the sheet by ElementTree, as it streams in.
                 yield from self._stream(buffer[at:], read)
                 return
-            end += len(_ROW_END)
-            piece = buffer[at:end]
-            at = end
             row = None
-            if b"]]>" not in piece:  # a text XML refuses
+            if -1 < refused < at:
+                refused = buffer.find(b"]]>", at)
+            if refused == -1 or refused > end:
                 try:
-                    match = fast_row(piece)
-                    if match is not None:
-                        row = self._fast(match.group(1), fast_cells(match.group(2)))
-                    else:
-                        match = any_row(piece)
+                    if start is not None:
+                        row = self._fast(start.group(1), tiled_cells(buffer, start.end(), end))
+                    if row is None:
+                        match = any_row(buffer[at : end + len(_ROW_END)])
                         if match is not None:
                             row = self._any(match.group(1), any_cells(match.group(2)))
                 except UnicodeDecodeError:
                     row = None
+            piece_at = at
+            at = end + len(_ROW_END)
             if row is None:
-                yield from self._slow(piece)
+                yield from self._slow(buffer[piece_at:at])
             else:
                 yield row
 
     def _number(self, row_attrs: bytes) -> int:
+        # Excel's <row r="2" spans="1:19" ...>: r first, no other attribute holding "r="
+        if row_attrs.startswith(b' r="'):
+            end = row_attrs.find(b'"', 4)
+            digits = row_attrs[4:end]
+            if digits.isdigit() and b"r=" not in row_attrs[end:]:
+                return int(digits)
         number = None
         for name, value in _NAMED.findall(row_attrs):
             if name == b"r":
@@ -223,25 +288,61 @@ class _State:
         # as openpyxl's parse_row: a row without r follows the one before
         return self.counter + 1 if number is None else number
 
-    def _fast(self, row_attrs: bytes, found) -> tuple[int, tuple]:
+    def _fast(self, row_attrs: bytes, found: list) -> tuple[int, tuple] | None:
+        """The row of the cells ``_TILED_CELL`` found, None when something else is among
+        them. Rows whose cells are all inline strings, or all shared strings, in columns
+        1, 2, 3, ... (what openpyxl's write-only mode and most exports write) are read
+        column-wise in C; any other row cell by cell, as parse_cell reads it."""
+        width = self.width
+        if not found:
+            number = self._number(row_attrs)
+            self.counter = number
+            return number, (None,) * width
+        letters, _styles, inline_kinds, kinds, v_texts, inline_marks, t_texts, others = zip(
+            *found, strict=True
+        )
+        count = len(found)
+        if others.count(b"") != count:
+            return None  # not plain cells only
         number = self._number(row_attrs)
+        values = None
+        if letters == _LETTERS[:count] or letters.count(b"") == count:  # columns 1 to count
+            if inline_kinds.count(b"i") == count and inline_marks.count(b"<") == count:
+                # no text holds a NUL (XML refuses it): one decode for the row
+                values = b"\0".join(t_texts).decode().split("\0")
+            elif kinds.count(b"s") == count and b"" not in v_texts:
+                strings = self.strings
+                values = [strings[int(v_text)] for v_text in v_texts]
+        if values is None:
+            return self._cells(number, found)
+        self.counter = number
+        if count >= width:
+            return number, tuple(values[:width])
+        return number, (*values, *((None,) * (width - count)))
+
+    def _cells(self, number: int, found: list) -> tuple[int, tuple]:
         width = self.width
         values = [None] * width
         column = 0
         columns = self.columns
         strings = self.strings
         value_of = self._value
-        for letters, style, kind, v_text, inline, t_text in found:
+        dated = self.dated
+        for letters, style, inline_kind, kind, v_text, inline, t_text, _other in found:
             if letters:
                 column = columns.get(letters) or self._column(letters)
             else:
                 column += 1
-            if kind == b"inlineStr":
+            if inline_kind:
                 value = t_text.decode() if inline else None
             elif kind == b"s" and v_text:
                 value = strings[int(v_text)]
+            elif v_text and (not kind or kind == b"n") and not dated.get(style, True):
+                value = _cast_number(v_text.decode())  # a number not of a date format
             else:
                 value = value_of(kind or None, style or None, v_text, inline, t_text)
+                if style not in dated and len(dated) < _STYLES_KEPT:  # a few dozen styles
+                    dated[style] = (int(style) if style else 0) in self.date_formats
             if column <= width:  # a column from a reference or a count is 1 or more
                 values[column - 1] = value
         self.counter = number
@@ -281,10 +382,14 @@ class _State:
             value = _cast_number(value)
             style_id = int(style) if style else (0 if style is None else "")
             if style_id in self.date_formats:
+                # a date column repeats its days: each serial converted once (datetimes
+                # are immutable, so the rows may share them)
+                key = (v_text, style_id in self.timedelta_formats)
+                found = self.dates.get(key)
+                if found is not None:
+                    return found
                 try:
-                    return from_excel(
-                        value, self.epoch, timedelta=style_id in self.timedelta_formats
-                    )
+                    found = from_excel(value, self.epoch, timedelta=key[1])
                 except (OverflowError, ValueError):
                     warn(
                         f"A cell is marked as a date but the serial value {value} is outside"
@@ -292,6 +397,10 @@ class _State:
                         stacklevel=2,
                     )
                     return "#VALUE!"
+                if len(self.dates) >= _DATES_KEPT:
+                    self.dates.clear()
+                self.dates[key] = found
+                return found
             return value
         if kind == b"s":
             return self.strings[int(value)]
