@@ -4,6 +4,7 @@
         [--pg-db NAME] [--rounds 15] [--ops list1,search_name,...]
     .venv/bin/python bench/plain_compare.py --keep DIR --profile details [--rounds 30]
     .venv/bin/python bench/plain_compare.py --keep DIR --explain [--ops ...]
+    ... [--before DIR] [--vary]
 
 Serves, over the SAME database, two gunicorn servers of one worker and one thread each, both
 with the production settings (deploy/gunicorn.conf.py):
@@ -17,7 +18,9 @@ with the production settings (deploy/gunicorn.conf.py):
 
 Then asks them in turns (ours first in even rounds, plain first in odd ones) for each
 operation, ``--rounds`` times, and prints the median and p90 wall time of each side and
-the ratio of the medians. A benchmark script: nothing here asserts a time.
+the ratio of the medians. A benchmark script: nothing here asserts a time. Our list pages
+keep parts rendered for an address (views/shared/list_fragments.py): asking one address again
+and again times the kept page; ``--vary`` makes each request a first visit of its address.
 
 The database is the one ``bench/run.py --keep DIR`` keeps (``DIR/bench.db`` and
 ``DIR/sqlite-keys.json``; PostgreSQL: ``--pg-db NAME`` and ``DIR/pg-keys.json``); with
@@ -362,6 +365,14 @@ def _path(op: str, side: str) -> str:
     return OPS[op][0]
 
 
+def _visit(path: str, round_: int) -> str:
+    """``path`` with an argument of its own for this round: an address never asked before,
+    so nothing kept for an address (views/shared/list_fragments.py) is reused."""
+    return "|".join(
+        f"{part}{'&' if '?' in part else '?'}bench_visit={round_}" for part in path.split("|")
+    )
+
+
 def compare(args, url: str, secrets_file: Path) -> None:
     saved = json.loads(secrets_file.read_text())
     fill = samples(url, saved)
@@ -398,7 +409,8 @@ def compare(args, url: str, secrets_file: Path) -> None:
                 # Each side goes first in turn, so the machine's load hits them alike.
                 turn = order[round_ % len(order) :] + order[: round_ % len(order)]
                 for side in turn:
-                    times[side].append(servers[side].get(paths[side])[0])
+                    path = _visit(paths[side], round_) if args.vary else paths[side]
+                    times[side].append(servers[side].get(path)[0])
             o, p = times["ours"], times["plain"]
             line = f"{LABELS[op]:30} {median(o) * 1e3:8.1f}/{p90(o) * 1e3:<8.1f}"
             if args.before:
@@ -561,6 +573,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ops", help="comma-separated: " + ",".join(OPS))
     parser.add_argument("--profile", choices=sorted(OPS), help="profile our page in-process")
     parser.add_argument("--explain", action="store_true", help="plans of the pages' queries")
+    parser.add_argument(
+        "--vary",
+        action="store_true",
+        help="add bench_visit=<round> to every address: each request a first visit of its "
+        "address (nothing our panel keeps per address is reused)",
+    )
     parser.add_argument(
         "--before",
         metavar="DIR",

@@ -3,7 +3,10 @@
 Owns ``get_list`` (a crafted page or page size is clamped, the count stops at the page's cap,
 the many-to-one relations the list shows are loaded after the page), ``scaffold_auto_joins``
 and ``after_page_relations``, filter values (no NUL; options of live reference lists) and
-the sortable columns (none encrypted).
+the sortable columns (none encrypted); for the list template (templates/admin/model/
+panel_list.html) each row's cells and buttons, its kept parts (``list_fragment``,
+views/shared/list_fragments.py) and the list addresses (``_get_list_url``, one url_for a
+request).
 
 Relies on: ``self.page_size`` (Flask-Admin). The count cap it sets in ``g.count_cap`` is read
 by ScopingMixin.get_count_query.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 from flask import current_app, g, has_request_context
 from flask_admin.model import template as row_templates
@@ -24,6 +28,7 @@ from sqlalchemy.orm import selectinload
 from core import masking
 from forms.admin.reference import options_stamp
 from models.types import EncryptedJSON, EncryptedString, is_encrypted
+from views.shared import list_fragments
 from views.shared.capped_count import cap_for
 from views.shared.references_loaded import load_many_to_one, simple_many_to_one
 
@@ -59,6 +64,31 @@ class ListingMixin:
         rows = query.options(*(selectinload(relation) for relation in rest)).all()
         load_many_to_one(rows, simple)
         return count, rows
+
+    @pass_context
+    def list_fragment(self, context, name, caller):
+        """The list template's block ``name`` (rendered by ``caller``), kept under a key of
+        everything it reads (views/shared/list_fragments.py)."""
+        return list_fragments.fragment(self, context, name, caller)
+
+    def _get_list_url(self, view_args):
+        # Flask-Admin builds each of a page's twenty-odd list addresses (sort links, pager,
+        # page sizes, the search form's) through url_for; they differ only in the query
+        # string. The view's address is built once a request and the query string encoded as
+        # url_for encodes it (werkzeug's Rule.build: the arguments in their order, None left
+        # out, a list as one argument per item, the same characters kept).
+        page = view_args.page or None
+        desc = 1 if view_args.sort_desc else None
+        kwargs = {"page": page, "sort": view_args.sort, "desc": desc, "search": view_args.search}
+        kwargs.update(view_args.extra_args)
+        kwargs["page_size"] = self.get_safe_page_size(view_args.page_size)
+        kwargs.update(self._get_filters(view_args.filters))
+        bases = g.setdefault("panel_list_url", {})
+        base = bases.get(self.endpoint)
+        if base is None:
+            base = bases[self.endpoint] = self.get_url(".index_view")
+        query = _query_string(kwargs)
+        return f"{base}?{query}" if query else base
 
     @pass_context
     def row_actions_html(self, context, actions, row):
@@ -172,6 +202,11 @@ class ListingMixin:
         type_formatters = self.column_type_formatters
         masked = masking.kind_of(name) is not None
         field_value = self._get_field_value
+        # A page is in one language: each choice's label (a lazy string, translated on every
+        # use) and each record's text (a reference item's label reads the language) are
+        # looked up once a page; the rows of a page share their reference items.
+        labels: dict = {}
+        records: dict = {}
 
         def cell(context, row):
             if formatter is not None:
@@ -179,7 +214,12 @@ class ListingMixin:
             else:
                 value = field_value(row, name)
             if choices:
-                value = choices.get(value) or value
+                if value in labels:
+                    label = labels[value]
+                else:
+                    label = choices.get(value)
+                    label = labels[value] = None if label is None else str(label)
+                value = label or value
             else:
                 kind = type(value)
                 if kind in by_type:
@@ -191,6 +231,11 @@ class ListingMixin:
                     )
                 if type_formatter is not None:
                     value = type_formatter(self, value, name)
+                elif hasattr(kind, "__mapper__"):
+                    kept = records.get(id(value))
+                    if kept is None or kept[0] is not value:
+                        kept = records[id(value)] = (value, str(value))
+                    value = kept[1]
             return masking.mask(name, value) if masked else value
 
         return cell
@@ -279,6 +324,20 @@ _ID_ONLY_ACTIONS = (
     row_templates.EditPopupRowAction,
     row_templates.DeleteRowAction,
 )
+
+
+#: The characters werkzeug's url_for leaves unquoted in a query string (werkzeug.urls._urlencode).
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def _query_string(arguments: dict) -> str:
+    items = []
+    for name, value in arguments.items():
+        if isinstance(value, list | tuple | set):
+            items.extend((name, item) for item in value if item is not None)
+        elif value is not None:
+            items.append((name, value))
+    return urlencode(items, safe=_QUERY_SAFE)
 
 
 def _is_encrypted_column(column) -> bool:
