@@ -11,6 +11,7 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from core.clock import office_today
@@ -37,6 +38,8 @@ from views.sales.card_buttons import CardButtonsMixin
 from views.sales.scouts import ScoutFlagMixin, scout_detail
 from views.shared.audit_context import current_actor
 from views.shared.base import SecureModelView
+from views.shared.details_layout import details_fragment
+from views.shared.details_table import render_details_table
 from views.shared.exports import value_formatter
 from views.shared.formatters import child_table
 
@@ -124,6 +127,17 @@ class ProspectView(CardButtonsMixin, ScoutFlagMixin, PartnerShareActionMixin, Se
         """The card's receptions and follow-ups as a table (its details panels)."""
         rows = SimpleNamespace(visits=reception_rows(db.session, model.id))
         return RECEPTIONS_TABLE(self, None, rows, "visits")
+
+    @pass_context
+    def details_table(self, context, model):
+        """The details page's table of the card's fields (templates/admin/model/
+        panel_details.html): Flask-Admin's, with its labels kept per language."""
+        return render_details_table(self, context, model)
+
+    @pass_context
+    def details_fragment(self, context, name, caller):
+        """A block of the details page's layout, kept (views/shared/details_layout.py)."""
+        return details_fragment(self, context, name, caller)
 
     def related_links(self, model):
         return [
