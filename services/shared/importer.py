@@ -13,8 +13,10 @@ already on another card (in the database or earlier in the file).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import queue
+import sqlite3
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -33,6 +35,8 @@ from sqlalchemy import (
     Integer,
     bindparam,
     column,
+    delete,
+    false,
     func,
     insert,
     select,
@@ -40,7 +44,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import values as values_table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -81,6 +87,10 @@ CHUNK = 1000
 NOTES_MAX = 2000
 #: Values of one field whose check outcome a RowChecker remembers (memory stays bounded).
 MEMO_MAX = 4096
+#: The column of a field the mapping leaves out: past any row's end, so its cell is blank.
+_NO_COLUMN = 1 << 62
+#: Not yet in a RowChecker's memory (None is a remembered outcome there).
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -354,6 +364,8 @@ class RowChecker:
             name: _reference_index(session, code) for name, code in self.kind.references.items()
         }
         self._list_labels: dict[str, str] = {}
+        #: {cell value: its date or None} (``_day_of``).
+        self._days: dict = {}
         self.consultants = (
             _consultant_index(session, user) if "consultant" in self.kind.checks.values() else {}
         )
@@ -407,47 +419,64 @@ class RowChecker:
         record: dict = {}
         plan = getattr(self, "_plan", None)
         if plan is None:
-            # Each field's column and check, looked up once, not once per row.
-            plan = self._plan = [
-                (
-                    target,
-                    check,
-                    self.mapping.get(target),
-                    getattr(self, f"_check_{check}", None),
-                    {} if self._memoised(check) else None,
-                )
-                for target, check in self.kind.checks.items()
-            ]
+            plan = self._plan = self._field_plan()
         width = len(values)
-        for target, check, index, method, memo in plan:
+        for target, index, method, memo, blank in plan:
             # as _cell: a cell stripped, an empty one None
-            raw = values[index] if index is not None and index < width else None
+            raw = values[index] if index < width else None
             if isinstance(raw, str):
                 raw = raw.strip() or None
             if raw is None:
-                if check == "name":
-                    errors.append(_("Name is missing."))
-                elif target in self.kind.required:
-                    errors.append(_("%(what)s is missing.", what=_field_label(target)))
+                if blank is not None:
+                    errors.append(
+                        _("Name is missing.")
+                        if blank == "name"
+                        else _("%(what)s is missing.", what=_field_label(target))
+                    )
                 continue
             if memo is not None:
                 # A list's label, a grade, a yes/no: a few values over and over, checked once
                 # each (by type too: 1, 1.0 and True are one dict key but not one cell).
-                key = (type(raw), raw)
-                found = memo.get(key)
+                found = memo.get(raw if raw.__class__ is str else (raw.__class__, raw))
                 if found is None:
-                    stored: dict = {}
-                    found = (method(target, raw, stored), tuple(stored.items()))
-                    if len(memo) < MEMO_MAX:
-                        memo[key] = found
-                error, items = found
-                for name, value in items:
-                    record[name] = value
+                    found = self._remember(memo, target, raw, method)
+                error, stored = found
+                if stored:
+                    record.update(stored)
             else:
-                error = (method or getattr(self, f"_check_{check}"))(target, raw, record)
+                error = method(target, raw, record)
             if error:
                 errors.append(error)
         return record
+
+    def _field_plan(self) -> list[tuple]:
+        """Each field's column and check, looked up once, not once per row: (target, column
+        (_NO_COLUMN: none), check, its outcomes by value (None: not remembered), what a blank
+        cell says ("name", "required" or None)). A field without a column that may be blank
+        is left out: it never holds a value nor makes an error."""
+        plan = []
+        for target, check in self.kind.checks.items():
+            index = self.mapping.get(target)
+            blank = "name" if check == "name" else None
+            if blank is None and target in self.kind.required:
+                blank = "required"
+            if index is None and blank is None:
+                continue
+            name = f"_check_{check}"
+            method = getattr(self, name, None) or (lambda *a, name=name: getattr(self, name)(*a))
+            memo = {} if self._memoised(check) else None
+            plan.append((target, _NO_COLUMN if index is None else index, method, memo, blank))
+        return plan
+
+    @staticmethod
+    def _remember(memo: dict, target: str, raw, method) -> tuple[str | None, dict]:
+        """The outcome of a pure check of ``raw`` (its error, the values it stores), kept in
+        ``memo`` while it holds fewer than MEMO_MAX."""
+        stored: dict = {}
+        found = (method(target, raw, stored), stored)
+        if len(memo) < MEMO_MAX:
+            memo[raw if raw.__class__ is str else (raw.__class__, raw)] = found
+        return found
 
     #: Checks whose outcome depends on the cell's value alone (no state, nothing mutable
     #: stored): their outcomes are remembered per value (``fields``).
@@ -486,7 +515,10 @@ class RowChecker:
         return None
 
     def _check_mobile(self, target, raw, record):
-        phone = normalise_phone(_text_of_number(raw))
+        text = _text_of_number(raw)
+        # 11 ASCII digits, as most cells hold: what normalise_phone would return unchanged
+        plain = len(text) == 11 and text.isascii() and text.isdigit()
+        phone = text if plain else normalise_phone(text)
         if phone is None or not is_mobile(phone):
             return _("Bad mobile number: %(value)s", value=raw)
         record[target] = phone
@@ -548,8 +580,19 @@ class RowChecker:
             self._list_labels[target] = shown
         return self._list_labels[target]
 
+    def _day_of(self, raw) -> date | None:
+        """_as_date of a cell, kept per value (by type too) while fewer than MEMO_MAX are
+        kept: a file's visits fall on a few hundred days."""
+        key = raw if raw.__class__ is str else (raw.__class__, raw)
+        day = self._days.get(key, _UNSEEN)
+        if day is _UNSEEN:
+            day = _as_date(raw)
+            if len(self._days) < MEMO_MAX:
+                self._days[key] = day
+        return day
+
     def _check_visit_date(self, target, raw, record):
-        day = _as_date(raw)
+        day = self._day_of(raw)
         if day is None:
             return _date_error(raw)
         record[target] = day
@@ -559,7 +602,7 @@ class RowChecker:
         return None
 
     def _check_later_visit(self, target, raw, record):
-        day = _as_date(raw)
+        day = self._day_of(raw)
         if day is None:
             return _("Bad date: %(value)s (use 2026-03-01)", value=raw)
         visits = record.get("visits")
@@ -586,7 +629,8 @@ class RowChecker:
             amount = (Decimal(text) * scale).quantize(Decimal("0.1"))
         except (InvalidOperation, ValueError):
             amount = None
-        if amount is None or not 0 <= amount <= 100000:
+        # NaN (a "nan" cell) compares with nothing: refused as any other bad budget
+        if amount is None or not amount.is_finite() or not 0 <= amount <= 100000:
             return _("Bad budget (in 10,000 yuan, e.g. 150): %(value)s", value=raw)
         record[target] = amount
         return None
@@ -1131,6 +1175,12 @@ def copies(conn, table, row: dict) -> bool:
     dialect = conn.dialect
     if dialect.name != "postgresql" or dialect.driver != "psycopg2":
         return False
+    return plain_defaults(table, row)
+
+
+def plain_defaults(table, row: dict) -> bool:
+    """Whether every column of ``table`` that ``row`` leaves out has no default or a plain
+    one, which a COPY (``copy_payload``) or a multi-row INSERT (``bound_rows``) adds itself."""
     return all(
         column.key in row or column.default is None or column.default.is_scalar
         for column in table.c
@@ -1232,6 +1282,76 @@ def stamped(table, rows: list[dict]) -> list[dict]:
     return [{**row, **stamp} for row in rows]
 
 
+#: Most values one multi-row INSERT of the SQLite writer binds (SQLite's default limit of
+#: host parameters since 3.32); a compiled statement of that size is some 4 MB.
+_SQLITE_VALUES = 32766
+#: Fewest rows of one: a few statement sizes for small chunks, each compiled once.
+_SQLITE_ROWS = 16
+
+
+def bound_rows(dialect, table, rows: list[dict], ids=None) -> tuple[list[str], list[list]]:
+    """The columns and each row's values as the driver takes them, for ``sqlite_inserts``:
+    as in ``copy_payload``, each value through its column type's bind processing (an
+    encrypted column is sealed as in an INSERT) and the plain defaults of the columns the
+    rows leave out added (``copies`` said they are plain); ``ids``, when given, first."""
+    keys = list(rows[0])
+    defaults = {
+        column.key: column.default.arg
+        for column in table.c
+        if column.key not in rows[0] and column.default is not None
+    }
+    names = keys + list(defaults)
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    processed = [(index, process) for index, process in enumerate(processors) if process]
+    tail = list(defaults.values())
+    values = []
+    for row in rows:
+        line = [row[key] for key in keys] + tail
+        for index, process in processed:
+            value = line[index]
+            if value is not None:
+                line[index] = process(value)
+        values.append(line)
+    if ids is not None:
+        names = ["id", *names]
+        values = [[i, *line] for i, line in zip(ids, values, strict=True)]
+    return names, values
+
+
+def sqlite_inserts(dialect, table, names: list[str], values: list) -> list[tuple[str, tuple]]:
+    """Multi-row INSERTs (statement, parameters) of ``values`` (rows of ``names``' values).
+
+    The SQLite writer's form (``_Writes``): the driver lets go of the GIL while a statement
+    runs, and an executemany runs one per row, each taking the GIL back only once the job's
+    thread gives it up (the switch interval, 5 ms), so a row at a time the writer would
+    barely move. A statement's rows are padded with NULLs to a power of two, which LIMIT
+    leaves out: a few statement texts, each compiled once and kept in the driver's cache."""
+    width = len(names)
+    most = max(1, _SQLITE_VALUES // width)
+    quote = dialect.identifier_preparer.quote
+    # the table's and columns' own names, quoted; the values are bound
+    head = "INSERT INTO {} ({}) SELECT * FROM (VALUES ".format(  # noqa: S608
+        dialect.identifier_preparer.format_table(table), ", ".join(quote(n) for n in names)
+    )
+    row = "(" + ", ".join("?" * width) + ")"
+    statements = []
+    for start in range(0, len(values), most):
+        part = values[start : start + most]
+        size = min(most, max(_SQLITE_ROWS, 1 << (len(part) - 1).bit_length()))
+        parameters = [value for line in part for value in line]
+        parameters.extend([None] * (width * (size - len(part))))
+        parameters.append(len(part))
+        statements.append((head + ", ".join([row] * size) + ") LIMIT ?", tuple(parameters)))
+    return statements
+
+
+def _run_inserts(conn, statements: list[tuple[str, tuple]]) -> None:
+    for statement, parameters in statements:
+        conn.exec_driver_sql(statement, parameters)
+
+
 class Writer:
     """Writes the checked rows of a kind that makes several records per row (a unit, its
     owner and household, ...): ``write`` inserts a chunk in bulk and returns what it made,
@@ -1288,24 +1408,32 @@ class _Writes:
     """Where an import's chunks go: the import's own connection, in the file's order, in
     one transaction.
 
-    Elsewhere each write runs at once. On PostgreSQL (psycopg2) the job's thread prepares a
-    chunk (its ids from the table's sequence, every COPY text, the tokens) and a writer
-    thread sends it while the job's thread reads, checks and prepares the next one: the
-    server's share (the indexes and foreign keys of every row, as long as the Python work
-    again) runs on another core. The job's thread then reads on a connection of its own
-    (``reads``): a chunk's duplicates are looked up in what is committed, and the file's
-    own rows were found by the check in memory. At most one chunk waits for the writer, so
-    memory stays flat; a failed write raises at the next chunk; the caller commits only
-    after ``close``, which waits for every write, and ``abandon`` (always called) stops the
-    writer before the transaction is rolled back."""
+    On PostgreSQL (psycopg2) and on an SQLite file the job's thread prepares a chunk (its
+    ids, every COPY text or multi-row INSERT, the tokens) and a writer thread sends it while
+    the job's thread reads, checks and prepares the next one: the database's share (the
+    indexes and foreign keys of every row, as long as the Python work again) runs on another
+    core. PostgreSQL takes the ids from the table's sequence; on SQLite the import holds the
+    database's write lock from its first write until it ends, so the ids after the largest
+    one then are the import's to number (``_first_id``). The job's thread then reads on a
+    connection of its own (``reads``): a chunk's duplicates are looked up in what is
+    committed (SQLite: its WAL lets a reader in beside the writer), and the file's own rows
+    were found by the check in memory. At most one chunk waits for the writer, so memory
+    stays flat; a failed write raises at the next chunk; the caller commits only after
+    ``close``, which waits for every write, and ``abandon`` (always called) stops the writer
+    before the transaction is rolled back. Elsewhere (an in-memory SQLite database has a
+    single connection) each write runs at once."""
 
     def __init__(self, session: Session):
         # the Session itself, not a scoped proxy: the writer thread's proxy is another's
         self.session = session() if isinstance(session, scoped_session) else session
         self.conn = session.connection()
         dialect = self.conn.dialect
-        self.pipelined = dialect.name == "postgresql" and dialect.driver == "psycopg2"
+        self.copying = dialect.name == "postgresql" and dialect.driver == "psycopg2"
+        self.numbering = _numbers_rows(self.conn)
+        self.pipelined = self.copying or self.numbering
         self.reads = Session(bind=self.conn.engine) if self.pipelined else session
+        self._next_id: dict[str, int] = {}  # SQLite: each table's next id
+        self._cache_size = _grow_cache(self.conn)
         self._chunk: list[Callable[[], None]] = []
         self._error: BaseException | None = None
         self._stopped = False  # the writer took the stop mark
@@ -1361,10 +1489,19 @@ class _Writes:
             self.pipelined
             and rows
             and all(key in table.c for key in rows[0])
-            and copies(self.conn, table, rows[0])
+            and self._sends(table, rows[0])
         ):
             self._drain()
             return insert_ids(self.session, model, rows)
+        if self.numbering:
+            if not _numbered(table):
+                self._drain()
+                return insert_ids(self.session, model, rows)
+            first = self._first_id(table)
+            ids = list(range(first, first + len(rows)))
+            self._next_id[table.name] = first + len(rows)
+            self._inserts(table, *bound_rows(self.conn.dialect, table, rows, ids))
+            return ids
         sequence = self.reads.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
         if not sequence:
             self._drain()
@@ -1380,17 +1517,48 @@ class _Writes:
         self._copy(table, rows)
         return ids
 
+    def _first_id(self, table) -> int:
+        """SQLite: the id after the largest of ``table``, read once the import holds the
+        database's write lock (a write that changes nothing takes it; it waits for another
+        writer, then fails with "database is locked"): until the import's transaction ends
+        no one else inserts, so the ids from there on are the import's to number."""
+        if table.name not in self._next_id:
+            self._drain()  # the import's connection is the writer's until then
+            self.conn.execute(delete(table).where(false()))
+            last = self.conn.scalar(select(func.max(table.c.id))) or 0
+            if table.dialect_options["sqlite"]["autoincrement"]:
+                # AUTOINCREMENT never reuses an id, not even one of a deleted last row
+                used = self.conn.exec_driver_sql(
+                    "SELECT seq FROM sqlite_sequence WHERE name = ?", (table.name,)
+                ).scalar()
+                last = max(last, used or 0)
+            self._next_id[table.name] = last + 1
+        return self._next_id[table.name]
+
+    def _sends(self, table, row: dict) -> bool:
+        """Whether the writer can send rows like ``row`` as prepared here."""
+        if self.copying:
+            return copies(self.conn, table, row)
+        return plain_defaults(table, row)
+
     def _copy(self, table, rows: list[dict]) -> None:
         statement, text = copy_payload(self.conn.dialect, table, rows)
         self._chunk.append(lambda: send_copy(self.conn, statement, text))
+
+    def _inserts(self, table, names: list[str], values: list) -> None:
+        statements = sqlite_inserts(self.conn.dialect, table, names, values)
+        self._chunk.append(lambda: _run_inserts(self.conn, statements))
 
     def rows(self, table, rows: list[dict]) -> None:
         """``_insert_rows``: prepared here, sent by the writer."""
         if not rows:
             return
         rows = stamped(table, rows)
-        if self.pipelined and copies(self.conn, table, rows[0]):
-            self._copy(table, rows)
+        if self.pipelined and self._sends(table, rows[0]):
+            if self.copying:
+                self._copy(table, rows)
+            else:
+                self._inserts(table, *bound_rows(self.conn.dialect, table, rows))
         else:
             self.call(_insert_rows, self.conn, table, rows)
 
@@ -1400,9 +1568,13 @@ class _Writes:
             name_search.bulk_tokens(self.conn, kind, pairs)
             return
         rows = name_search.token_rows(kind, pairs)
-        if rows:
+        if not rows:
+            return
+        if self.copying:
             statement, text = name_search.copy_payload(rows)
             self._chunk.append(lambda: send_copy(self.conn, statement, text))
+        else:
+            self._inserts(name_search.NameToken.__table__, ["kind", "token", "record_id"], rows)
 
     def call(self, fn: Callable, *args, **kwargs) -> None:
         if self.pipelined:
@@ -1450,6 +1622,50 @@ class _Writes:
             self._stop()
         if self.pipelined:
             self.reads.close()  # its own connection (never the import's session)
+        _restore_cache(self.conn, self._cache_size)
+        self._cache_size = None
+
+
+def _numbers_rows(conn) -> bool:
+    """Whether ``_Writes`` numbers the rows and pipelines on this SQLite database: a file in
+    WAL mode (the job's thread reads beside the import's writes), reached through a pool of
+    several connections (one for the import, one to read)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    if isinstance(conn.engine.pool, (StaticPool, SingletonThreadPool)):
+        return False  # an in-memory database, or one connection shared by every session
+    return conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def _numbered(table) -> bool:
+    """Whether ``_Writes`` can number ``table``'s rows: its key is an integer ``id``."""
+    key = list(table.primary_key.columns)
+    return len(key) == 1 and key[0].key == "id" and isinstance(key[0].type, Integer)
+
+
+#: SQLite's page cache for an import's connection (KiB; 2 MB by default): the rows go into
+#: every index of their table at random places, and a cache too small to hold the indexes'
+#: pages writes them out and reads them back again and again.
+_SQLITE_IMPORT_CACHE_KIB = 65536
+
+
+def _grow_cache(conn) -> int | None:
+    """SQLite: the import's connection's page cache raised for the import; its size before."""
+    if conn.dialect.name != "sqlite":
+        return None
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_IMPORT_CACHE_KIB}")
+    return before
+
+
+def _restore_cache(conn, size: int | None) -> None:
+    """The connection goes back to the pool with its own page cache (the pages over it freed)."""
+    if size is None:
+        return
+    # a connection gone with the import's failure has nothing to give back
+    with contextlib.suppress(sqlite3.Error, SQLAlchemyError):
+        # the driver's connection: the session's transaction may be failed by now
+        conn.connection.dbapi_connection.execute(f"PRAGMA cache_size = {int(size)}")
 
 
 class _Abandoned(Exception):

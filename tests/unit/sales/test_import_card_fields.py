@@ -214,3 +214,13 @@ def test_later_rows_of_the_same_customer_are_receptions(s, tmp_path):
     assert card.visits[1].summary == "带家人看样板间"
     assert card.last_contact_on == date(2026, 3, 12)
     assert card.notes == "初次"
+
+
+@pytest.mark.parametrize("budget", ["nan", "NaN万", "-inf", "Infinity", "sNaN"])
+def test_a_budget_that_is_not_a_number_is_a_row_error_not_a_failed_check(s, tmp_path, budget):
+    user = make_user(s, "clerk", full_name="张顾问")
+    s.commit()
+    path = write_xlsx(tmp_path / "nan.xlsx", [_row(1, **{"预算（万元）": budget})], HEADERS)
+    report = importer.check_file(s, path, importer.guess_mapping(HEADERS), user=user)
+    assert report.valid == 0 and len(report.rejected) == 1
+    assert budget in " ".join(report.rejected[0].errors)
