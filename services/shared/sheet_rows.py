@@ -62,22 +62,31 @@ _TEXT = rb"[^<&\r\x00-\x08\x0b\x0c\x0e-\x1f]*"
 _VALUE = rb"""(?:"[^"'<>&\s\x00-\x1f]*"|'[^"'<>&\s\x00-\x1f]*')"""
 # White space as XML has it (re's \s also takes \v and \f, which XML refuses).
 _SPACE = rb"[ \t\r\n]"
-# The value part of a cell: empty, a <v>, or an inline string of one <t> (xml:space allowed).
-_CELL_END = (
-    rb"(?:/>|>(?:<v>("
-    + _TEXT
-    + rb")</v>|(<is>)<t(?:"
-    + _SPACE
-    + rb"+xml:space"
-    + _SPACE
-    + rb"*="
-    + _SPACE
-    + rb"""*(?:"preserve"|'preserve'|"default"|'default'))?"""
-    + _SPACE
-    + rb"*>("
-    + _TEXT
-    + rb")</t></is>)?</c>)"
-)
+
+
+def _cell_end(inline_mark: bytes) -> bytes:
+    """The value part of a cell: empty, a <v>, or an inline string of one <t> (xml:space
+    allowed); ``inline_mark`` is <is> with the group that tells an inline string."""
+    return (
+        rb"(?:/>|>(?:<v>("
+        + _TEXT
+        + rb")</v>|"
+        + inline_mark
+        + rb"<t(?:"
+        + _SPACE
+        + rb"+xml:space"
+        + _SPACE
+        + rb"*="
+        + _SPACE
+        + rb"""*(?:"preserve"|'preserve'|"default"|'default'))?"""
+        + _SPACE
+        + rb"*>("
+        + _TEXT
+        + rb")</t></is>)?</c>)"
+    )
+
+
+_CELL_END = _cell_end(rb"(<is>)")
 # A cell as Excel, WPS, LibreOffice and openpyxl write it (r, s, t in this order), with the
 # white space before it; else one character of anything else (its group set: the row is not
 # of plain cells). So ``findall`` over a row's content takes every cell in one pass and tells
@@ -89,19 +98,8 @@ _TILED_CELL = (
     _SPACE
     + rb'*(?:<c(?: r="([A-Z]{1,3})[0-9]{1,7}")?(?: s="([0-9]{1,9})")?'
     + rb'(?: t="(?:(i)nlineStr|([A-Za-z]{1,9}))")?'
-    + rb"(?:/>|>(?:<v>("
-    + _TEXT
-    + rb")</v>|(<)is><t(?:"
-    + _SPACE
-    + rb"+xml:space"
-    + _SPACE
-    + rb"*="
-    + _SPACE
-    + rb"""*(?:"preserve"|'preserve'|"default"|'default'))?"""
-    + _SPACE
-    + rb"*>("
-    + _TEXT
-    + rb")</t></is>)?</c>)|([^ \t\r\n]))"
+    + _cell_end(rb"(<)is>")
+    + rb"|([^ \t\r\n]))"
 )
 # The attributes the values depend on (c: r, s, t; row: r), of a cell written another way.
 _NAMED = re.compile(rb"""\s([A-Za-z_][\w.:-]*)\s*=\s*["']([^"']*)["']""")
