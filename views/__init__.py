@@ -37,6 +37,7 @@ from views.shared import (
     admin_i18n,
     approvals,
     concurrency,
+    fixed_urls,
     form_i18n,
     gating,
     imports,
@@ -110,6 +111,7 @@ def init_admin(app: Flask) -> Admin:
         office_window=clock.office_window,
         ownership_history=pool.ownership_history,
         cached_menu=menu_cache.cached_menu,
+        fixed_url=fixed_urls.fixed_url,
     )
     # Every moment a person sees: Beijing time, to the minute (core/clock.office_time).
     app.jinja_env.filters["office_time"] = clock.office_time
@@ -118,7 +120,9 @@ def init_admin(app: Flask) -> Admin:
     def navbar_badges():
         if g.get("fragment"):
             return {}  # a piece of a page (a details page's panels): no navbar to badge
-        return navbar_counts(current_user)
+        # The account itself, not the proxy: the counts read its id, role and offices
+        # a dozen times.
+        return navbar_counts(current_user._get_current_object())
 
     return admin
 
@@ -165,5 +169,7 @@ def navbar_counts(user) -> dict[str, int | None]:
         built = _NAVBAR_STATEMENTS[key] = (statement,)
     (statement,) = built
     if statement is not None:
-        counts.update(db.session.execute(statement).one()._asdict())
+        # On the request session's connection, past the ORM's statement handling: the
+        # statement holds counts only, no entity to load.
+        counts.update(db.session.connection().execute(statement).one()._asdict())
     return counts

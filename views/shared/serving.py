@@ -19,6 +19,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 request_log = logging.getLogger("panel.request")
@@ -75,7 +76,24 @@ class _ConfiguredProxyFix:
 
 
 class _SecureOverTLS(SecureCookieSessionInterface):
-    """The session cookie is Secure when configured so, and always on an HTTPS request."""
+    """The session cookie is Secure when configured so, and always on an HTTPS request.
+
+    The cookie's signing serializer is made of the keys and settings alone and keeps nothing
+    of a request: it is made once per set of keys (SECRET_KEY and SECRET_KEY_FALLBACKS as they
+    are at the call, so a changed key is used at once), not twice a request."""
+
+    _kept: tuple[tuple, URLSafeTimedSerializer] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        kept = self._kept
+        if kept is not None and kept[0] == keys:
+            return kept[1]
+        serializer = super().get_signing_serializer(app)
+        self._kept = (keys, serializer)
+        return serializer
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app)) or (has_request_context() and request.is_secure)
