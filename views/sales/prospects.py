@@ -157,6 +157,22 @@ class ProspectView(CardButtonsMixin, ScoutFlagMixin, PartnerShareActionMixin, Se
         "first_visit_on",
         "last_contact_on",
     )
+    #: What a list row reads (views/shared/mixins/listing.py): the columns shown, the scout
+    #: badge's flag and the version the delete button carries; the relations' keys are added.
+    #: The landline and notes (decrypted on every load) and the other references are not.
+    list_loaded_columns = (
+        "id",
+        "name",
+        "mobile",
+        "grade",
+        "progress",
+        "first_visit_on",
+        "last_contact_on",
+        "is_scout",
+        "version",
+    )
+    #: Deep pages count after their rows (one row per card; the count's scope is the page's).
+    list_count_after_page = True
     column_details_list = (
         "name",
         "mobile",

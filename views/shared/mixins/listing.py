@@ -8,8 +8,9 @@ panel_list.html) each row's cells and buttons, its kept parts (``list_fragment``
 views/shared/list_fragments.py) and the list addresses (``_get_list_url``, one url_for a
 request).
 
-Relies on: ``self.page_size`` (Flask-Admin). The count cap it sets in ``g.count_cap`` is read
-by ScopingMixin.get_count_query.
+Relies on: ``self.page_size`` (Flask-Admin). The count cap it sets in ``g.count_cap`` and
+``g.count_after_page`` (a deep page of a view with ``list_count_after_page``: the count query
+comes back pending, finished from the page's rows) are read by ScopingMixin.get_count_query.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from flask_admin.model import template as row_templates
 from flask_babel import get_locale
 from jinja2 import pass_context
 from markupsafe import Markup, escape
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from core import masking
 from forms.admin.reference import options_stamp
@@ -40,6 +41,18 @@ class ListingMixin:
     #: Many-to-one relations the list shows, loaded after the page (scaffold_auto_joins).
     list_relations: list = []
 
+    #: The columns a list row reads (attribute names), or None: every column, as Flask-Admin
+    #: loads them. A view naming them has the others left out of the page query (a welcome
+    #: card's landline and notes are not decrypted for its list); the foreign keys of the
+    #: relations the list shows are added here. A column left out is still read if asked
+    #: for, one row at a time: name every one the list's cells, marks and buttons read.
+    list_loaded_columns: tuple | None = None
+    #: Pages past the first count after their rows (``_count_after_page``): only for a view
+    #: whose list has one row per record and whose count query selects the records its page
+    #: query does (get_query and get_count_query: the same scope, no filter joining a
+    #: to-many relation).
+    list_count_after_page = False
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         # A crafted ?page=-1 would be a negative OFFSET, which PostgreSQL refuses: clamp it.
         page = max(page or 0, 0) if page is not None else None
@@ -50,9 +63,22 @@ class ListingMixin:
         # Set by SearchMixin._apply_search for this list only (a second list in one request
         # must not sort by a token join it does not have).
         g.search_token_order = None
-        count, query = super().get_list(
-            page, sort_column, sort_desc, search, filters, execute=False, page_size=page_size
+        # Read by ScopingMixin.get_count_query: the count comes back pending, finished below.
+        g.count_after_page = bool(
+            execute
+            and self.list_count_after_page
+            and page
+            and (page_size or self.page_size)
+            and not search
+            and sort_column is None
+            and self._default_newest_first()
         )
+        try:
+            count, query = super().get_list(
+                page, sort_column, sort_desc, search, filters, execute=False, page_size=page_size
+            )
+        finally:
+            g.count_after_page = False
         if not execute:
             return count, query
         after = self.after_page_relations(query)
@@ -61,9 +87,48 @@ class ListingMixin:
         # all reference items. Any other relation is one selectinload each, as before.
         simple = {relation.key for relation in after if simple_many_to_one(relation.property)}
         rest = [relation for relation in after if relation.key not in simple]
-        rows = query.options(*(selectinload(relation) for relation in rest)).all()
+        options = [selectinload(relation) for relation in rest]
+        loaded = self._list_load_only(after)
+        if loaded is not None:
+            options.append(loaded)
+        rows = query.options(*options).all()
+        if hasattr(count, "known_before"):
+            count = self._count_after_page(count, rows, page, page_size or self.page_size)
         load_many_to_one(rows, simple)
         return count, rows
+
+    def _list_load_only(self, relations):
+        """The loader option of the columns the page query loads (``list_loaded_columns`` and
+        the foreign keys of ``relations``), or None for all of them; built once per view and
+        set of relations (an option is immutable, and building one costs more than the rest
+        of the page query's options)."""
+        if self.list_loaded_columns is None:
+            return None
+        kept = self.__dict__.setdefault("_list_load_only_options", {})
+        key = (self.list_loaded_columns, tuple(relation.key for relation in relations))
+        option = kept.get(key)
+        if option is None:
+            mapper = self.model.__mapper__
+            names = dict.fromkeys(self.list_loaded_columns)
+            for relation in relations:
+                for local, _remote in relation.property.local_remote_pairs:
+                    names.setdefault(mapper.get_property_by_column(local).key)
+            option = kept[key] = load_only(*(getattr(self.model, name) for name in names))
+        return option
+
+    @staticmethod
+    def _count_after_page(pending, rows, page, page_size):
+        """The count of a page past the first, known from its rows: the OFFSET already walked
+        past ``page * page_size`` records. A full page adds what follows its last record (a
+        newest-first list: the smaller ids, counted up to the cap from there); a short page
+        is the end of the list; an empty one (past the end) is counted as before. The same
+        number as the count before the page, without walking the skipped rows twice."""
+        offset = page * page_size
+        if not rows:
+            return pending.counted()
+        if len(rows) < page_size:
+            return pending.known(offset + len(rows))
+        return pending.known_before(offset + len(rows), rows[-1].id)
 
     @pass_context
     def list_fragment(self, context, name, caller):

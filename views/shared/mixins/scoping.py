@@ -6,7 +6,8 @@ Every model with an ``office_id`` is kept to the current user's offices
 ``get_one`` (loads through ``get_query``: a row outside the scope is a 404, on details, edit,
 delete, reveal and every request page) and ``scoped_ids_query`` (what batch actions use).
 
-Relies on: ``g.count_cap``, set by ListingMixin.get_list.
+Relies on: ``g.count_cap`` and ``g.count_after_page`` (a deep page counts after its rows:
+``PendingCount``), set by ListingMixin.get_list.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from flask import abort, g, has_request_context, request
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_login import current_user
 from sqlalchemy import literal
+from sqlalchemy.orm import Query
 
 from extensions import db
 from services.admin.offices import office_clause
-from views.shared.capped_count import COUNT_CAP, CappedCountQuery
+from views.shared.capped_count import COUNT_CAP, CappedCount, CappedCountQuery
 from views.shared.references_loaded import load_many_to_one
 
 #: Endpoints showing one record with its references (details, the reveal, the edit form).
@@ -45,7 +47,10 @@ class ScopingMixin:
     def get_count_query(self):
         # Rows to count, not a COUNT(*): views.shared.capped_count stops at the cap of this page.
         rows = self._scoped(db.session.query(literal(1)).select_from(self.model))
-        return CappedCountQuery(rows, getattr(g, "count_cap", COUNT_CAP))
+        cap = getattr(g, "count_cap", COUNT_CAP)
+        if has_request_context() and g.get("count_after_page"):
+            return _CountAfterPage(rows, cap, self.model.id)
+        return CappedCountQuery(rows, cap)
 
     def get_one(self, id):
         try:
@@ -69,3 +74,54 @@ class ScopingMixin:
     def scoped_ids_query(self, ids):
         """Rows of ``ids`` within the user's scope: what every batch action must use."""
         return get_query_for_ids(self.get_query(), self.model, ids)
+
+
+class _CountAfterPage(CappedCountQuery):
+    """The count query of a page counted after its rows (ListingMixin.get_list sets
+    ``g.count_after_page``): search and filters go to it as to CappedCountQuery, and
+    ``scalar()`` counts nothing yet but gives a ``PendingCount``."""
+
+    def __init__(self, query: Query, cap: int, id_column):
+        super().__init__(query, cap)
+        self._id = id_column
+
+    def __getattr__(self, name):
+        attr = getattr(self._query, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            result = attr(*args, **kwargs)
+            if isinstance(result, Query):
+                return _CountAfterPage(result, self._cap, self._id)
+            return result
+
+        return call
+
+    def scalar(self) -> PendingCount:
+        return PendingCount(self._query, self._cap, self._id)
+
+
+class PendingCount:
+    """A list's count, up to its cap, finished once the page's rows are known (ListingMixin
+    ``_count_after_page``)."""
+
+    def __init__(self, query: Query, cap: int, id_column):
+        self._query = query
+        self._cap = cap
+        self._id = id_column
+
+    def counted(self) -> CappedCount:
+        """Counted as CappedCountQuery counts, from the first record."""
+        return CappedCountQuery(self._query, self._cap).scalar()
+
+    def known(self, rows: int) -> CappedCount:
+        return CappedCount(rows, self._cap)
+
+    def known_before(self, rows: int, last_id) -> CappedCount:
+        """``rows`` records up to the one of id ``last_id`` (newest first), and those after it
+        (smaller ids) counted up to the cap."""
+        if rows > self._cap:
+            return CappedCount(rows, self._cap)
+        after = CappedCountQuery(self._query.filter(self._id < last_id), self._cap - rows)
+        return CappedCount(rows + int(after.scalar()), self._cap)
