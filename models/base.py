@@ -57,11 +57,15 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(), date: Date()}
 
 
-def ref_item_fk(*, use_alter: bool = False, **kwargs) -> Mapped[int | None]:
-    """A foreign key to a reference-list item (retired items stay valid, so never cascades)."""
+def ref_item_fk(*, use_alter: bool = False, index: bool = True, **kwargs) -> Mapped[int | None]:
+    """A foreign key to a reference-list item (retired items stay valid, so never cascades).
+
+    ``index=False`` for a column no page filters or looks up by: every index is written at
+    each insert, and items are retired, never deleted, so RESTRICT never has to search it.
+    """
     return mapped_column(
         ForeignKey("reference_items.id", ondelete="RESTRICT", use_alter=use_alter),
-        index=True,
+        index=index,
         **kwargs,
     )
 

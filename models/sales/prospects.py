@@ -50,6 +50,11 @@ class Prospect(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
         # instead, 180 ms a new card at 1,000,000 cards (docs/load.md).
         Index(None, "mobile_bidx", "office_id"),  # migration c8e1c0de43b8
     )
+    # Not indexed (migration e8e1c0de45da, issue 22: each index is written at every insert):
+    # consultant_id alone, the leading column of (consultant_id, grade, office_id), and the
+    # reference columns no list filters on (purpose, timeframe ... price_band; the analysis
+    # groups the cards it reads by office or first visit, no index of these helps it).
+    # Reference items are retired, never deleted, so RESTRICT never searches them.
 
     id: Mapped[intpk]
     #: Customer's name (personal data).
@@ -67,21 +72,21 @@ class Prospect(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     #: Purchase budget in 10,000 yuan (万元).
     budget_wan: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     #: Purpose of purchase (list ``purpose``).
-    purpose_id: Mapped[int | None] = ref_item_fk()
+    purpose_id: Mapped[int | None] = ref_item_fk(index=False)
     #: Purchase timeframe (list ``timeframe``).
-    timeframe_id: Mapped[int | None] = ref_item_fk()
+    timeframe_id: Mapped[int | None] = ref_item_fk(index=False)
     #: Nature of the customer's employer (list ``unit_nature``).
-    unit_nature_id: Mapped[int | None] = ref_item_fk()
+    unit_nature_id: Mapped[int | None] = ref_item_fk(index=False)
     #: Age band (list ``age_band``).
-    age_band_id: Mapped[int | None] = ref_item_fk()
+    age_band_id: Mapped[int | None] = ref_item_fk(index=False)
     #: Current housing (list ``housing``).
-    housing_id: Mapped[int | None] = ref_item_fk()
+    housing_id: Mapped[int | None] = ref_item_fk(index=False)
     #: How the customer heard of the project (list ``awareness``).
-    awareness_id: Mapped[int | None] = ref_item_fk()
+    awareness_id: Mapped[int | None] = ref_item_fk(index=False)
     #: Intended floor area band (list ``area_band``).
-    area_band_id: Mapped[int | None] = ref_item_fk()
+    area_band_id: Mapped[int | None] = ref_item_fk(index=False)
     #: Accepted price band, yuan/m² (list ``price_band``).
-    price_band_id: Mapped[int | None] = ref_item_fk()
+    price_band_id: Mapped[int | None] = ref_item_fk(index=False)
     #: Household monthly income band (list ``income_band``), personal data.
     income_band_id: Mapped[int | None] = ref_item_fk()
     #: Individual or company (list ``customer_type``).
@@ -97,9 +102,7 @@ class Prospect(OfficeOwnedMixin, AuditedMixin, VersionedMixin, Base):
     #: A competitor's scout (踩盘), registered with the supervisor's agreement; not counted.
     is_scout: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The consultant (置业顾问) who owns the card.
-    consultant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: Date of the first reception.
     first_visit_on: Mapped[date | None] = mapped_column(Date, index=True)
     #: Date of the latest reception or follow-up, kept for the "not reached" list.
@@ -154,7 +157,7 @@ class Visit(OfficeOwnedMixin, AuditedMixin, Base):
     #: Date of the reception or call.
     visited_on: Mapped[date] = mapped_column(Date, index=True)
     #: Visit, phone, online, home visit (list ``contact_channel``).
-    channel_id: Mapped[int | None] = ref_item_fk()
+    channel_id: Mapped[int | None] = ref_item_fk(index=False)  # read with its visit only
     #: The consultant who received the customer (services/sales/consultants.py says who may be
     #: named and who is by default); the day's count per consultant counts these.
     consultant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
