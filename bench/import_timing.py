@@ -126,18 +126,29 @@ class Timing:
 def postgres_cpu() -> float | None:
     """CPU seconds (user + system) of the processes named ``postgres`` on this machine, or
     None when the bench runs on SQLite. Those that end in between take their share with
-    them: the bench's backends last the whole run."""
-    if not os.environ.get("BENCH_DATABASE_URL"):
+    them: the bench's backends last the whole run. Another database's client backends are
+    left out (other work on the same server, such as a test run); the server's own
+    processes (WAL writer, checkpointer, autovacuum) are counted, as the import makes
+    their work."""
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
         return None
+    database = url.rsplit("/", 1)[1].split("?", 1)[0]
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, fields = stat.read_text().rsplit(")", 1)
+            if not name.endswith("(postgres"):
+                continue
+            title = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").split()
         except OSError:
             continue  # ended meanwhile
-        if name.endswith("(postgres"):
-            values = fields.split()
-            ticks += int(values[11]) + int(values[12])
+        # a client backend's title: "postgres: [CLUSTER:] USER DATABASE HOST(PORT) STATE"
+        client = [i for i, word in enumerate(title) if i > 1 and word.endswith(b")")]
+        if client and title[client[0] - 1].decode(errors="replace") != database:
+            continue
+        values = fields.split()
+        ticks += int(values[11]) + int(values[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
