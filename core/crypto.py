@@ -155,6 +155,25 @@ class Keyring:
         sealed = self._ciphers[self.current_id].encrypt(nonce, plaintext.encode("utf-8"), aad)
         return f"{self.current_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
+    def encrypt_many(self, plaintexts: list[str], aad: bytes) -> list[str]:
+        """``[encrypt(p, aad) for p in plaintexts]`` in one go: the same tokens (a random
+        nonce each, of one call to the system's random source for them all), the cipher
+        looked up once. An import seals a few values a card, some 400,000 at 100,000 cards,
+        and the calls per value cost more than the sealing (issue 22, sixth pass)."""
+        if not plaintexts:
+            return []
+        cipher_encrypt = self._ciphers[self.current_id].encrypt
+        prefix = self.current_id + ":"
+        nonces = os.urandom(NONCE_BYTES * len(plaintexts))
+        b64encode = binascii.b2a_base64
+        tokens = []
+        for at, plaintext in enumerate(plaintexts):
+            nonce = nonces[at * NONCE_BYTES : (at + 1) * NONCE_BYTES]
+            sealed = cipher_encrypt(nonce, plaintext.encode("utf-8"), aad)
+            # b2a_base64 without its newline is base64.b64encode's text, one call shorter
+            tokens.append(prefix + b64encode(nonce + sealed, newline=False).decode("ascii"))
+        return tokens
+
     def decrypt(self, token: str, aad: bytes) -> str:
         """The plaintext of ``token``; DecryptionError unless key id, key, AAD and bytes all match."""
         key_id, sep, body = token.partition(":")
@@ -247,6 +266,11 @@ def get_keyring() -> Keyring:
 def encrypt(plaintext: str, aad: bytes) -> str:
     """Seal ``plaintext`` with the active keyring's current key."""
     return get_keyring().encrypt(plaintext, aad)
+
+
+def encrypt_many(plaintexts: list[str], aad: bytes) -> list[str]:
+    """Seal each of ``plaintexts`` with the active keyring's current key (``Keyring.encrypt_many``)."""
+    return get_keyring().encrypt_many(plaintexts, aad)
 
 
 def decrypt(token: str, aad: bytes) -> str:
