@@ -196,9 +196,20 @@ def _instance_secret(path: Path) -> str:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+def _connection_settings(dbapi_connection, connection_record) -> None:
+    module = type(dbapi_connection).__module__
+    if module.startswith("psycopg2"):
+        # No JIT compilation: the panel's statements are short, and above jit_above_cost
+        # PostgreSQL compiled plans for longer than they then ran ("not contacted" at 100,000
+        # cards: 830 ms of a 1 s page; the export's ids query, docs/performance.md). Set for
+        # the connection's life and committed, so no rollback undoes it.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET jit = off")
+        cursor.close()
+        dbapi_connection.commit()
+        return
     # SQLite leaves foreign keys off by default; WAL lets readers and one writer overlap.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if module.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
