@@ -169,7 +169,7 @@ def navbar_counts(user) -> dict[str, int | None]:
         built = _NAVBAR_STATEMENTS[key] = (statement,)
     (statement,) = built
     if statement is not None:
-        # On the request session's connection, past the ORM's statement handling: the
-        # statement holds counts only, no entity to load.
-        counts.update(db.session.connection().execute(statement).one()._asdict())
+        # Through the session (not its bare connection): its autoflush puts a change made
+        # earlier in the request into the counts.
+        counts.update(db.session.execute(statement).one()._asdict())
     return counts

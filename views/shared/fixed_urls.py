@@ -13,28 +13,29 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 
-#: Addresses kept per process (endpoints x roots x hosts); forgotten whole when full.
+#: Addresses kept per application (endpoints x roots x hosts); forgotten whole when full.
 MAX_KEPT = 1024
-_kept: dict[tuple, str] = {}
 
 
 def fixed_url(endpoint: str, **values) -> str:
     """``url_for(endpoint, **values)`` for values that are the same on every request."""
     app = current_app._get_current_object()
-    if any(app.url_default_functions.values()):
+    if endpoint.startswith(".") or any(app.url_default_functions.values()):
+        # a relative endpoint names the request's blueprint; URL defaults may read anything
         return url_for(endpoint, **values)
+    # kept on the application, so another app (a test's) never sees this one's addresses
+    kept = app.extensions.setdefault("fixed_urls", {})
     key = (
-        id(app),
         endpoint,
         tuple(sorted(values.items())),
         request.script_root,
         request.host,
         request.scheme,
     )
-    address = _kept.get(key)
+    address = kept.get(key)
     if address is None:
         address = url_for(endpoint, **values)
-        if len(_kept) >= MAX_KEPT:
-            _kept.clear()
-        _kept[key] = address
+        if len(kept) >= MAX_KEPT:
+            kept.clear()
+        kept[key] = address
     return address

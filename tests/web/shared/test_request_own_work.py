@@ -223,7 +223,7 @@ def test_an_event_that_fails_midway_leaves_nothing(app, client, login_as, monkey
 
 
 def test_fixed_addresses_are_url_for_per_address_root(app):
-    fixed_urls._kept.clear()
+    app.extensions.pop("fixed_urls", None)
     endpoints = [
         ("approvals.index", {}),
         ("collisions.index", {}),
@@ -239,6 +239,26 @@ def test_fixed_addresses_are_url_for_per_address_root(app):
                     assert fixed_urls.fixed_url(endpoint, **values).startswith(root + "/")
     with app.test_request_context("/admin/", base_url="https://elsewhere.example/"):
         assert fixed_urls.fixed_url("auth.logout") == url_for("auth.logout")
+
+
+def test_fixed_addresses_are_kept_per_application_and_blueprint():
+    from flask import Blueprint, Flask
+
+    def app_with(prefix):
+        other = Flask(__name__)
+        for name in ("a", "b"):
+            blueprint = Blueprint(name, __name__, url_prefix=f"{prefix}/{name}")
+            blueprint.add_url_rule("/", "index", lambda: "")
+            other.register_blueprint(blueprint)
+        return other
+
+    first, second = app_with(""), app_with("/v2")
+    for app, prefix in ((first, ""), (second, "/v2")):
+        for name in ("a", "b"):
+            with app.test_request_context(f"{prefix}/{name}/"):
+                # a relative endpoint names the request's own blueprint
+                assert fixed_urls.fixed_url(".index") == f"{prefix}/{name}/"
+                assert fixed_urls.fixed_url("a.index") == f"{prefix}/a/"
 
 
 def test_the_navbar_links_follow_the_address_root(app, client, login_as):
