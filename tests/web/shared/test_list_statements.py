@@ -182,3 +182,26 @@ def test_a_deep_page_counts_after_its_rows_the_same_number(app, client, login_as
     full = [s for s in after["/admin/prospect/?page=2"][1] if s.startswith("SELECT count(*)")]
     assert len(full) == 1 and "prospects.id <" in full[0]
     assert "(43)" in after[f"/admin/prospect/?flt0_{grade}=B&page=2"][0]
+
+
+def test_views_counting_after_the_page_filter_on_their_own_columns_only(app):
+    """The deep-page count (list_count_after_page) counts the page's rows as records: it
+    holds while every filter is a condition on the view's own table, one row per record.
+    A filter through a to-many relation (a join) would count a record once per match."""
+    counting = [
+        view
+        for admin in app.extensions["admin"]
+        for view in admin._views
+        if getattr(view, "list_count_after_page", False)
+    ]
+    assert counting, "no view counts after its page"
+    for view in counting:
+        table = view.model.__table__
+        for list_filter in view.column_filters or ():
+            column = getattr(list_filter, "column", None)
+            assert column is not None, (view.endpoint, list_filter)
+            assert column.table is table, (view.endpoint, list_filter.name)
+        # a search over joined tables would be the same risk: the page runs the count's
+        # way only without one (listing.py), and the searchable columns are the card's own
+        for searchable in view.column_searchable_list or ():
+            assert getattr(searchable, "table", table) is table, (view.endpoint, searchable)
