@@ -450,11 +450,7 @@ class RowChecker:
                         raw = raw.strip() or None
                     if raw is None:
                         if blank is not None:
-                            errors.append(
-                                _("Name is missing.")
-                                if blank == "name"
-                                else _("%(what)s is missing.", what=_field_label(target))
-                            )
+                            errors.append(_missing(blank, target))
                         continue
                     error = method(target, raw, record)
                     if error:
@@ -470,11 +466,7 @@ class RowChecker:
                 raw = raw.strip() or None
             if raw is None:
                 if blank is not None:
-                    errors.append(
-                        _("Name is missing.")
-                        if blank == "name"
-                        else _("%(what)s is missing.", what=_field_label(target))
-                    )
+                    errors.append(_missing(blank, target))
                     remembered_wrong = remembered_wrong or memo is not None
                 continue
             if memo is not None:
@@ -775,6 +767,15 @@ class RowChecker:
                 )
                 r.record = None
                 self.wrong.add(r.row_number)
+
+
+def _missing(blank: str, target: str) -> str:
+    """The error of a blank cell in a field that may not be blank (``blank``: the plan's mark)."""
+    return (
+        _("Name is missing.")
+        if blank == "name"
+        else _("%(what)s is missing.", what=_field_label(target))
+    )
 
 
 def existing_values(

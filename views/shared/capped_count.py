@@ -69,9 +69,13 @@ class CappedCountQuery:
 
         def call(*args, **kwargs):
             result = attr(*args, **kwargs)
-            return CappedCountQuery(result, self._cap) if isinstance(result, Query) else result
+            return self._wrapped(result) if isinstance(result, Query) else result
 
         return call
+
+    def _wrapped(self, query: Query) -> CappedCountQuery:
+        """``query`` (a filtered or joined form of this one) counted the same way."""
+        return CappedCountQuery(query, self._cap)
 
     def scalar(self) -> CappedCount:
         limited = self._query.limit(self._cap + 1).subquery()

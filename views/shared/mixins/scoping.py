@@ -85,18 +85,8 @@ class _CountAfterPage(CappedCountQuery):
         super().__init__(query, cap)
         self._id = id_column
 
-    def __getattr__(self, name):
-        attr = getattr(self._query, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            result = attr(*args, **kwargs)
-            if isinstance(result, Query):
-                return _CountAfterPage(result, self._cap, self._id)
-            return result
-
-        return call
+    def _wrapped(self, query: Query) -> _CountAfterPage:
+        return _CountAfterPage(query, self._cap, self._id)
 
     def scalar(self) -> PendingCount:
         return PendingCount(self._query, self._cap, self._id)
