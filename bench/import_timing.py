@@ -10,6 +10,10 @@ line holds the wall-clock rates of the check, the import and both, the CPU-time 
 seconds the server's processes spent meanwhile (all of them, read from /proc: the backends
 of the check and of the import, the WAL writer, the checkpointer), the peak RSS and the load
 average when the size ended.
+
+``BENCH_WRITE_TIMES=1`` adds a line of the time the import spent waiting on the database for
+each table's rows (each COPY on PostgreSQL, each multi-row INSERT on SQLite, timed around the
+call): where the import's database side goes (docs/import.md).
 """
 
 from __future__ import annotations
@@ -103,6 +107,8 @@ class Timing:
     rss_before_mb: float
     #: CPU seconds of the PostgreSQL server's processes during check + import (None: SQLite).
     server_cpu: float | None = None
+    #: Table -> [seconds, rows or statements] of the bulk writes (BENCH_WRITE_TIMES=1).
+    writes: dict[str, list] | None = None
 
     def line(self, label: str) -> str:
         rows = self.rows
@@ -120,7 +126,55 @@ class Timing:
                 else ""
             )
             + f")  load {load}"
+            + self._writes_line()
         )
+
+    def _writes_line(self) -> str:
+        if not self.writes:
+            return ""
+        parts = (
+            f"{table} {seconds:.2f} s ({count:,} {unit})"
+            for table, (seconds, count, unit) in sorted(
+                self.writes.items(), key=lambda item: -item[1][0]
+            )
+        )
+        return "\n          writes: " + ", ".join(parts)
+
+
+@contextmanager
+def write_times() -> Iterator[dict[str, list] | None]:
+    """With BENCH_WRITE_TIMES=1, the import's bulk writes timed per table (the writer thread
+    waits in each call while the database works); else None and nothing patched."""
+    if os.environ.get("BENCH_WRITE_TIMES") != "1":
+        yield None
+        return
+    from services.shared import importer
+
+    spent: dict[str, list] = {}
+
+    def add(table: str, seconds: float, count: int, unit: str) -> None:
+        entry = spent.setdefault(table, [0.0, 0, unit])
+        entry[0] += seconds
+        entry[1] += count
+
+    send_copy, run_inserts = importer.send_copy, importer._run_inserts
+
+    def timed_copy(conn, statement: str, text: str) -> None:
+        started = time.perf_counter()
+        send_copy(conn, statement, text)
+        add(statement.split()[1], time.perf_counter() - started, text.count("\n"), "rows")
+
+    def timed_inserts(conn, statements) -> None:
+        started = time.perf_counter()
+        run_inserts(conn, statements)
+        table = statements[0][0].split()[2] if statements else "?"
+        add(table, time.perf_counter() - started, len(statements), "statements")
+
+    importer.send_copy, importer._run_inserts = timed_copy, timed_inserts
+    try:
+        yield spent
+    finally:
+        importer.send_copy, importer._run_inserts = send_copy, run_inserts
 
 
 def postgres_cpu() -> float | None:
@@ -166,22 +220,32 @@ def timed_import(rows: int, path: Path, headers: list[str], kind: str, user, con
     started, cpu_started = time.perf_counter(), time.process_time()
     report = importer.check_file(db.session, path, mapping, kind=kind, user=user, checked=kept)
     checked = time.perf_counter()
-    outcome = importer.import_file(
-        db.session,
-        user,
-        path,
-        mapping,
-        skip_rejected=False,
-        kind=kind,
-        consent=consent,
-        checked=kept,
-    )
-    db.session.commit()
+    with write_times() as writes:
+        outcome = importer.import_file(
+            db.session,
+            user,
+            path,
+            mapping,
+            skip_rejected=False,
+            kind=kind,
+            consent=consent,
+            checked=kept,
+        )
+        db.session.commit()
     done, cpu_done = time.perf_counter(), time.process_time()
     server_done = postgres_cpu()
     server = None if server_started is None else server_done - server_started
     return Timing(
-        rows, report, outcome, started, checked, done, cpu_done - cpu_started, rss_before, server
+        rows,
+        report,
+        outcome,
+        started,
+        checked,
+        done,
+        cpu_done - cpu_started,
+        rss_before,
+        server,
+        writes,
     )
 
 
