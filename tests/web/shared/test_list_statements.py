@@ -151,6 +151,8 @@ def _grade_filter(app) -> int:
 
 # --- a deep page's count --------------------------------------------------------------------
 def test_a_deep_page_counts_after_its_rows_the_same_number(app, client, login_as, monkeypatch):
+    """A deep page counts from its last row on and reads its records by their ids first: the
+    same page, byte for byte, as the count before it and a plain OFFSET."""
     monkeypatch.setattr(capped_count, "COUNT_CAP", 30)
     monkeypatch.setattr(capped_count, "PAGES_AHEAD", 0)
     with app.app_context():
@@ -175,6 +177,11 @@ def test_a_deep_page_counts_after_its_rows_the_same_number(app, client, login_as
         # the end counts as before.
         assert all(("prospects.id <" in s) == deferred for s in counts if "< ?" in s), url
         assert len(counts) <= 1, url
+        # A deep page's records are found by their ids first (the OFFSET over ids alone).
+        ids_first = "prospects.id IN (SELECT anon_1.id FROM (SELECT prospects.id AS id FROM"
+        pages = [s for s in statements if s.startswith("SELECT prospects.id AS prospects_id")]
+        assert pages, url
+        assert any(ids_first in s for s in pages) == deferred, url
     assert "超过 40 条" in after["/admin/prospect/?page=1"][0]  # page 2: the cap of 40 reached
     assert "(65)" in after["/admin/prospect/?page=3"][0]  # the short last page
     assert "(65)" in after["/admin/prospect/?page=5"][0]  # past the end: counted
