@@ -98,8 +98,13 @@ def seed(app, prospects: int, owners: int, events: int, workdir: Path) -> dict:
         record_starting_clearance(db.session, bench_user, office_today())
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
+            # VACUUM as autovacuum would have by the time an office works on such a table:
+            # without the visibility map every index-only scan reads the table's rows too
+            # (the 伟 search's count 13 ms against 5 ms at 1,000,000 cards). Outside a
+            # transaction, as VACUUM must run.
+            db.session.remove()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM (ANALYZE)"))
         else:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
