@@ -261,16 +261,18 @@ class UnitWriter(Writer):
 
     people = ("owner",)
     counts = "unit"
+    # Nothing read of what an earlier chunk wrote: the units made are kept in ``units``.
+    pipelines = True
 
-    def __init__(self, session, user):
-        super().__init__(session, user)
+    def __init__(self, session, user, writes=None):
+        super().__init__(session, user, writes)
         self.place = importer._office_placer(session, user, Unit)
         #: {row of a unit: (unit id, office id)}.
         self.units: dict[int, tuple[int, int]] = {}
         self.today = office_today()
 
     def _insert(self, model, rows: list[dict]) -> list[int]:
-        return importer.insert_ids(self.session, model, rows)
+        return self.insert_ids(model, rows)
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
         made = {"created_by_id": self.user.id}
@@ -322,10 +324,7 @@ class UnitWriter(Writer):
                 }
                 members.append({**member, **blind_indexes_for(HouseholdMember, member)})
         owner_ids = self._insert(Owner, owners)
-        kind = name_search.kind_of(Owner)
-        if kind is not None:
-            pairs = zip(owner_ids, (o["name"] for o in owners), strict=True)
-            name_search.bulk_tokens(self.session.connection(), kind, pairs)
+        self.tokens(Owner, owner_ids, [o["name"] for o in owners])
         ownerships = [
             {
                 "unit_id": unit_id,
@@ -337,10 +336,7 @@ class UnitWriter(Writer):
             for owner_id, (unit_id, office_id, since) in zip(owner_ids, owner_units, strict=True)
         ]
         member_ids = self._insert(HouseholdMember, members)
-        kind = name_search.kind_of(HouseholdMember)
-        if kind is not None:
-            pairs = zip(member_ids, (m["name"] for m in members), strict=True)
-            name_search.bulk_tokens(self.session.connection(), kind, pairs)
+        self.tokens(HouseholdMember, member_ids, [m["name"] for m in members])
         return {
             "unit": [unit_id for unit_id, _office in (self.units[r.row_number] for r in new)],
             "owner": owner_ids,

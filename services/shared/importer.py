@@ -1046,7 +1046,7 @@ def import_file(
             _("State the basis the customers' data is kept on before importing them.")
         )
     actor = actor or audit.Actor(user.id, user.username, user.role_code)
-    if spec.writer is not None:
+    if spec.writer is not None and not spec.writer.pipelines:
         chunks = _checked_chunks(session, mapping, kind, user, checked, layout)
         if chunks is None:
             _headers, rows = open_rows(path, kind=kind, layout=layout)
@@ -1063,6 +1063,22 @@ def import_file(
         )
     writes = _Writes(session)
     try:
+        if spec.writer is not None:
+            outcome = _pipelined_writer_import(
+                writes,
+                user,
+                path,
+                mapping,
+                kind,
+                skip_rejected,
+                actor,
+                progress,
+                consent,
+                layout,
+                checked,
+            )
+            writes.close()
+            return outcome
         outcome = _import_records(
             writes,
             user,
@@ -1080,6 +1096,37 @@ def import_file(
     finally:
         writes.abandon()
     return outcome
+
+
+def _pipelined_writer_import(
+    writes, user, path, mapping, kind, skip_rejected, actor, progress, consent, layout, checked
+) -> Outcome:
+    """import_file for a kind whose Writer ``pipelines``: the job's thread reads, checks and
+    prepares each chunk on ``writes.reads``, the writer thread writes it."""
+    session = writes.reads
+    # The account's offices (and role), loaded now: a lazy load later would run on the
+    # import's session while the writer thread uses it (PostgreSQL).
+    visible_office_ids(user)
+    rows = None
+    chunks = _checked_chunks(session, mapping, kind, user, checked, layout)
+    if chunks is None:
+        _headers, rows = open_rows(path, kind=kind, layout=layout)
+        chunks = _chunks(session, mapping, rows, kind, user)
+    try:
+        return _write_chunks(
+            writes.session,
+            user,
+            chunks,
+            KINDS[kind].writer(session, user, writes),
+            skip_rejected=skip_rejected,
+            actor=actor,
+            progress=progress,
+            consent=consent,
+        )
+    finally:
+        chunks.close()
+        if rows is not None and hasattr(rows, "close"):
+            rows.close()
 
 
 def _import_records(
@@ -1560,10 +1607,34 @@ class Writer:
     people: tuple[str, ...] = ()
     #: The record type the outcome counts (the kind's main records).
     counts: str = ""
+    #: Whether ``write`` sends every insert through ``self.writes`` (``_Writes``: a writer
+    #: thread on PostgreSQL and an SQLite file) and reads nothing of the rows it wrote: the
+    #: kind's checks and ``write`` then read through ``writes.reads``, committed data only,
+    #: as the check pass did. A writer that reads what an earlier chunk wrote keeps False.
+    pipelines: bool = False
 
-    def __init__(self, session: Session, user: User):
+    def __init__(self, session: Session, user: User, writes: _Writes | None = None):
         self.session = session
         self.user = user
+        self.writes = writes
+
+    def insert_ids(self, model, rows: list[dict]) -> list[int]:
+        """``insert_ids``, through ``self.writes`` when given."""
+        if self.writes is not None:
+            return self.writes.insert_ids(model, rows)
+        return insert_ids(self.session, model, rows)
+
+    def tokens(self, model, ids: list[int], names) -> None:
+        """The name-search tokens of new ``model`` records (a bulk insert passes the ORM
+        events that keep them), through ``self.writes`` when given."""
+        kind = name_search.kind_of(model)
+        if kind is None:
+            return
+        pairs = list(zip(ids, names, strict=True))
+        if self.writes is not None:
+            self.writes.tokens(kind, pairs)
+        else:
+            name_search.bulk_tokens(self.session.connection(), kind, pairs)
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
         raise NotImplementedError
@@ -1581,7 +1652,9 @@ def _write_chunks(
     consent: ConsentBasis,
 ) -> Outcome:
     """import_file for a kind with a Writer: the same all or nothing, skipping, logging of
-    each chunk and progress."""
+    each chunk and progress. With ``writer.writes`` each chunk's writes go to its writer
+    thread (``_Writes``) while the next chunk is read and checked."""
+    writes = writer.writes
     inserted = skipped = seen = 0
     for chunk in chunks:
         valid, rejected = _valid_rows(chunk, skip_rejected)
@@ -1594,8 +1667,23 @@ def _write_chunks(
                     continue
                 if record_type in writer.people:
                     rows = _consent_rows(consent, record_type, ids, user)
-                    _insert_rows(session.connection(), ConsentRecord.__table__, rows)
-                audit.record(session, actor, "import", record_type=record_type, record_ids=ids)
+                    if writes is not None:
+                        writes.rows(ConsentRecord.__table__, rows)
+                    else:
+                        _insert_rows(session.connection(), ConsentRecord.__table__, rows)
+                if writes is not None:
+                    writes.call(
+                        audit.record,
+                        writes.session,
+                        actor,
+                        "import",
+                        record_type=record_type,
+                        record_ids=ids,
+                    )
+                else:
+                    audit.record(session, actor, "import", record_type=record_type, record_ids=ids)
+        if writes is not None:
+            writes.end_chunk()
         seen += len(chunk)
         if progress:
             progress(seen)
