@@ -617,9 +617,11 @@ class FileWriter(Writer):
     """Inserts a chunk of paper files, each in its customer's office (else the importer's)."""
 
     counts = "archive_file"
+    # Nothing read of what an earlier chunk wrote: the file's codes are kept by the checker.
+    pipelines = True
 
-    def __init__(self, session, user):
-        super().__init__(session, user)
+    def __init__(self, session, user, writes=None):
+        super().__init__(session, user, writes)
         self.place = importer._office_placer(session, user, ArchiveFile)
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
@@ -652,7 +654,7 @@ class FileWriter(Writer):
                     "created_by_id": self.user.id,
                 }
             )
-        return {"archive_file": importer.insert_ids(self.session, ArchiveFile, rows)}
+        return {"archive_file": self.insert_ids(ArchiveFile, rows)}
 
 
 def _unit_key(record: dict) -> tuple | None:

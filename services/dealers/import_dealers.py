@@ -426,6 +426,9 @@ class DealerWriter(Writer):
 
     people = ("dealer",)
     counts = "dealer"
+    # Nothing read of what an earlier chunk wrote: the file's own names, mobiles and licence
+    # numbers are kept by the checker (``seen``), the dealers of the region read once.
+    pipelines = True
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
         made = {"created_by_id": self.user.id}
@@ -447,7 +450,7 @@ class DealerWriter(Writer):
                 **made,
             }
             dealers.append({**dealer, **blind_indexes_for(Dealer, dealer)})
-        ids = importer.insert_ids(self.session, Dealer, dealers)
+        ids = self.insert_ids(Dealer, dealers)
         cards, files = [], []
         for dealer_id, r in zip(ids, results, strict=True):
             record = r.record
@@ -470,8 +473,8 @@ class DealerWriter(Writer):
                 files.append(_file_row(dealer_id, record, made))
         return {
             "dealer": ids,
-            "dealer_data_card": importer.insert_ids(self.session, DealerDataCard, cards),
-            "potential_dealer_file": importer.insert_ids(self.session, PotentialDealerFile, files),
+            "dealer_data_card": self.insert_ids(DealerDataCard, cards),
+            "potential_dealer_file": self.insert_ids(PotentialDealerFile, files),
         }
 
 

@@ -383,3 +383,49 @@ def test_loose_keys_of_company_names():
     assert {loose_key(n) for n in same} == {"华南五金广州"}
     assert loose_key("ＡＢＣ Co., Ltd.") == "abc"
     assert loose_key("公司") == "公司"  # a suffix alone is kept
+
+
+def test_a_dealer_list_is_written_by_the_writer_thread_chunk_by_chunk(s, tmp_path, monkeypatch):
+    """DealerWriter.pipelines: each chunk's dealers, cards and files are sent by the import's
+    writer thread (PostgreSQL, an SQLite file in WAL mode) while the next chunk is checked,
+    in the rows' order; a dealer of an earlier chunk and its card stay together."""
+    import threading
+
+    user = _manager(s)
+    monkeypatch.setattr(importer, "CHUNK", 3)
+    threads: list[str] = []
+    run_inserts, send_copy = importer._run_inserts, importer.send_copy
+
+    def recorded(original):
+        def write(*args):
+            threads.append(threading.current_thread().name)
+            return original(*args)
+
+        return write
+
+    monkeypatch.setattr(importer, "_run_inserts", recorded(run_inserts))
+    monkeypatch.setattr(importer, "send_copy", recorded(send_copy))
+    rows = [_row(n) if n % 2 else _potential(n) for n in range(1, 9)]
+    path = write_xlsx(tmp_path / "dealers.xlsx", rows, HEADERS)
+    outcome = importer.import_file(
+        s, user, path, importer.guess_mapping(HEADERS, "dealer"), skip_rejected=False,
+        kind="dealer", consent=CONSENT,
+    )  # fmt: skip
+    s.commit()
+    assert outcome.inserted == 8
+    conn = s.connection()
+    if conn.dialect.name == "postgresql" or importer._numbers_rows(conn):
+        assert threads and set(threads) == {"import-writer"}
+    assert not [t for t in threading.enumerate() if t.name == "import-writer"]
+    dealers = s.scalars(select(Dealer).order_by(Dealer.id)).all()
+    assert [d.name for d in dealers] == [f"华南五金{n}号" for n in range(1, 9)]
+    for n, dealer in enumerate(dealers, start=1):
+        assert dealer.mobile == f"1390000{n:04d}"
+        if n % 2:
+            assert dealer.data_card.licence_no == f"91440101MA{n:08d}"
+        else:
+            assert [f.interest for f in dealer.potential_files] == ["愿意试销"]
+    consented = s.scalars(
+        select(ConsentRecord.subject_id).where(ConsentRecord.subject_type == "dealer")
+    )
+    assert sorted(consented) == [d.id for d in dealers]
