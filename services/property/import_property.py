@@ -251,6 +251,14 @@ class UnitChecker(RowChecker):
                                 value=mask(target, r.record[target]),
                             )
                         )
+            # A person of a unit whose first row was rejected just above (its owner already on
+            # record): the unit is not made, so neither is its household (the rows come in
+            # order, so that row is already in ``wrong``).
+            unit_row = r.record.get("unit_of")
+            if unit_row is not None and unit_row in self.wrong:
+                r.errors.append(
+                    _("Row %(row)s of this unit is rejected: fix it first.", row=unit_row)
+                )
             if r.errors:
                 r.record = None
                 self.wrong.add(r.row_number)

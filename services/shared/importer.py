@@ -1767,13 +1767,13 @@ class _Writes:
             raise self._error
 
     def insert_ids(self, model, rows: list[dict]) -> list[int]:
+        if not rows:
+            return []  # nothing to wait for (a chunk without members, cards or files)
         table = model.__table__
-        if rows:
-            # stamped first: the time columns' default is a function, which COPY cannot call
-            rows = stamped(table, rows)
+        # stamped first: the time columns' default is a function, which COPY cannot call
+        rows = stamped(table, rows)
         if not (
             self.pipelined
-            and rows
             and all(key in table.c for key in rows[0])
             and self._sends(table, rows[0])
         ):

@@ -141,3 +141,33 @@ def test_wrong_rows_of_a_unit_list(s, tmp_path):
     assert unit.current_owner.name == "丙" and unit.household_members == []
     assert s.scalar(select(func.count(Ownership.id))) == 1
     assert s.scalar(select(func.count(HouseholdMember.id))) == 0
+
+
+def test_a_household_of_an_owner_already_on_record_is_rejected_with_it(s, tmp_path):
+    """The owner's row is rejected by the database check (its mobile is on record) after the
+    rows of its household were checked in the same chunk: they are rejected with it, so that
+    skipping the rejected rows imports the other units and no household without its unit."""
+    user = make_user(s, "clerk")
+    s.add(Owner(name="老业主", mobile="13900000099"))
+    s.commit()
+    rows = [
+        ["lakeside", "5栋", "501", None, None, "甲", None, "13900000099", None, None, None, None],
+        [None] * 5 + ["甲妻", "配偶", None, None, None, None, None],
+        ["lakeside", "5栋", "502", None, None, "乙", None, "13900000013", None, None, None, None],
+        [None] * 5 + ["乙子", "子女", None, None, None, None, None],
+    ]  # fmt: skip
+    path = write_xlsx(tmp_path / "known.xlsx", rows, HEADERS)
+    mapping = importer.guess_mapping(HEADERS, "unit")
+    report = importer.check_file(s, path, mapping, kind="unit", user=user)
+    errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
+    assert set(errors) == {2, 3}
+    assert "第 2 行" in errors[3] or "row 2" in errors[3]
+    outcome = importer.import_file(
+        s, user, path, mapping, skip_rejected=True, kind="unit", consent=CONSENT
+    )
+    s.commit()
+    assert (outcome.inserted, outcome.skipped) == (1, 2)
+    unit = s.scalar(select(Unit).where(Unit.room == "502"))
+    assert unit.current_owner.name == "乙"
+    assert [m.name for m in unit.household_members] == ["乙子"]
+    assert s.scalar(select(func.count(Unit.id)).where(Unit.room == "501")) == 0
