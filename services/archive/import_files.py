@@ -448,13 +448,12 @@ class FileChecker(RowChecker):
             for record_type in ("owner", "prospect")
             if belongs in (None, record_type) and not (record_type == "prospect" and record.get("unit_id"))
         }  # fmt: skip
-        shown = _person_shown(record)
         if any(len(ids) > 1 for ids in found.values()):
             errors.append(
                 _(
                     "Several customers of your offices match %(person)s: the file cannot say "
                     "whose it is; link it on its page.",
-                    person=shown,
+                    person=_person_shown(record),
                 )
             )
             return
@@ -464,14 +463,14 @@ class FileChecker(RowChecker):
                 "owner": _("No owner of your offices matches %(person)s."),
                 "prospect": _("No welcome card of your offices matches %(person)s."),
             }.get(belongs or "", _("No owner or welcome card of your offices matches %(person)s."))
-            errors.append(what % {"person": shown})
+            errors.append(what % {"person": _person_shown(record)})
             return
         if len(hits) > 1:
             errors.append(
                 _(
                     "%(person)s is both an owner and a welcome card customer: say which in "
                     "the column %(column)s.",
-                    person=shown,
+                    person=_person_shown(record),
                     column=self.label("belongs_to"),
                 )
             )
