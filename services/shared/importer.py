@@ -1063,23 +1063,8 @@ def import_file(
         )
     writes = _Writes(session)
     try:
-        if spec.writer is not None:
-            outcome = _pipelined_writer_import(
-                writes,
-                user,
-                path,
-                mapping,
-                kind,
-                skip_rejected,
-                actor,
-                progress,
-                consent,
-                layout,
-                checked,
-            )
-            writes.close()
-            return outcome
-        outcome = _import_records(
+        run = _pipelined_writer_import if spec.writer is not None else _import_records
+        outcome = run(
             writes,
             user,
             path,
@@ -1104,15 +1089,7 @@ def _pipelined_writer_import(
     """import_file for a kind whose Writer ``pipelines``: the job's thread reads, checks and
     prepares each chunk on ``writes.reads``, the writer thread writes it."""
     session = writes.reads
-    # The account's offices (and role), loaded now: a lazy load later would run on the
-    # import's session while the writer thread uses it (PostgreSQL).
-    visible_office_ids(user)
-    rows = None
-    chunks = _checked_chunks(session, mapping, kind, user, checked, layout)
-    if chunks is None:
-        _headers, rows = open_rows(path, kind=kind, layout=layout)
-        chunks = _chunks(session, mapping, rows, kind, user)
-    try:
+    with _import_chunks(session, user, path, mapping, kind, checked, layout) as chunks:
         return _write_chunks(
             writes.session,
             user,
@@ -1123,6 +1100,26 @@ def _pipelined_writer_import(
             progress=progress,
             consent=consent,
         )
+
+
+@contextlib.contextmanager
+def _import_chunks(
+    session: Session, user: User, path, mapping, kind, checked, layout, checker=None
+) -> Iterator[Iterator[list[RowResult]]]:
+    """The chunks an import writes, read on ``session`` (the import's reading connection):
+    the check pass's rows when it kept them (``_checked_chunks``), else the file read and
+    checked again; the chunks and the upload's file closed at the end, also when a row or a
+    write stops the import (a traceback kept by the caller would otherwise hold it open)."""
+    # The account's offices (and role), loaded now: a lazy load later would run on the
+    # import's session while the writer thread uses it (PostgreSQL).
+    visible_office_ids(user)
+    rows = None
+    chunks = _checked_chunks(session, mapping, kind, user, checked, layout, checker)
+    if chunks is None:
+        _headers, rows = open_rows(path, kind=kind, layout=layout)
+        chunks = _chunks(session, mapping, rows, kind, user, checker)
+    try:
+        yield chunks
     finally:
         chunks.close()
         if rows is not None and hasattr(rows, "close"):
@@ -1136,15 +1133,7 @@ def _import_records(
     prepares each chunk, ``writes`` writes it."""
     spec = KINDS[kind]
     session = writes.reads
-    # The account's offices (and role), loaded now: a lazy load later would run on the
-    # import's session while the writer thread uses it (PostgreSQL).
-    visible_office_ids(user)
-    rows = None
     checker = _checker(session, mapping, kind, user)
-    chunks = _checked_chunks(session, mapping, kind, user, checked, layout, checker)
-    if chunks is None:
-        _headers, rows = open_rows(path, kind=kind, layout=layout)
-        chunks = _chunks(session, mapping, rows, kind, user, checker)
     empty = {column: None for column in _stored_columns(spec)}
     indexes_of = _RowIndexes(spec.model, checker.blind)
     owner_of_card = {}
@@ -1155,7 +1144,7 @@ def _import_records(
     place = _office_placer(session, user, spec.model)
     receptions = _Receptions(writes, user) if spec.visit_rows else None
     inserted = skipped = seen = 0
-    try:
+    with _import_chunks(session, user, path, mapping, kind, checked, layout, checker) as chunks:
         for chunk in chunks:
             records, rows_of, later = [], [], []
             valid, rejected = _valid_rows(chunk, skip_rejected)
@@ -1203,12 +1192,6 @@ def _import_records(
             seen += len(chunk)
             if progress:
                 progress(seen)
-    finally:
-        # the upload's file, when a row or a write stopped the import (a traceback kept
-        # by the caller would otherwise hold it open)
-        chunks.close()
-        if rows is not None and hasattr(rows, "close"):
-            rows.close()
     return Outcome(inserted, skipped, receptions.count if receptions else 0)
 
 
