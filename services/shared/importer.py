@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import queue
 import sqlite3
 import threading
@@ -92,6 +93,19 @@ CHUNK = 1000
 NOTES_MAX = 2000
 #: Values of one field whose check outcome a RowChecker remembers (memory stays bounded).
 MEMO_MAX = 4096
+
+
+def _memo_key(raw):
+    """A cell's key in a checker's memory: by type too (1, 1.0 and True are one dict key but
+    not one cell), and -0.0 apart from 0.0 (equal, but a message shows the cell as typed)."""
+    kind = raw.__class__
+    if kind is str:
+        return raw
+    if kind is float and raw == 0.0:
+        return (kind, raw, math.copysign(1.0, raw))
+    return (kind, raw)
+
+
 #: The column of a field the mapping leaves out: past any row's end, so its cell is blank.
 _NO_COLUMN = 1 << 62
 #: Not yet in a RowChecker's memory (None is a remembered outcome there).
@@ -439,6 +453,11 @@ class RowChecker:
             columns, outcomes, rest = together
             cells = tuple([values[index] if index < width else None for index in columns])
             key = (cells, tuple(map(type, cells)))
+            if 0.0 in cells:  # -0.0 equals 0.0: the signs of zeros kept apart (_memo_key)
+                key = (
+                    key,
+                    tuple(math.copysign(1.0, c) if c.__class__ is float else 0 for c in cells),
+                )
             stored_together = outcomes.get(key)
             if stored_together is not None:
                 for target, index, method, memo, blank in rest:
@@ -472,7 +491,7 @@ class RowChecker:
             if memo is not None:
                 # A list's label, a grade, a yes/no: a few values over and over, checked once
                 # each (by type too: 1, 1.0 and True are one dict key but not one cell).
-                found = memo.get(raw if raw.__class__ is str else (raw.__class__, raw))
+                found = memo.get(_memo_key(raw))
                 if found is None:
                     found = self._remember(memo, target, raw, method)
                 error, stored = found
@@ -534,7 +553,7 @@ class RowChecker:
         stored: dict = {}
         found = (method(target, raw, stored), stored)
         if len(memo) < MEMO_MAX:
-            memo[raw if raw.__class__ is str else (raw.__class__, raw)] = found
+            memo[_memo_key(raw)] = found
         return found
 
     #: Checks whose outcome depends on the cell's value alone (no state, nothing mutable
@@ -642,7 +661,7 @@ class RowChecker:
     def _day_of(self, raw) -> date | None:
         """_as_date of a cell, kept per value (by type too) while fewer than MEMO_MAX are
         kept: a file's visits fall on a few hundred days."""
-        key = raw if raw.__class__ is str else (raw.__class__, raw)
+        key = _memo_key(raw)
         day = self._days.get(key, _UNSEEN)
         if day is _UNSEEN:
             day = _as_date(raw)

@@ -91,6 +91,14 @@ def test_any_cells_check_alike_warm_or_fresh(s, app, cells):
         _same_as_fresh(s, list(_rows(cells)) * 2)
 
 
+def test_minus_zero_is_remembered_apart_from_zero(s, app):
+    """-0.0 equals 0.0 (and hashes alike), but a message shows the cell as typed: a warm
+    checker's memory keeps the two apart (found by Hypothesis in CI)."""
+    cells = [0.0, -0.0, 0, False, -0.0, 0.0]
+    with app.test_request_context():
+        _same_as_fresh(s, list(_rows(cells)) * 2)
+
+
 def test_memory_is_per_checker_and_language(s, app):
     row = ("客户", "13900000001", "E", "nope", "abc", "x", "maybe", "3/4/2026", None, None)
     with app.test_request_context():
