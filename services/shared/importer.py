@@ -132,6 +132,11 @@ class Kind:
     visit_rows: bool = False
     #: The RowChecker subclass of a kind that checks more than one record per row.
     checker: type | None = None
+    #: Whether the import of a kind with its own ``checker`` may take the check pass's rows
+    #: (``_reuses_check``): only when the checker's row checks read nothing of the database
+    #: but what ``RowChecker.depends_on`` names, and its ``mark_existing`` (run again by the
+    #: import) finds every link afresh.
+    reuses_check: bool = False
     #: How a kind that makes several records per row writes the checked rows: a Writer
     #: class, made with (session, user); None: one record of ``model`` per row.
     writer: type | None = None
@@ -396,6 +401,12 @@ class RowChecker:
         #: {(purpose, value): blind index} of the last chunk's duplicates look-up
         #: (``existing_values``), which the import's rows take again (``_RowIndexes``).
         self.blind: dict[tuple[str, str], str] = {}
+
+    def depends_on(self) -> tuple:
+        """What the row checks of a kind's own checker read besides the file, the reference
+        lists and the consultants (``_check_print``): a kind that ``reuses_check`` names it
+        here, so that a change since the check makes the import check the file again."""
+        return ()
 
     def _cell(self, values: tuple, target: str):
         index = self.mapping.get(target)
@@ -932,9 +943,11 @@ def _reuses_check(kind: str) -> bool:
     """Whether an import of ``kind`` may take the check pass's rows instead of checking the
     file again: kinds checked by RowChecker itself, whose checks read nothing from the
     database but the reference lists and the consultants (``_check_print`` holds both) and
-    the duplicates (looked up again by the import). A kind's own checker reads more (units,
-    owners of a unit, dealers ...): such a kind checks again."""
-    return KINDS[kind].checker is None
+    the duplicates (looked up again by the import), and kinds whose own checker says it may
+    (``Kind.reuses_check``). Other checkers read more in their row checks (the units of
+    earlier rows, a unit's owners ...): such a kind checks again."""
+    spec = KINDS[kind]
+    return spec.checker is None or spec.reuses_check
 
 
 def _check_print(checker: RowChecker, mapping: dict[str, int], layout) -> bytes:
@@ -952,6 +965,7 @@ def _check_print(checker: RowChecker, mapping: dict[str, int], layout) -> bytes:
         office_today().isoformat(),
         sorted((name, sorted(index.items())) for name, index in checker.references.items()),
         sorted(checker.consultants.items()),
+        checker.depends_on(),
     )
 
 
