@@ -73,9 +73,6 @@ _KEYS = {
 #: The parts of a place cell: 一号档案室/3柜/2层/15盒, "A室 3柜 2层 15盒", ...
 PLACE_SPLIT = re.compile(r"[/／\\|｜,，、;；\s]+")
 PLACE_PARTS = ("room", "cabinet", "shelf", "box")
-#: What mark_existing sets on a row's record: the unit, customer or dealer it found.
-LINK_KEYS = ("unit_id", "unit_office", "owner_id", "owner_office", "prospect_id",
-             "prospect_office", "dealer_id")  # fmt: skip
 
 
 def _labels() -> dict[str, str]:
@@ -118,10 +115,12 @@ class FileChecker(RowChecker):
         return importer.field_labels(self.kind_name)[target]
 
     def depends_on(self) -> tuple:
-        """The custodians a row may name and what the role may look up: with the office
-        date, the lists and the account (importer._check_print), all the row checks read;
-        the links (codes, units, customers, dealers) are found again by mark_existing."""
-        return (sorted(self.custodians.items()), sorted(self.reads.items()))
+        """The custodians a row may name, the role (a custodian keeps a file whose custodian
+        is blank) and what it may look up: with the office date, the lists and the account
+        (importer._check_print), all the row checks read; the links (codes, units,
+        customers, dealers) are found again by mark_existing."""
+        role = self.user.role_code if self.user is not None else None
+        return (sorted(self.custodians.items()), role, sorted(self.reads.items()))
 
     def check(self, row_number: int, values: tuple) -> RowResult:
         result = RowResult(row_number, values)
@@ -333,10 +332,6 @@ class FileChecker(RowChecker):
     # --- per chunk: the codes taken, the units, the customers --------------------------
     def mark_existing(self, results: list[RowResult]) -> None:
         rows = [r for r in results if r.record]
-        for r in rows:
-            # Found afresh each time: the import runs this again on the check pass's rows.
-            for key in LINK_KEYS:
-                r.record.pop(key, None)
         codes = {r.record["file_code"] for r in rows}
         # Codes are unique across the group (the table's key): every office is asked.
         taken = set(

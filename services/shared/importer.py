@@ -859,16 +859,24 @@ def _chunks(
     kind: str,
     user: User | None = None,
     checker: RowChecker | None = None,
+    checked: Callable[[list[RowResult]], None] | None = None,
 ) -> Iterator[list[RowResult]]:
+    """The rows checked, a chunk at a time, each chunk's duplicates and links then looked up
+    (``mark_existing``); ``checked`` is given each chunk in between, as the row checks left
+    it."""
     checker = checker or _checker(session, mapping, kind, user)
     chunk: list[RowResult] = []
     for number, values in rows:
         chunk.append(checker.check(number, values))
         if len(chunk) >= CHUNK:
+            if checked is not None:
+                checked(chunk)
             checker.mark_existing(chunk)
             yield chunk
             chunk = []
     if chunk:
+        if checked is not None:
+            checked(chunk)
         checker.mark_existing(chunk)
         yield chunk
 
@@ -900,10 +908,14 @@ def check_file(
             keep = checked_rows.Writer(
                 checked.path, checked.token, _check_print(checker, mapping, layout)
             )
-        for chunk in _chunks(session, mapping, rows, kind, user, checker):
+        # Kept as the row checks left them, before the database was asked: the import looks
+        # up the duplicates and links again (a row refused for an owner or a card not yet in
+        # the panel is taken once it is there), as a fresh check would.
+        kept = None if keep is None else lambda chunk: keep.write(
+            [(result.row_number, result.record) for result in chunk]
+        )  # fmt: skip
+        for chunk in _chunks(session, mapping, rows, kind, user, checker, kept):
             _count(report, chunk, keep_rejected)
-            if keep is not None:
-                keep.write([(result.row_number, result.record) for result in chunk])
             if progress:
                 progress(report.total)
     except BaseException:

@@ -158,3 +158,23 @@ def test_rights_changed_since_the_check_make_the_import_check_again(
     )
     with pytest.raises(importer.RowsRejected):
         _import(s, custodian, path, kept)
+
+
+def test_a_row_refused_for_a_customer_not_yet_in_the_panel_is_taken_once_there(
+    s, world, tmp_path, kept
+):
+    custodian = world["custodian"]
+    rows = [row("DA-050", 客户姓名="王业主", 手机="13900000001"),
+            row("DA-051", 客户姓名="孙新主", 手机="13900000055")]  # fmt: skip
+    path = write_xlsx(tmp_path / "files.xlsx", rows, HEADERS)
+    report = _check(s, custodian, path, kept)
+    assert (report.valid, report.rejected[0].row_number) == (1, 3)
+    # the owner is put in the panel after the check: the import finds them, as a new check
+    newcomer = Owner(name="孙新主", mobile="13900000055", office_id=world["owner"].office_id)
+    s.add(newcomer)
+    s.commit()
+    outcome = _import(s, custodian, io.BytesIO(b""), kept)
+    s.commit()
+    assert (outcome.inserted, outcome.skipped) == (2, 0)
+    linked = s.scalar(select(ArchiveFile).where(ArchiveFile.code == "DA-051"))
+    assert linked.owner_id == newcomer.id
