@@ -50,6 +50,20 @@ def office_clause(column, user: User | None):
     return column.in_(sorted(ids))
 
 
+def office_filter(column, user: User | None):
+    """``office_clause`` for a statement that finds its rows by a narrower key (a unit's
+    project, building and room, say): the column is read as ``column + 0``, so that SQLite,
+    which plans without statistics, keeps the key's index instead of reading every row of
+    the office through the office's (at 100,000 units, each chunk of a lease list did).
+    PostgreSQL plans by its statistics either way."""
+    ids = visible_office_ids(user)
+    if ids is None:
+        return true()
+    if not ids:
+        return false()
+    return (column + 0).in_(sorted(ids))
+
+
 def ensure_default_office(session: Session) -> Office:
     """The group's first office, created (holding every project) when there is none."""
     office_id = default_office_id(session)

@@ -42,11 +42,12 @@ from models.dealers.dealers import Dealer, DealerDataCard
 from models.property.property import Owner, Ownership, Unit
 from models.sales.prospects import Prospect
 from models.types import blind_index_of
-from services.admin.offices import office_clause
+from services.admin.offices import office_clause, office_filter
 from services.shared import importer
 from services.shared.company_names import loose_key, name_key
 from services.shared.importer import Kind, RowChecker, RowResult, Writer
 from services.shared.office_scope import colleagues_clause
+from services.shared.unit_keys import unit_key_clauses
 
 #: How a register says a file is in the room (the only state an import may record).
 IN_ROOM_WORDS = ("in_room", "在库", "在柜", "在档", "在室", "在册", "归档", "已归档", "存档",
@@ -371,9 +372,7 @@ class FileChecker(RowChecker):
         found = {}
         for project, building, room, unit_id, office in self.session.execute(
             select(Unit.project_id, Unit.building, Unit.room, Unit.id, Unit.office_id).where(
-                Unit.project_id.in_({k[0] for k in keys}),
-                Unit.room.in_({k[2] for k in keys}),
-                office_clause(Unit.office_id, self.user),
+                *unit_key_clauses(keys), office_filter(Unit.office_id, self.user)
             )
         ):
             if (project, building, room) in keys:

@@ -35,10 +35,11 @@ from models.property.property import (
     VehicleCard,
 )
 from models.types import blind_indexes_for
-from services.admin.offices import office_clause
+from services.admin.offices import office_filter
 from services.sales.consultants import in_offices_of
 from services.shared import importer, name_search
 from services.shared.importer import Kind, RowChecker, RowResult, Writer
+from services.shared.unit_keys import unit_key_clauses
 
 #: Unit columns; the three first name the unit.
 UNIT_FIELDS = ("project", "building", "room", "floor", "area_m2", "unit_notes")
@@ -219,8 +220,7 @@ class UnitChecker(RowChecker):
             # The unit is unique across the group (the table's key): every office is asked.
             rows = self.session.execute(
                 select(Unit.project_id, Unit.building, Unit.room).where(
-                    Unit.project_id.in_({k[0] for k in new_units}),
-                    Unit.room.in_({k[2] for k in new_units}),
+                    *unit_key_clauses(new_units)
                 )
             )
             taken = {tuple(row) for row in rows} & new_units
@@ -438,9 +438,8 @@ def units_in_offices(session, user, keys: set[tuple]) -> dict[tuple, tuple[int, 
         return {}
     rows = session.execute(
         select(Unit.project_id, Unit.building, Unit.room, Unit.id, Unit.office_id).where(
-            Unit.project_id.in_({k[0] for k in keys}),
-            Unit.room.in_({k[2] for k in keys}),
-            office_clause(Unit.office_id, user) if user is not None else true(),
+            *unit_key_clauses(keys),
+            office_filter(Unit.office_id, user) if user is not None else true(),
         )
     )
     return {(p, b, r): (i, o) for p, b, r, i, o in rows if (p, b, r) in keys}
