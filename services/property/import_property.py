@@ -508,6 +508,9 @@ class LeaseChecker(UnitChecker):
                 )
             else:
                 record["tenant_of"] = earlier[0]
+                # Looked up on record with that earlier row (mark_existing): by the import,
+                # an earlier chunk has written it.
+                record.setdefault("earlier_values", []).append(target)
 
     def _status(self, record: dict) -> str:
         """ended when moved out; active when the whole intake is recorded (the importer saw
@@ -590,6 +593,8 @@ class LeaseChecker(UnitChecker):
                 if r.record["status"] == "active" and unit[0] in let:
                     r.errors.append(_("The unit already has a lease in force."))
             for target, values in found.items():
+                if target in r.record.get("earlier_values", ()):
+                    continue  # the tenant of an earlier row: that row was looked up
                 if r.record.get(target) in values:
                     r.errors.append(
                         _(

@@ -116,3 +116,33 @@ def test_leases_and_their_tenants_round_trip(s, tmp_path):
         select(func.count(ConsentRecord.id)).where(ConsentRecord.subject_type == "tenant")
     )
     assert consents == 2
+
+
+def test_a_tenant_on_rows_of_two_chunks_is_one_tenant(s, tmp_path, monkeypatch):
+    # A chunk a row: the import writes the tenant with the first row's chunk, and the
+    # second row's look-up on record must not take it for a tenant already in the panel.
+    monkeypatch.setattr(importer, "CHUNK", 1)
+    user = make_user(s, "clerk")
+    project = ref_item(s, "project", "lakeside")
+    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in ("101", "102", "103"))
+    s.add(Tenant(name="老租户", mobile="13900000999", id_number=id_number(9)))
+    s.commit()
+    rows = [
+        _row("101", "周租", "13900000101", "2026-01-01", **INTAKE),
+        _row("102", "周租", "13900000101", "2024-01-01", 退租日期="2024-12-31"),
+        # the same tenant by the mobile, with an ID number of a tenant already on record
+        _row("103", "周租", "13900000101", "2023-01-01", 退租日期="2023-12-31",
+             身份证号=id_number(9)),
+    ]  # fmt: skip
+    path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
+    mapping = importer.guess_mapping(HEADERS, "lease")
+    report = importer.check_file(s, path, mapping, kind="lease", user=user)
+    assert [r.row_number for r in report.rejected] == [4]
+    assert "已存在" in " ".join(report.rejected[0].errors)
+    outcome = importer.import_file(
+        s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
+    )
+    s.commit()
+    assert (outcome.inserted, outcome.skipped) == (2, 1)
+    zhou = s.scalar(select(Tenant).where(Tenant.name == "周租"))
+    assert sorted(lease.unit.room for lease in zhou.leases) == ["101", "102"]
