@@ -53,7 +53,6 @@ from sqlalchemy import values as values_table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
-from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from core import crypto
@@ -70,7 +69,7 @@ from models.sales.prospects import GRADES, Prospect, Visit
 from models.types import EncryptedString, blind_index_of, blind_indexes_for
 from services.admin.offices import office_clause, visible_office_ids
 from services.privacy import audit
-from services.shared import checked_rows, dates_typed, name_search, sheet_reader
+from services.shared import checked_rows, dates_typed, id_numbers, name_search, sheet_reader
 from services.shared.sheet_reader import ImportFileError, Layout
 from services.shared.workbook_limits import ImportLimits
 
@@ -622,7 +621,7 @@ class RowChecker:
 
     def _check_id_number(self, target, raw, record):
         try:
-            record[target] = ric.validate(_text_of_number(raw).strip().upper())
+            record[target] = id_numbers.validate(_text_of_number(raw).strip().upper())
         # KeyError: python-stdnum fails so on a place code it knows without a county.
         except (StdnumError, KeyError):
             return _(
