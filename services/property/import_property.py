@@ -37,7 +37,7 @@ from models.property.property import (
 from models.types import blind_indexes_for
 from services.admin.offices import office_filter
 from services.sales.consultants import in_offices_of
-from services.shared import importer, name_search
+from services.shared import importer
 from services.shared.importer import Kind, RowChecker, RowResult, Writer
 from services.shared.unit_keys import unit_key_clauses
 
@@ -457,6 +457,14 @@ class LeaseChecker(UnitChecker):
         #: {unit key: row of its lease in force}.
         self.in_force: dict[tuple, int] = {}
 
+    def depends_on(self) -> tuple:
+        """The desk accounts a row may name and the role (a desk role saw the original when
+        no one is named): with the lists and the account (importer._check_print), all the
+        row checks read; the units, leases in force and tenants on record are looked up
+        again by mark_existing."""
+        role = self.user.role_code if self.user is not None else None
+        return (sorted(self.desk.items()), role)
+
     def check(self, row_number: int, values: tuple) -> RowResult:
         result = RowResult(row_number, values)
         errors = result.errors
@@ -638,9 +646,12 @@ class LeaseWriter(Writer):
 
     people = ("tenant",)
     counts = "lease"
+    # Nothing read of what an earlier chunk wrote: a tenant met again is kept in ``tenants``
+    # (its row's values are looked up on record with its first row: LeaseChecker).
+    pipelines = True
 
-    def __init__(self, session, user):
-        super().__init__(session, user)
+    def __init__(self, session, user, writes=None):
+        super().__init__(session, user, writes)
         #: {row of a tenant: tenant id}.
         self.tenants: dict[int, int] = {}
 
@@ -658,13 +669,10 @@ class LeaseWriter(Writer):
                 **made,
             }
             tenants.append({**tenant, **blind_indexes_for(Tenant, tenant)})
-        tenant_ids = importer.insert_ids(self.session, Tenant, tenants)
+        tenant_ids = self.insert_ids(Tenant, tenants)
         for r, tenant_id in zip(new, tenant_ids, strict=True):
             self.tenants[r.row_number] = tenant_id
-        kind = name_search.kind_of(Tenant)
-        if kind is not None and tenant_ids:
-            pairs = zip(tenant_ids, (t["name"] for t in tenants), strict=True)
-            name_search.bulk_tokens(self.session.connection(), kind, pairs)
+        self.tokens(Tenant, tenant_ids, [t["name"] for t in tenants])
         leases = []
         for r in results:
             record = r.record
@@ -683,7 +691,7 @@ class LeaseWriter(Writer):
             for fee in ("management", "water", "electricity", "gas"):
                 lease[f"{fee}_payer"] = record.get(f"{fee}_payer", "tenant")
             leases.append(lease)
-        return {"tenant": tenant_ids, "lease": importer.insert_ids(self.session, Lease, leases)}
+        return {"tenant": tenant_ids, "lease": self.insert_ids(Lease, leases)}
 
 
 _YES_NO_TITLES = {
@@ -739,6 +747,7 @@ importer.KINDS["lease"] = Kind(
     unique=(),
     consent_bases=("contract", "consent"),
     checker=LeaseChecker,
+    reuses_check=True,
     writer=LeaseWriter,
     required=("project", "building", "room", "name", "starts_on"),
     labels=lambda: {**_labels(), **_lease_labels()},

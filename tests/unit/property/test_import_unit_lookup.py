@@ -38,6 +38,8 @@ def _plans(s, call) -> list[str]:
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     plans = []
+    if s.get_bind().dialect.name != "sqlite":
+        return result, plans  # PostgreSQL plans by its statistics
     for statement, parameters in sent:
         rows = s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
         plans.append(" / ".join(row[3] for row in rows))
