@@ -491,18 +491,23 @@ class LeaseChecker(UnitChecker):
                 self.in_force[key] = row_number
         if errors:
             self.wrong.add(row_number)
+            self.refused.add(row_number)
         result.record = None if errors else record
         return result
 
     def _tenant(self, row_number: int, record: dict, errors: list[str]) -> None:
+        """A tenant met on an earlier row (same name and mobile or ID number) is that row's
+        tenant (``tenant_of``: the row that makes it). A row may not bring the tenant a
+        mobile or ID number its first row did not give (the tenant is made from that row:
+        the value would be lost), nor match two tenants of the file."""
+        name = record.get("name")
+        met: dict[str, tuple[int, str]] = {}  # target -> (first row of the tenant, name)
         for target in ("mobile", "id_number"):
             value = record.get(target)
-            if not value:
-                continue
-            earlier = self.tenants.get((target, value))
+            earlier = self.tenants.get((target, value)) if value else None
             if earlier is None:
-                self.tenants[(target, value)] = (row_number, record.get("name"))
-            elif earlier[1] != record.get("name"):
+                continue
+            if earlier[1] != name:
                 errors.append(
                     _(
                         "Same %(what)s as row %(row)s of this file.",
@@ -510,15 +515,44 @@ class LeaseChecker(UnitChecker):
                         row=earlier[0],
                     )
                 )
-            elif earlier[0] in self.wrong:
-                errors.append(
-                    _("Row %(row)s of this tenant is rejected: fix it first.", row=earlier[0])
+                return
+            met[target] = earlier
+        firsts = sorted({row for row, _name in met.values()})
+        if len(firsts) > 1:
+            errors.append(
+                _(
+                    "Rows %(first)s and %(second)s of this file are two tenants; this row "
+                    "names both.",
+                    first=firsts[0],
+                    second=firsts[1],
                 )
-            else:
-                record["tenant_of"] = earlier[0]
-                # Looked up on record with that earlier row (mark_existing): by the import,
-                # an earlier chunk has written it.
-                record.setdefault("earlier_values", []).append(target)
+            )
+            return
+        if not firsts:
+            for target in ("mobile", "id_number"):
+                if record.get(target):
+                    self.tenants[(target, record[target])] = (row_number, name)
+            return
+        (first,) = firsts
+        for target in ("mobile", "id_number"):
+            if record.get(target) and target not in met:
+                errors.append(
+                    _(
+                        "%(what)s is not on row %(row)s of this tenant: give it there (the "
+                        "tenant is made from that row).",
+                        what=importer._field_label(target),
+                        row=first,
+                    )
+                )
+                return
+        # A tenant refused on record refuses its later rows in mark_existing.
+        if first in self.refused:
+            errors.append(_("Row %(row)s of this tenant is rejected: fix it first.", row=first))
+            return
+        record["tenant_of"] = first
+        # Looked up on record with that first row (mark_existing): by the import, an
+        # earlier chunk may have written it.
+        record["earlier_values"] = sorted(met)
 
     def _status(self, record: dict) -> str:
         """ended when moved out; active when the whole intake is recorded (the importer saw

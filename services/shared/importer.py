@@ -397,6 +397,10 @@ class RowChecker:
         self.cards: dict[int, tuple[str, date | None]] = {}
         #: Rows found wrong so far (a later reception of a wrong card is wrong too).
         self.wrong: set[int] = set()
+        #: Those of ``wrong`` the row checks refused (``check``), not the look-ups on record
+        #: (``mark_existing``): what ``check`` itself may go by, as the rows a check pass keeps
+        #: for the import (those refused are kept as None) hold only what ``check`` found.
+        self.refused: set[int] = set()
         #: {(purpose, value): blind index} of the last chunk's duplicates look-up
         #: (``existing_values``), which the import's rows take again (``_RowIndexes``).
         self.blind: dict[tuple[str, str], str] = {}
@@ -443,6 +447,7 @@ class RowChecker:
                     self.cards[row_number] = (record.get("name"), _latest_visit(record))
         if result.errors:
             self.wrong.add(row_number)
+            self.refused.add(row_number)
         result.record = None if result.errors else record
         return result
 
@@ -583,7 +588,8 @@ class RowChecker:
         if name != record.get("name") or day is None or latest is None or day <= latest:
             return None
         self.cards[card_row] = (name, _latest_visit(record))
-        if card_row in self.wrong:
+        # A card refused on record (a duplicate) refuses its receptions in mark_existing.
+        if card_row in self.refused:
             errors.append(
                 _("Row %(row)s of this customer is rejected: fix it first.", row=card_row)
             )
@@ -1005,7 +1011,9 @@ def _checked_chunks(
     def rechecked() -> Iterator[list[RowResult]]:
         for pairs in chunks:
             chunk = [RowResult(row, (), record=record) for row, record in pairs]
-            checker.wrong.update(row for row, record in pairs if record is None)
+            refused = [row for row, record in pairs if record is None]
+            checker.wrong.update(refused)
+            checker.refused.update(refused)
             # what the database holds now, not at the check (the same query as a check's)
             checker.mark_existing(chunk)
             yield chunk

@@ -308,3 +308,26 @@ def test_a_later_visit_goes_with_its_card_when_the_card_is_a_duplicate(s, tmp_pa
     by_row = {r.row_number: " ".join(r.errors) for r in report.rejected}
     assert set(by_row) == {2, 3} and report.valid == 1
     assert "2" in by_row[3]  # its card's row
+
+
+def test_a_card_refused_on_record_at_the_check_is_looked_up_again_with_its_visits(
+    s, tmp_path, kept, monkeypatch
+):
+    """The card was a duplicate at the check, which refused its later visit (in another
+    chunk) with it; the other card gone, the import takes both, as a new check would."""
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    user = make_user(s, "clerk")
+    other = make_prospect(s, name="客户1", mobile="13900000001", office_id=user.offices[0].id)
+    s.commit()
+    later = ["客户1", "13900000001", "B", "来访", "2026-03-20", "复访"]
+    path = write_xlsx(tmp_path / "a.xlsx", [good_row(1), good_row(2), later, good_row(3)])
+    report = importer.check_file(s, path, _mapping(), user=user, checked=kept)
+    assert [r.row_number for r in report.rejected] == [2, 4]
+    s.delete(other)
+    s.commit()
+    outcome = _import(s, user, io.BytesIO(b""), kept)
+    s.commit()
+    assert (outcome.inserted, outcome.skipped) == (3, 0)
+    card = s.scalar(select(Prospect).where(Prospect.name == "客户1"))
+    assert card.last_contact_on == date(2026, 3, 20)
+    assert s.scalar(select(func.count(Visit.id)).where(Visit.prospect_id == card.id)) == 2

@@ -119,30 +119,55 @@ def test_leases_and_their_tenants_round_trip(s, tmp_path):
 
 
 def test_a_tenant_on_rows_of_two_chunks_is_one_tenant(s, tmp_path, monkeypatch):
-    # A chunk a row: the import writes the tenant with the first row's chunk, and the
-    # second row's look-up on record must not take it for a tenant already in the panel.
+    # A chunk a row, and the import's look-ups on its own connection (no writer thread):
+    # the import writes the tenant with the first row's chunk, and the later rows' look-up
+    # on record must not take it for a tenant already in the panel.
     monkeypatch.setattr(importer, "CHUNK", 1)
+    monkeypatch.setattr(importer, "_numbers_rows", lambda conn: False)
     user = make_user(s, "clerk")
     project = ref_item(s, "project", "lakeside")
     s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in ("101", "102", "103"))
-    s.add(Tenant(name="老租户", mobile="13900000999", id_number=id_number(9)))
     s.commit()
     rows = [
-        _row("101", "周租", "13900000101", "2026-01-01", **INTAKE),
+        _row("101", "周租", "13900000101", "2026-01-01", 身份证号=id_number(3), **INTAKE),
         _row("102", "周租", "13900000101", "2024-01-01", 退租日期="2024-12-31"),
-        # the same tenant by the mobile, with an ID number of a tenant already on record
-        _row("103", "周租", "13900000101", "2023-01-01", 退租日期="2023-12-31",
-             身份证号=id_number(9)),
+        _row("103", "周租", None, "2023-01-01", 退租日期="2023-12-31", 身份证号=id_number(3)),
     ]  # fmt: skip
     path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
     mapping = importer.guess_mapping(HEADERS, "lease")
-    report = importer.check_file(s, path, mapping, kind="lease", user=user)
-    assert [r.row_number for r in report.rejected] == [4]
-    assert "已存在" in " ".join(report.rejected[0].errors)
+    assert importer.check_file(s, path, mapping, kind="lease", user=user).valid == 3
     outcome = importer.import_file(
-        s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
+        s, user, path, mapping, skip_rejected=False, kind="lease", consent=CONSENT
     )
     s.commit()
-    assert (outcome.inserted, outcome.skipped) == (2, 1)
-    zhou = s.scalar(select(Tenant).where(Tenant.name == "周租"))
-    assert sorted(lease.unit.room for lease in zhou.leases) == ["101", "102"]
+    assert outcome.inserted == 3
+    (zhou,) = s.scalars(select(Tenant).where(Tenant.name == "周租"))
+    assert sorted(lease.unit.room for lease in zhou.leases) == ["101", "102", "103"]
+    assert zhou.id_number == id_number(3)
+
+
+def test_a_later_row_of_a_tenant_brings_no_number_its_first_row_lacks(s, tmp_path):
+    user = make_user(s, "clerk")
+    project = ref_item(s, "project", "lakeside")
+    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in ("101", "102", "103"))
+    s.add(Tenant(name="周租", mobile="13900000202"))
+    s.commit()
+    rows = [
+        _row("101", "周租", "13900000101", "2026-01-01", **INTAKE),
+        # the tenant of row 2 with an ID number row 2 does not give: it would be lost
+        _row("102", "周租", "13900000101", "2024-01-01", 退租日期="2024-12-31",
+             身份证号=id_number(3)),
+        # a row naming two tenants of the file (row 2's by the mobile, row 5's by the ID)
+        _row("103", "周租", "13900000101", "2023-01-01", 退租日期="2023-12-31",
+             身份证号=id_number(4)),
+        _row("103", "周租", "13900000105", "2022-01-01", 退租日期="2022-12-31",
+             身份证号=id_number(4)),
+    ]  # fmt: skip
+    rows[2], rows[3] = rows[3], rows[2]
+    path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
+    mapping = importer.guess_mapping(HEADERS, "lease")
+    report = importer.check_file(s, path, mapping, kind="lease", user=user)
+    errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
+    assert set(errors) == {3, 5}, errors
+    assert "第 2 行" in errors[3] and "身份证" in errors[3]
+    assert "第 2 行" in errors[5] and "第 4 行" in errors[5]

@@ -142,3 +142,27 @@ def test_a_lease_in_force_put_on_record_since_the_check_is_refused(s, world, tmp
         _import(s, user, io.BytesIO(b""), kept)
     s.rollback()
     assert not _writers()
+
+
+def test_a_tenant_refused_on_record_at_the_check_is_looked_up_again_with_its_rows(
+    s, world, tmp_path, kept, monkeypatch
+):
+    """The first row's unit was missing at the check, which refused the tenant's second row
+    (in another chunk) with it; the unit added, the import takes both, as a new check."""
+    monkeypatch.setattr(importer, "CHUNK", 1)
+    user = world["user"]
+    s.delete(s.scalar(select(Unit).where(Unit.room == "101")))
+    s.commit()
+    rows = [
+        _row("101", "周租", "13900000101", "2024-01-01", 退租日期="2024-12-31"),
+        _row("201", "周租", "13900000101", "2025-01-01", 退租日期="2025-12-31"),
+    ]
+    path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
+    report = _check(s, user, path, kept)
+    assert [r.row_number for r in report.rejected] == [2, 3]
+    project_id = s.scalar(select(Unit.project_id).where(Unit.room == "201"))
+    s.add(Unit(project_id=project_id, building="1栋", room="101"))
+    s.commit()
+    outcome = _import(s, user, io.BytesIO(b""), kept)
+    s.commit()
+    assert (outcome.inserted, outcome.skipped) == (2, 0)
