@@ -553,6 +553,9 @@ class _Dealers:
         user = checker.user
         region = getattr(user, "region_id", None)
         self.scope = Dealer.region_id == region if region is not None else true()
+        # the licence's look-up: the region read as region_id + 0, so that SQLite keeps the
+        # licence's index (services/admin/offices.py office_filter)
+        self.by_key = (Dealer.region_id + 0) == region if region is not None else true()
         wanted = {r.record["licence_no"] for r in rows if r.record.get("licence_no")}
         self.by_licence: dict[str, set[int]] = {}
         if wanted:
@@ -561,7 +564,7 @@ class _Dealers:
                 .join(Dealer, DealerDataCard.dealer_id == Dealer.id)
                 .where(
                     DealerDataCard.licence_no.in_(wanted | {w.lower() for w in wanted}),
-                    self.scope,
+                    self.by_key,
                 )
             )
             for licence, dealer_id in checker.session.execute(query):

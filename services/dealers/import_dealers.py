@@ -215,6 +215,15 @@ class _DealerChecks(RowChecker):
             return true()
         return column == self.user.region_id
 
+    def region_filter(self, column):
+        """``region_clause`` for a statement that finds its dealers by a narrower key (a
+        mobile's blind index, a licence number): the column read as ``column + 0``, so that
+        SQLite, planning without statistics, keeps the key's index instead of reading every
+        dealer of the region (services/admin/offices.py ``office_filter``)."""
+        if not self.own_region:
+            return true()
+        return (column + 0) == self.user.region_id
+
     def _in_range(self, target, raw, record, years_back: int) -> str | None:
         day = importer._as_date(raw)
         if day is None:
@@ -387,7 +396,7 @@ class DealerChecker(_DealerChecks):
         taken_mobiles = set()
         if by_index:
             query = select(Dealer.mobile_bidx).where(
-                Dealer.mobile_bidx.in_(list(by_index)), self.region_clause(Dealer.region_id)
+                Dealer.mobile_bidx.in_(list(by_index)), self.region_filter(Dealer.region_id)
             )
             taken_mobiles = {by_index[i] for i in self.session.scalars(query)}
         licences = {r.record["licence_no"] for r in rows if r.record.get("licence_no")}
@@ -398,7 +407,7 @@ class DealerChecker(_DealerChecks):
                 .join(Dealer, DealerDataCard.dealer_id == Dealer.id)
                 .where(
                     DealerDataCard.licence_no.in_(licences),
-                    self.region_clause(Dealer.region_id),
+                    self.region_filter(Dealer.region_id),
                 )
             )
             taken_licences = set(self.session.scalars(query))
@@ -540,11 +549,14 @@ class PotentialFileChecker(_DealerChecks):
 
 class PotentialFileWriter(Writer):
     counts = "potential_dealer_file"
+    # Nothing read of what an earlier chunk wrote: the file's (dealer, date) pairs are kept
+    # by the checker (``seen``), the dealers were there before the import.
+    pipelines = True
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
         made = {"created_by_id": self.user.id}
         rows = [_file_row(r.record["dealer_id"], r.record, made) for r in results]
-        return {self.counts: importer.insert_ids(self.session, PotentialDealerFile, rows)}
+        return {self.counts: self.insert_ids(PotentialDealerFile, rows)}
 
 
 class VisitChecker(_DealerChecks):
@@ -691,7 +703,7 @@ class VisitChecker(_DealerChecks):
         query = (
             select(DealerDataCard.licence_no, Dealer.id, Dealer.region_id)
             .join(Dealer, DealerDataCard.dealer_id == Dealer.id)
-            .where(DealerDataCard.licence_no.in_(typed), self.region_clause(Dealer.region_id))
+            .where(DealerDataCard.licence_no.in_(typed), self.region_filter(Dealer.region_id))
         )
         for licence, dealer_id, region in self.session.execute(query):
             found.setdefault(_licence_key(licence), []).append((dealer_id, region))
@@ -710,7 +722,7 @@ class VisitChecker(_DealerChecks):
         if not by_index:
             return found
         query = select(Dealer.mobile_bidx, Dealer.id, Dealer.region_id).where(
-            Dealer.mobile_bidx.in_(list(by_index)), self.region_clause(Dealer.region_id)
+            Dealer.mobile_bidx.in_(list(by_index)), self.region_filter(Dealer.region_id)
         )
         for index, dealer_id, region in self.session.execute(query):
             found.setdefault(by_index[index], []).append((dealer_id, region))
@@ -719,6 +731,8 @@ class VisitChecker(_DealerChecks):
 
 class VisitWriter(Writer):
     counts = "dealer_visit"
+    # As PotentialFileWriter: the file's visits are kept by the checker (``seen``).
+    pipelines = True
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
         rows = [
@@ -731,7 +745,7 @@ class VisitWriter(Writer):
             }
             for r in results
         ]
-        return {self.counts: importer.insert_ids(self.session, DealerVisit, rows)}
+        return {self.counts: self.insert_ids(DealerVisit, rows)}
 
 
 #: The columns a visit's dealer is found by.
