@@ -69,7 +69,14 @@ from models.sales.prospects import GRADES, Prospect, Visit
 from models.types import EncryptedString, blind_index_of, blind_indexes_for
 from services.admin.offices import office_clause, visible_office_ids
 from services.privacy import audit
-from services.shared import checked_rows, dates_typed, id_numbers, name_search, sheet_reader
+from services.shared import (
+    batch_gc,
+    checked_rows,
+    dates_typed,
+    id_numbers,
+    name_search,
+    sheet_reader,
+)
 from services.shared.sheet_reader import ImportFileError, Layout
 from services.shared.workbook_limits import ImportLimits
 
@@ -886,6 +893,7 @@ def _chunks(
         yield chunk
 
 
+@batch_gc.fewer_collections()
 def check_file(
     session: Session,
     path: Path | BinaryIO,
@@ -1075,6 +1083,7 @@ def _office_placer(session: Session, user: User, model) -> Callable[[dict], int]
     return place
 
 
+@batch_gc.fewer_collections()
 def import_file(
     session: Session,
     user: User,
