@@ -540,8 +540,20 @@ class PotentialFileChecker(_DealerChecks):
             )
             kept = {tuple(row) for row in self.session.execute(query)} & wanted
         for r in rows:
-            if not r.errors and (r.record["dealer_id"], r.record["written_on"]) in kept:
-                r.errors.append(_("The dealer already has a file of this date."))
+            if not r.errors:
+                key = (r.record["dealer_id"], r.record["written_on"])
+                # The same dealer written two ways (a loose match, a region left blank)
+                # escapes check()'s key: the dealer found decides, in any chunk (the writer
+                # thread's rows are not read back).
+                earlier = self.seen.get(("file_of", key))
+                if earlier is not None:
+                    r.errors.append(
+                        _("Same dealer and date as row %(row)s of this file.", row=earlier)
+                    )
+                else:
+                    self.seen[("file_of", key)] = r.row_number
+                if key in kept:
+                    r.errors.append(_("The dealer already has a file of this date."))
             if r.errors:
                 r.record = None
                 self.wrong.add(r.row_number)
@@ -550,7 +562,7 @@ class PotentialFileChecker(_DealerChecks):
 class PotentialFileWriter(Writer):
     counts = "potential_dealer_file"
     # Nothing read of what an earlier chunk wrote: the file's (dealer, date) pairs are kept
-    # by the checker (``seen``), the dealers were there before the import.
+    # by the checker (``seen``, in mark_existing), the dealers were there before the import.
     pipelines = True
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
