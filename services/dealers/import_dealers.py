@@ -220,9 +220,7 @@ class _DealerChecks(RowChecker):
         mobile's blind index, a licence number): the column read as ``column + 0``, so that
         SQLite, planning without statistics, keeps the key's index instead of reading every
         dealer of the region (services/admin/offices.py ``office_filter``)."""
-        if not self.own_region:
-            return true()
-        return (column + 0) == self.user.region_id
+        return self.region_clause(column + 0)
 
     def _in_range(self, target, raw, record, years_back: int) -> str | None:
         day = importer._as_date(raw)
