@@ -454,6 +454,8 @@ class LeaseChecker(UnitChecker):
         self.desk = _desk_index(session, user)
         #: {(field, value): (row of the tenant, name)}.
         self.tenants: dict[tuple[str, str], tuple[int, str]] = {}
+        #: {first row of a tenant: its notes}.
+        self.tenant_notes: dict[int, str | None] = {}
         #: {unit key: row of its lease in force}.
         self.in_force: dict[tuple, int] = {}
 
@@ -499,7 +501,7 @@ class LeaseChecker(UnitChecker):
         """A tenant met on an earlier row (same name and mobile or ID number) is that row's
         tenant (``tenant_of``: the row that makes it). A row may not bring the tenant a
         mobile or ID number its first row did not give (the tenant is made from that row:
-        the value would be lost), nor match two tenants of the file."""
+        the value would be lost), nor other notes, nor match two tenants of the file."""
         name = record.get("name")
         met: dict[str, tuple[int, str]] = {}  # target -> (first row of the tenant, name)
         for target in ("mobile", "id_number"):
@@ -532,22 +534,37 @@ class LeaseChecker(UnitChecker):
             for target in ("mobile", "id_number"):
                 if record.get(target):
                     self.tenants[(target, record[target])] = (row_number, name)
+            self.tenant_notes[row_number] = record.get("notes")
             return
         (first,) = firsts
-        for target in ("mobile", "id_number"):
-            if record.get(target) and target not in met:
-                errors.append(
-                    _(
-                        "%(what)s is not on row %(row)s of this tenant: give it there (the "
-                        "tenant is made from that row).",
-                        what=importer._field_label(target),
-                        row=first,
-                    )
+        unmet = [t for t in ("mobile", "id_number") if record.get(t) and t not in met]
+        if unmet:
+            # Kept as this (rejected) row's, so a later row giving only that value is not
+            # made a second tenant of the same name: it follows this row and is rejected too.
+            for target in unmet:
+                self.tenants[(target, record[target])] = (row_number, name)
+            errors.append(
+                _(
+                    "%(what)s is not on row %(row)s of this tenant: give it there (the "
+                    "tenant is made from that row).",
+                    what=importer._field_label(unmet[0]),
+                    row=first,
                 )
-                return
+            )
+            return
         # A tenant refused on record refuses its later rows in mark_existing.
         if first in self.refused:
             errors.append(_("Row %(row)s of this tenant is rejected: fix it first.", row=first))
+            return
+        notes = record.get("notes")
+        if notes and notes != self.tenant_notes.get(first):
+            errors.append(
+                _(
+                    "The notes differ from row %(row)s of this tenant: put them there (the "
+                    "tenant is made from that row).",
+                    row=first,
+                )
+            )
             return
         record["tenant_of"] = first
         # Looked up on record with that first row (mark_existing): by the import, an

@@ -171,3 +171,56 @@ def test_a_later_row_of_a_tenant_brings_no_number_its_first_row_lacks(s, tmp_pat
     assert set(errors) == {3, 5}, errors
     assert "第 2 行" in errors[3] and "身份证" in errors[3]
     assert "第 2 行" in errors[5] and "第 4 行" in errors[5]
+
+
+def test_a_number_on_a_rejected_later_row_keeps_its_third_row_to_that_tenant(s, tmp_path):
+    # Row 3 gives the tenant of row 2 an ID number row 2 lacks: rejected. Row 4 gives that
+    # number alone: it is the same tenant (row 3 says so), not a second 周租 with that ID.
+    user = make_user(s, "clerk")
+    project = ref_item(s, "project", "lakeside")
+    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in ("101", "102", "103"))
+    s.commit()
+    rows = [
+        _row("101", "周租", "13900000101", "2026-01-01", **INTAKE),
+        _row("102", "周租", "13900000101", "2024-01-01", 退租日期="2024-12-31",
+             身份证号=id_number(3)),
+        _row("103", "周租", None, "2023-01-01", 退租日期="2023-12-31", 身份证号=id_number(3)),
+    ]  # fmt: skip
+    path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
+    mapping = importer.guess_mapping(HEADERS, "lease")
+    report = importer.check_file(s, path, mapping, kind="lease", user=user)
+    errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
+    assert set(errors) == {3, 4}, errors
+    assert "第 3 行" in errors[4]
+    outcome = importer.import_file(
+        s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
+    )
+    s.commit()
+    assert (outcome.inserted, outcome.skipped) == (1, 2)
+    assert s.scalar(select(func.count(Tenant.id)).where(Tenant.name == "周租")) == 1
+
+
+def test_a_later_row_of_a_tenant_brings_no_other_notes(s, tmp_path):
+    # The tenant is made from its first row: a later row's other notes would be lost.
+    user = make_user(s, "clerk")
+    project = ref_item(s, "project", "lakeside")
+    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in ("101", "102", "103"))
+    s.commit()
+    rows = [
+        _row("101", "周租", "13900000101", "2026-01-01", 备注="押一付三", **INTAKE),
+        _row("102", "周租", "13900000101", "2024-01-01", 退租日期="2024-12-31", 备注="押一付三"),
+        _row("103", "周租", "13900000101", "2023-01-01", 退租日期="2023-12-31", 备注="宠物"),
+    ]  # fmt: skip
+    path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
+    mapping = importer.guess_mapping(HEADERS, "lease")
+    report = importer.check_file(s, path, mapping, kind="lease", user=user)
+    errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
+    assert set(errors) == {4}, errors
+    assert "备注" in errors[4] and "第 2 行" in errors[4]
+    outcome = importer.import_file(
+        s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
+    )
+    s.commit()
+    assert (outcome.inserted, outcome.skipped) == (2, 1)
+    zhou = s.scalar(select(Tenant).where(Tenant.name == "周租"))
+    assert zhou.notes == "押一付三" and len(zhou.leases) == 2
