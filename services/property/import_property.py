@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import select, true
+from sqlalchemy import bindparam, select, true, update
 
 from core.clock import office_today
 from core.masking import mask
@@ -454,8 +454,8 @@ class LeaseChecker(UnitChecker):
         self.desk = _desk_index(session, user)
         #: {(field, value): (row of the tenant, name)}.
         self.tenants: dict[tuple[str, str], tuple[int, str]] = {}
-        #: {first row of a tenant: its notes}.
-        self.tenant_notes: dict[int, str | None] = {}
+        #: {first row of a tenant: the distinct notes of its rows}.
+        self.tenant_notes: dict[int, list[str]] = {}
         #: {unit key: row of its lease in force}.
         self.in_force: dict[tuple, int] = {}
 
@@ -501,7 +501,8 @@ class LeaseChecker(UnitChecker):
         """A tenant met on an earlier row (same name and mobile or ID number) is that row's
         tenant (``tenant_of``: the row that makes it). A row may not bring the tenant a
         mobile or ID number its first row did not give (the tenant is made from that row:
-        the value would be lost), nor other notes, nor match two tenants of the file."""
+        the value would be lost), nor match two tenants of the file. The notes of its rows
+        are joined (``joined_notes``), as LeaseWriter writes them."""
         name = record.get("name")
         met: dict[str, tuple[int, str]] = {}  # target -> (first row of the tenant, name)
         for target in ("mobile", "id_number"):
@@ -534,7 +535,7 @@ class LeaseChecker(UnitChecker):
             for target in ("mobile", "id_number"):
                 if record.get(target):
                     self.tenants[(target, record[target])] = (row_number, name)
-            self.tenant_notes[row_number] = record.get("notes")
+            self.tenant_notes[row_number] = [record["notes"]] if record.get("notes") else []
             return
         (first,) = firsts
         unmet = [t for t in ("mobile", "id_number") if record.get(t) and t not in met]
@@ -556,16 +557,19 @@ class LeaseChecker(UnitChecker):
         if first in self.refused:
             errors.append(_("Row %(row)s of this tenant is rejected: fix it first.", row=first))
             return
-        notes = record.get("notes")
-        if notes and notes != self.tenant_notes.get(first):
-            errors.append(
-                _(
-                    "The notes differ from row %(row)s of this tenant: put them there (the "
-                    "tenant is made from that row).",
-                    row=first,
+        notes = self.tenant_notes.setdefault(first, [])
+        if record.get("notes") and record["notes"] not in notes:
+            if len(joined_notes([*notes, record["notes"]])) > importer.NOTES_MAX:
+                errors.append(
+                    _(
+                        "With the notes of the tenant's other rows (from row %(row)s) the "
+                        "notes would be longer than %(max)s characters.",
+                        row=first,
+                        max=importer.NOTES_MAX,
+                    )
                 )
-            )
-            return
+                return
+            notes.append(record["notes"])
         record["tenant_of"] = first
         # Looked up on record with that first row (mark_existing): by the import, an
         # earlier chunk may have written it.
@@ -676,6 +680,15 @@ class LeaseChecker(UnitChecker):
                 self.wrong.add(r.row_number)
 
 
+def joined_notes(notes: list[str]) -> str | None:
+    """The notes of a tenant's rows, each once, in the rows' order."""
+    return NOTES_SEPARATOR.join(notes) or None
+
+
+#: Between the notes of a tenant's rows.
+NOTES_SEPARATOR = "；"
+
+
 def _desk_index(session, user) -> dict[str, int]:
     """{full name and account name, as importer._plain: id} of the desk accounts of
     ``user``'s offices; 0 for a name two share."""
@@ -705,6 +718,8 @@ class LeaseWriter(Writer):
         super().__init__(session, user, writes)
         #: {row of a tenant: tenant id}.
         self.tenants: dict[int, int] = {}
+        #: {tenant id: the distinct notes of its rows so far}.
+        self.notes: dict[int, list[str]] = {}
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
         made = {"created_by_id": self.user.id}
@@ -723,10 +738,17 @@ class LeaseWriter(Writer):
         tenant_ids = self.insert_ids(Tenant, tenants)
         for r, tenant_id in zip(new, tenant_ids, strict=True):
             self.tenants[r.row_number] = tenant_id
+            self.notes[tenant_id] = [r.record["notes"]] if r.record.get("notes") else []
         self.tokens(Tenant, tenant_ids, [t["name"] for t in tenants])
+        more_notes = set()
         leases = []
         for r in results:
             record = r.record
+            if "tenant_of" in record and record.get("notes"):
+                tenant_id = self.tenants[record["tenant_of"]]
+                if record["notes"] not in self.notes[tenant_id]:
+                    self.notes[tenant_id].append(record["notes"])
+                    more_notes.add(tenant_id)
             lease = {
                 "unit_id": record["unit_id"],
                 "tenant_id": self.tenants[record.get("tenant_of") or r.row_number],
@@ -742,7 +764,25 @@ class LeaseWriter(Writer):
             for fee in ("management", "water", "electricity", "gas"):
                 lease[f"{fee}_payer"] = record.get(f"{fee}_payer", "tenant")
             leases.append(lease)
-        return {"tenant": tenant_ids, "lease": self.insert_ids(Lease, leases)}
+        lease_ids = self.insert_ids(Lease, leases)
+        if more_notes:
+            self._update_notes(sorted(more_notes))
+        return {"tenant": tenant_ids, "lease": lease_ids}
+
+    def _update_notes(self, tenant_ids: list[int]) -> None:
+        """The notes of tenants a later row added to (the tenant was written with its
+        first row, maybe in an earlier chunk), encrypted by the column's type."""
+        table = Tenant.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("tenant_id"))
+            .values(notes=bindparam("notes", type_=table.c.notes.type))
+        )
+        rows = [{"tenant_id": t, "notes": joined_notes(self.notes[t])} for t in tenant_ids]
+        if self.writes is not None:
+            self.writes.call(lambda: self.writes.conn.execute(statement, rows))
+        else:
+            self.session.connection().execute(statement, rows)
 
 
 _YES_NO_TITLES = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from extensions import db
 from models.privacy.privacy import ConsentRecord
@@ -200,27 +200,42 @@ def test_a_number_on_a_rejected_later_row_keeps_its_third_row_to_that_tenant(s, 
     assert s.scalar(select(func.count(Tenant.id)).where(Tenant.name == "周租")) == 1
 
 
-def test_a_later_row_of_a_tenant_brings_no_other_notes(s, tmp_path):
-    # The tenant is made from its first row: a later row's other notes would be lost.
+@pytest.mark.parametrize("chunk", [1, 1000])
+def test_the_notes_of_a_tenants_rows_are_joined(s, tmp_path, monkeypatch, chunk):
+    # The tenant is made from its first row; a later row's other notes are added to it (they
+    # were dropped), each once, also when the rows are in chunks of their own.
+    monkeypatch.setattr(importer, "CHUNK", chunk)
     user = make_user(s, "clerk")
     project = ref_item(s, "project", "lakeside")
-    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in ("101", "102", "103"))
+    rooms = ("101", "102", "103", "104", "105")
+    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in rooms)
     s.commit()
     rows = [
         _row("101", "周租", "13900000101", "2026-01-01", 备注="押一付三", **INTAKE),
         _row("102", "周租", "13900000101", "2024-01-01", 退租日期="2024-12-31", 备注="押一付三"),
-        _row("103", "周租", "13900000101", "2023-01-01", 退租日期="2023-12-31", 备注="宠物"),
+        _row("103", "周租", "13900000101", "2023-01-01", 退租日期="2023-12-31", 备注="已退租"),
+        _row("104", "吴租", "13900000104", "2023-01-01", 退租日期="2023-12-31"),
+        _row("105", "吴租", "13900000104", "2022-01-01", 退租日期="2022-12-31",
+             备注="x" * importer.NOTES_MAX),
+        _row("105", "周租", "13900000101", "2022-01-01", 退租日期="2022-12-31", 备注="已退租"),
     ]  # fmt: skip
+    rows.append(_row("104", "周租", "13900000101", "2021-01-01", 退租日期="2021-12-31",
+                     备注="y" * (importer.NOTES_MAX - 5)))  # fmt: skip
     path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
     mapping = importer.guess_mapping(HEADERS, "lease")
     report = importer.check_file(s, path, mapping, kind="lease", user=user)
     errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
-    assert set(errors) == {4}, errors
-    assert "备注" in errors[4] and "第 2 行" in errors[4]
+    assert set(errors) == {8}, errors  # too long with the others
+    assert "第 2 行" in errors[8] and "2000" in errors[8]
     outcome = importer.import_file(
         s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
     )
     s.commit()
-    assert (outcome.inserted, outcome.skipped) == (2, 1)
+    assert (outcome.inserted, outcome.skipped) == (6, 1)
+    s.expire_all()
     zhou = s.scalar(select(Tenant).where(Tenant.name == "周租"))
-    assert zhou.notes == "押一付三" and len(zhou.leases) == 2
+    assert zhou.notes == "押一付三；已退租" and len(zhou.leases) == 4
+    wu = s.scalar(select(Tenant).where(Tenant.name == "吴租"))
+    assert wu.notes == "x" * importer.NOTES_MAX
+    stored = s.execute(text("SELECT notes FROM tenants WHERE id = :id"), {"id": zhou.id}).scalar()
+    assert "已退租" not in str(stored)  # kept encrypted
