@@ -454,8 +454,10 @@ class LeaseChecker(UnitChecker):
         self.desk = _desk_index(session, user)
         #: {(field, value): (row of the tenant, name)}.
         self.tenants: dict[tuple[str, str], tuple[int, str]] = {}
-        #: {first row of a tenant: the distinct notes of its rows}.
+        #: {first row of a tenant: the distinct notes of its rows} (tenants with notes).
         self.tenant_notes: dict[int, list[str]] = {}
+        #: {rejected row that gave a tenant a mobile or ID its first row lacks: first row}.
+        self.lacking: dict[int, int] = {}
         #: {unit key: row of its lease in force}.
         self.in_force: dict[tuple, int] = {}
 
@@ -481,6 +483,12 @@ class LeaseChecker(UnitChecker):
                     )
                 )
         self._tenant(row_number, record, errors)
+        note = record.get("notes")
+        if note and "tenant_of" in record and not errors:
+            # only a row taken counts (LeaseWriter joins the notes of the rows it writes)
+            notes = self.tenant_notes.setdefault(record["tenant_of"], [])
+            if note not in notes:
+                notes.append(note)
         record["status"] = self._status(record)
         key = tuple(record.get(k) for k in ("project_id", "building", "room"))
         if record["status"] == "active" and None not in key:
@@ -504,7 +512,8 @@ class LeaseChecker(UnitChecker):
         the value would be lost), nor match two tenants of the file. The notes of its rows
         are joined (``joined_notes``), as LeaseWriter writes them."""
         name = record.get("name")
-        met: dict[str, tuple[int, str]] = {}  # target -> (first row of the tenant, name)
+        met: dict[str, int] = {}  # target -> first row of the tenant that has the value
+        lacked: dict[str, int] = {}  # target -> first row of the tenant that lacks it
         for target in ("mobile", "id_number"):
             value = record.get(target)
             earlier = self.tenants.get((target, value)) if value else None
@@ -519,8 +528,11 @@ class LeaseChecker(UnitChecker):
                     )
                 )
                 return
-            met[target] = earlier
-        firsts = sorted({row for row, _name in met.values()})
+            if earlier[0] in self.lacking:
+                lacked[target] = self.lacking[earlier[0]]
+            else:
+                met[target] = earlier[0]
+        firsts = sorted({*met.values(), *lacked.values()})
         if len(firsts) > 1:
             errors.append(
                 _(
@@ -535,15 +547,18 @@ class LeaseChecker(UnitChecker):
             for target in ("mobile", "id_number"):
                 if record.get(target):
                     self.tenants[(target, record[target])] = (row_number, name)
-            self.tenant_notes[row_number] = [record["notes"]] if record.get("notes") else []
+            if record.get("notes") and not errors:
+                self.tenant_notes[row_number] = [record["notes"]]
             return
         (first,) = firsts
         unmet = [t for t in ("mobile", "id_number") if record.get(t) and t not in met]
         if unmet:
-            # Kept as this (rejected) row's, so a later row giving only that value is not
-            # made a second tenant of the same name: it follows this row and is rejected too.
+            # Kept as lacking on that tenant's first row, so a later row giving the value
+            # (alone or again) is not made a second tenant of the same name: it is rejected
+            # with the same message.
             for target in unmet:
-                self.tenants[(target, record[target])] = (row_number, name)
+                self.tenants.setdefault((target, record[target]), (row_number, name))
+            self.lacking[row_number] = first
             errors.append(
                 _(
                     "%(what)s is not on row %(row)s of this tenant: give it there (the "
@@ -557,19 +572,18 @@ class LeaseChecker(UnitChecker):
         if first in self.refused:
             errors.append(_("Row %(row)s of this tenant is rejected: fix it first.", row=first))
             return
-        notes = self.tenant_notes.setdefault(first, [])
-        if record.get("notes") and record["notes"] not in notes:
-            if len(joined_notes([*notes, record["notes"]])) > importer.NOTES_MAX:
-                errors.append(
-                    _(
-                        "With the notes of the tenant's other rows (from row %(row)s) the "
-                        "notes would be longer than %(max)s characters.",
-                        row=first,
-                        max=importer.NOTES_MAX,
-                    )
+        notes = self.tenant_notes.get(first, [])
+        note = record.get("notes")
+        if note and note not in notes and len(joined_notes([*notes, note])) > importer.NOTES_MAX:
+            errors.append(
+                _(
+                    "With the notes of the tenant's other rows (from row %(row)s) the notes "
+                    "would be longer than %(max)s characters.",
+                    row=first,
+                    max=importer.NOTES_MAX,
                 )
-                return
-            notes.append(record["notes"])
+            )
+            return
         record["tenant_of"] = first
         # Looked up on record with that first row (mark_existing): by the import, an
         # earlier chunk may have written it.
@@ -718,7 +732,7 @@ class LeaseWriter(Writer):
         super().__init__(session, user, writes)
         #: {row of a tenant: tenant id}.
         self.tenants: dict[int, int] = {}
-        #: {tenant id: the distinct notes of its rows so far}.
+        #: {tenant id: the distinct notes of its rows so far} (tenants with notes).
         self.notes: dict[int, list[str]] = {}
 
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
@@ -738,7 +752,8 @@ class LeaseWriter(Writer):
         tenant_ids = self.insert_ids(Tenant, tenants)
         for r, tenant_id in zip(new, tenant_ids, strict=True):
             self.tenants[r.row_number] = tenant_id
-            self.notes[tenant_id] = [r.record["notes"]] if r.record.get("notes") else []
+            if r.record.get("notes"):
+                self.notes[tenant_id] = [r.record["notes"]]
         self.tokens(Tenant, tenant_ids, [t["name"] for t in tenants])
         more_notes = set()
         leases = []
@@ -746,8 +761,9 @@ class LeaseWriter(Writer):
             record = r.record
             if "tenant_of" in record and record.get("notes"):
                 tenant_id = self.tenants[record["tenant_of"]]
-                if record["notes"] not in self.notes[tenant_id]:
-                    self.notes[tenant_id].append(record["notes"])
+                notes = self.notes.setdefault(tenant_id, [])
+                if record["notes"] not in notes:
+                    notes.append(record["notes"])
                     more_notes.add(tenant_id)
             lease = {
                 "unit_id": record["unit_id"],

@@ -952,7 +952,7 @@ def _count(report: Report, chunk: list[RowResult], keep_rejected: int) -> None:
 
 #: Raised whenever the checks or the records they make change shape: rows a check kept
 #: under other code are then not taken (the import checks the file again).
-CHECKS_VERSION = 1
+CHECKS_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -175,28 +175,33 @@ def test_a_later_row_of_a_tenant_brings_no_number_its_first_row_lacks(s, tmp_pat
 
 def test_a_number_on_a_rejected_later_row_keeps_its_third_row_to_that_tenant(s, tmp_path):
     # Row 3 gives the tenant of row 2 an ID number row 2 lacks: rejected. Row 4 gives that
-    # number alone: it is the same tenant (row 3 says so), not a second 周租 with that ID.
+    # number alone: it is the same tenant (row 3 says so), not a second 周租 with that ID;
+    # row 5 gives both again: the same message as row 3, not "two tenants".
     user = make_user(s, "clerk")
     project = ref_item(s, "project", "lakeside")
-    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in ("101", "102", "103"))
+    rooms = ("101", "102", "103", "104")
+    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in rooms)
     s.commit()
     rows = [
         _row("101", "周租", "13900000101", "2026-01-01", **INTAKE),
         _row("102", "周租", "13900000101", "2024-01-01", 退租日期="2024-12-31",
              身份证号=id_number(3)),
         _row("103", "周租", None, "2023-01-01", 退租日期="2023-12-31", 身份证号=id_number(3)),
+        _row("104", "周租", "13900000101", "2022-01-01", 退租日期="2022-12-31",
+             身份证号=id_number(3)),
     ]  # fmt: skip
     path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
     mapping = importer.guess_mapping(HEADERS, "lease")
     report = importer.check_file(s, path, mapping, kind="lease", user=user)
     errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
-    assert set(errors) == {3, 4}, errors
-    assert "第 3 行" in errors[4]
+    assert set(errors) == {3, 4, 5}, errors
+    for row in (3, 4, 5):
+        assert "第 2 行" in errors[row] and "身份证" in errors[row], errors[row]
     outcome = importer.import_file(
         s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
     )
     s.commit()
-    assert (outcome.inserted, outcome.skipped) == (1, 2)
+    assert (outcome.inserted, outcome.skipped) == (1, 3)
     assert s.scalar(select(func.count(Tenant.id)).where(Tenant.name == "周租")) == 1
 
 
@@ -218,6 +223,10 @@ def test_the_notes_of_a_tenants_rows_are_joined(s, tmp_path, monkeypatch, chunk)
         _row("105", "吴租", "13900000104", "2022-01-01", 退租日期="2022-12-31",
              备注="x" * importer.NOTES_MAX),
         _row("105", "周租", "13900000101", "2022-01-01", 退租日期="2022-12-31", 备注="已退租"),
+        # rejected (it ends before it starts): its notes do not count against row 9's
+        _row("104", "周租", "13900000101", "2021-01-01", 到期日期="2020-01-01",
+             备注="z" * (importer.NOTES_MAX - 20)),
+        _row("104", "周租", "13900000101", "2020-01-01", 退租日期="2020-12-31", 备注="w" * 10),
     ]  # fmt: skip
     rows.append(_row("104", "周租", "13900000101", "2021-01-01", 退租日期="2021-12-31",
                      备注="y" * (importer.NOTES_MAX - 5)))  # fmt: skip
@@ -225,16 +234,16 @@ def test_the_notes_of_a_tenants_rows_are_joined(s, tmp_path, monkeypatch, chunk)
     mapping = importer.guess_mapping(HEADERS, "lease")
     report = importer.check_file(s, path, mapping, kind="lease", user=user)
     errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
-    assert set(errors) == {8}, errors  # too long with the others
-    assert "第 2 行" in errors[8] and "2000" in errors[8]
+    assert set(errors) == {8, 10}, errors  # 10: too long with the others
+    assert "第 2 行" in errors[10] and "2000" in errors[10]
     outcome = importer.import_file(
         s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
     )
     s.commit()
-    assert (outcome.inserted, outcome.skipped) == (6, 1)
+    assert (outcome.inserted, outcome.skipped) == (7, 2)
     s.expire_all()
     zhou = s.scalar(select(Tenant).where(Tenant.name == "周租"))
-    assert zhou.notes == "押一付三；已退租" and len(zhou.leases) == 4
+    assert zhou.notes == "押一付三；已退租；" + "w" * 10 and len(zhou.leases) == 5
     wu = s.scalar(select(Tenant).where(Tenant.name == "吴租"))
     assert wu.notes == "x" * importer.NOTES_MAX
     stored = s.execute(text("SELECT notes FROM tenants WHERE id = :id"), {"id": zhou.id}).scalar()
