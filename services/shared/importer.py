@@ -74,6 +74,7 @@ from services.shared import (
     checked_rows,
     dates_typed,
     id_numbers,
+    import_statistics,
     name_search,
     sheet_reader,
 )
@@ -1768,6 +1769,8 @@ class _Writes:
         self._error: BaseException | None = None
         self._stopped = False  # the writer took the stop mark
         self._thread: threading.Thread | None = None
+        # PostgreSQL: tables the import fills that its foreign-key checks read
+        self.statistics = import_statistics.ImportStatistics() if self.copying else None
         if self.pipelined:
             self._queue: queue.Queue = queue.Queue(maxsize=1)
             # the writer's session calls (the access event) look the engine up in the app
@@ -1874,6 +1877,7 @@ class _Writes:
     def _copy(self, table, rows: list[dict]) -> None:
         statement, text = copy_payload(self.conn.dialect, table, rows)
         self._chunk.append(lambda: send_copy(self.conn, statement, text))
+        self.statistics.wrote(table.name, len(rows))
 
     def _inserts(self, table, names: list[str], values: list) -> None:
         statements = sqlite_inserts(self.conn.dialect, table, names, values)
@@ -1915,6 +1919,10 @@ class _Writes:
     def end_chunk(self) -> None:
         """Hand the chunk to the writer (waiting while it still writes the one before)."""
         self._raise()
+        if self.statistics is not None and self._chunk:
+            due = self.statistics.due(self.reads.connection())
+            if due:
+                self._chunk.append(lambda: import_statistics.analyze(self.conn, due))
         if self.pipelined and self._chunk:
             self._queue.put(self._chunk)
             self._chunk = []
