@@ -148,6 +148,9 @@ class UnitChecker(RowChecker):
             else:
                 self.seen[(target, value)] = row_number
 
+    #: Its own checks that read nothing but the cell: their outcome is kept per value.
+    OWN_PURE_CHECKS = ("text20", "floor", "area", "date")
+
     # checks of the unit list's own fields
     def _check_text20(self, target, raw, record):
         text = importer._text_of_number(raw).strip()
@@ -448,6 +451,9 @@ def units_in_offices(session, user, keys: set[tuple]) -> dict[tuple, tuple[int, 
 class LeaseChecker(UnitChecker):
     """Checks a row per lease: a unit already in the panel, its tenant, the lease's terms and
     intake. A tenant on several rows (same name and mobile or ID number) is one tenant."""
+
+    #: The payer words, and the desk accounts read once at the start (``desk``).
+    OWN_PURE_CHECKS = ("payer", "desk")
 
     def __init__(self, session, mapping, kind="lease", user=None):
         super().__init__(session, mapping, kind, user)

@@ -582,11 +582,19 @@ class RowChecker:
     #: Checks whose outcome depends on the cell's value alone (no state, nothing mutable
     #: stored): their outcomes are remembered per value (``fields``).
     PURE_CHECKS = ("reference", "grade", "progress", "yes_no", "budget", "consultant")
+    #: A subclass's own checks that are pure as well (the cell's value alone, or with what
+    #: the checker read once at its start), named by the class that defines them.
+    OWN_PURE_CHECKS: tuple[str, ...] = ()
 
     def _memoised(self, check: str) -> bool:
-        method = getattr(type(self), f"_check_{check}", None)
-        # a subclass's own version of a check is not assumed pure
-        return check in self.PURE_CHECKS and method is getattr(RowChecker, f"_check_{check}")
+        name = f"_check_{check}"
+        for cls in type(self).__mro__:
+            if name in vars(cls):
+                # the version this checker runs is pure if the class defining it says so
+                if cls is RowChecker:
+                    return check in self.PURE_CHECKS
+                return check in vars(cls).get("OWN_PURE_CHECKS", ())
+        return False
 
     def _later_reception(self, card_row: int, record: dict, errors: list[str]) -> dict | None:
         """A row of the customer of an earlier row (same name and mobile) with a later date:

@@ -130,3 +130,56 @@ def test_memory_stays_bounded(s, app, monkeypatch):
             _outcome(checker, n + 2, row)
     assert len(checker._days) == 3
     assert all(memo is None or len(memo) <= 3 for *_rest, memo, _blank in checker._plan)
+
+
+def test_a_subclass_remembers_only_the_checks_its_defining_class_calls_pure(s, app):
+    from services.property.import_property import LeaseChecker, UnitChecker
+    from tests.factories import make_user
+
+    user = make_user(s, "supervisor", full_name="郑主管")
+    lease = LeaseChecker(s, {}, user=user)
+    assert [lease._memoised(c) for c in ("payer", "desk", "date", "text20", "reference")] == [
+        True
+    ] * 5
+    unit = UnitChecker(s, {}, user=user)
+    assert not unit._memoised("person") and not unit._memoised("relation")
+
+    class OwnGrade(importer.RowChecker):
+        def _check_grade(self, target, raw, record):
+            return super()._check_grade(target, raw, record)
+
+    class Declares(OwnGrade):
+        OWN_PURE_CHECKS = ("grade",)  # not its own: the class defining it did not say so
+
+    for checker in (OwnGrade, Declares):
+        assert not checker(s, MAPPING, "prospect")._memoised("grade")
+        assert checker(s, MAPPING, "prospect")._memoised("reference")
+
+
+LEASE_CELLS = ["业主", "租户", "物业", "", None, 1, True, "2026-03-01", "2026/3/1", "13/3/2026",
+               46082, date(2026, 3, 8), datetime(2026, 3, 8, 9, 30), "2026-02-30", "郑主管",
+               "zheng", "无名", "1栋", "x" * 21, 101, 101.0]  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans_CN"])
+def test_a_warm_lease_checker_checks_every_cell_as_a_fresh_one(s, app, locale):
+    from services.property.import_property import LeaseChecker
+    from tests.factories import make_user
+
+    user = make_user(s, "supervisor", full_name="郑主管")
+    targets = ["building", "room", "starts_on", "ends_on", "management_payer", "water_payer",
+               "original_seen_by"]  # fmt: skip
+    mapping = {target: n for n, target in enumerate(targets)}
+    with app.test_request_context(), force_locale(locale):
+        warm = LeaseChecker(s, mapping, user=user)
+        for _round in range(2):
+            for cell in LEASE_CELLS:
+                for column in range(len(targets)):
+                    values = [None] * len(targets)
+                    values[column] = cell
+                    fresh = LeaseChecker(s, mapping, user=user)
+                    warm_errors, fresh_errors = [], []
+                    assert warm.fields(tuple(values), warm_errors) == fresh.fields(
+                        tuple(values), fresh_errors
+                    ), values
+                    assert warm_errors == fresh_errors, values
