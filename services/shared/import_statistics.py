@@ -6,7 +6,7 @@ as they stand: a table analysed while empty (by autovacuum after it was emptied,
 `ANALYZE`/`vacuumdb --analyze` after a restore) is taken for a few rows, and the check of
 each new household member, ownership or lease then reads its owner or unit by scanning the
 whole table, which the import itself is filling: the import slows down as it goes (a unit
-list of 100,000 rows, 1,604 rows/s instead of 9,900; docs/import.md, tenth pass).
+list of 100,000 rows, 1,604 rows/s instead of 9,900; docs/import.md, "tenth pass").
 
 So an import analyses each table that rows elsewhere point to (a foreign key's target)
 whose statistics counted fewer than ``SMALL`` rows when the import began, when the rows
@@ -14,6 +14,14 @@ the import put in it first reach each of ``STEPS``. `ANALYZE` in the import's tr
 counts the transaction's own rows, and the new statistics make PostgreSQL plan the checks
 again. Each runs under a short lock timeout in a savepoint: if another session holds the
 table's statistics lock (another import, a VACUUM), it is left to them.
+
+What it costs: the lock ANALYZE takes (SHARE UPDATE EXCLUSIVE) is held until the import
+ends, so meanwhile autovacuum leaves those tables and a manual VACUUM or ANALYZE of them
+waits; reads and writes are not held up. An import that fails or is cancelled after an
+ANALYZE leaves the table's row count as the import saw it (PostgreSQL updates it in place)
+until autovacuum analyses the table again. ANALYZE needs the tables' owner: the panel's
+account, which runs the migrations, owns them; for another account it is skipped with a
+warning.
 """
 
 from __future__ import annotations
@@ -70,8 +78,8 @@ def small_targets(conn, names: list[str]) -> list[str]:
     """Of the tables ``names`` (this schema), those a foreign key points to whose
     statistics count fewer than SMALL rows (or that were never analysed: -1)."""
     rows = conn.exec_driver_sql(
-        "SELECT c.relname FROM pg_class c "
-        "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' "
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
         "AND c.relname = ANY(%(names)s) AND c.reltuples < %(small)s "
         "AND EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
         "AND f.confrelid = c.oid)",
@@ -90,10 +98,13 @@ def analyze(conn, names: list[str]) -> None:
         try:
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             conn.exec_driver_sql(f"ANALYZE {quote(name)}")
-        except exc.OperationalError:
-            # lock_not_available: another session analyses or vacuums it
+        except exc.DBAPIError as error:
+            # lock_not_available (another session analyses or vacuums it), or anything else
+            # ANALYZE met: an optimisation never fails the import; a lost connection does
+            if error.connection_invalidated:
+                raise
             conn.exec_driver_sql("ROLLBACK TO SAVEPOINT import_statistics")
-            log.info("import: %s not analysed (its statistics are locked)", name)
+            log.info("import: %s not analysed (%s)", name, type(error.orig).__name__)
         conn.exec_driver_sql("RELEASE SAVEPOINT import_statistics")
     # SET LOCAL outlives the savepoint's release: the rest of the import waits as before
     conn.exec_driver_sql("SELECT set_config('lock_timeout', %(value)s, true)", {"value": previous})
