@@ -489,12 +489,6 @@ class LeaseChecker(UnitChecker):
                     )
                 )
         self._tenant(row_number, record, errors)
-        note = record.get("notes")
-        if note and "tenant_of" in record and not errors:
-            # only a row taken counts (LeaseWriter joins the notes of the rows it writes)
-            notes = self.tenant_notes.setdefault(record["tenant_of"], [])
-            if note not in notes:
-                notes.append(note)
         record["status"] = self._status(record)
         key = tuple(record.get(k) for k in ("project_id", "building", "room"))
         if record["status"] == "active" and None not in key:
@@ -505,6 +499,14 @@ class LeaseChecker(UnitChecker):
                 )
             else:
                 self.in_force[key] = row_number
+        note = record.get("notes")
+        if note and "tenant_of" in record and not errors:
+            # only a row the row checks take counts (LeaseWriter joins the notes of the rows
+            # it writes; one refused later by mark_existing still counts: stricter, never
+            # looser)
+            notes = self.tenant_notes.setdefault(record["tenant_of"], [])
+            if note not in notes:
+                notes.append(note)
         if errors:
             self.wrong.add(row_number)
             self.refused.add(row_number)

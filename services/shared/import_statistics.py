@@ -9,8 +9,8 @@ whole table, which the import itself is filling: the import slows down as it goe
 list of 100,000 rows, 1,604 rows/s instead of 9,900; docs/import.md, "tenth pass").
 
 So an import analyses each table that rows elsewhere point to (a foreign key's target)
-whose statistics counted fewer than ``SMALL`` rows when the import began, when the rows
-the import put in it first reach each of ``STEPS``. `ANALYZE` in the import's transaction
+whose statistics counted fewer than ``SMALL`` rows when the import first wrote to it, when
+the rows the import put in it first reach each of ``STEPS``. `ANALYZE` in the import's transaction
 counts the transaction's own rows, and the new statistics make PostgreSQL plan the checks
 again. Each runs under a short lock timeout in a savepoint: if another session holds the
 table's statistics lock (another import, a VACUUM), it is left to them.
@@ -33,7 +33,8 @@ from sqlalchemy import exc
 
 log = logging.getLogger(__name__)
 
-#: A table whose statistics count fewer rows than this when the import begins is analysed.
+#: A table whose statistics count fewer rows than this when the import first writes to it
+#: is analysed.
 SMALL = 10_000
 #: The import's rows in such a table at which it is analysed (beyond the last, the table
 #: is large enough for every check to take its index).
