@@ -500,11 +500,11 @@ class LeaseChecker(UnitChecker):
             else:
                 self.in_force[key] = row_number
         note = record.get("notes")
-        if note and "tenant_of" in record and not errors:
+        if note and not errors:
             # only a row the row checks take counts (LeaseWriter joins the notes of the rows
             # it writes; one refused later by mark_existing still counts: stricter, never
             # looser)
-            notes = self.tenant_notes.setdefault(record["tenant_of"], [])
+            notes = self.tenant_notes.setdefault(record.get("tenant_of", row_number), [])
             if note not in notes:
                 notes.append(note)
         if errors:
@@ -555,8 +555,6 @@ class LeaseChecker(UnitChecker):
             for target in ("mobile", "id_number"):
                 if record.get(target):
                     self.tenants[(target, record[target])] = (row_number, name)
-            if record.get("notes") and not errors:
-                self.tenant_notes[row_number] = [record["notes"]]
             return
         (first,) = firsts
         unmet = [t for t in ("mobile", "id_number") if record.get(t) and t not in met]
@@ -702,13 +700,13 @@ class LeaseChecker(UnitChecker):
                 self.wrong.add(r.row_number)
 
 
+#: Between the notes of a tenant's rows.
+NOTES_SEPARATOR = "；"
+
+
 def joined_notes(notes: list[str]) -> str | None:
     """The notes of a tenant's rows, each once, in the rows' order."""
     return NOTES_SEPARATOR.join(notes) or None
-
-
-#: Between the notes of a tenant's rows.
-NOTES_SEPARATOR = "；"
 
 
 def _desk_index(session, user) -> dict[str, int]:

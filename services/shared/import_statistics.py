@@ -10,9 +10,9 @@ list of 100,000 rows, 1,604 rows/s instead of 9,900; docs/import.md, "tenth pass
 
 So an import analyses each table that rows elsewhere point to (a foreign key's target)
 whose statistics counted fewer than ``SMALL`` rows when the import first wrote to it, when
-the rows the import put in it first reach each of ``STEPS``. `ANALYZE` in the import's transaction
-counts the transaction's own rows, and the new statistics make PostgreSQL plan the checks
-again. Each runs under a short lock timeout in a savepoint: if another session holds the
+the rows the import put in it first reach each of ``STEPS``. `ANALYZE` in the import's
+transaction counts the transaction's own rows, and the new statistics make PostgreSQL plan
+the checks again. Each runs under a short lock timeout in a savepoint: if another session holds the
 table's statistics lock (another import, a VACUUM), it is left to them.
 
 What it costs: the lock ANALYZE takes (SHARE UPDATE EXCLUSIVE) is held until the import
