@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, true, update
+from sqlalchemy import case, literal, select, true, update
 
 from core.clock import office_today
 from core.masking import mask
@@ -744,13 +744,29 @@ class LeaseWriter(Writer):
     def write(self, results: list[RowResult]) -> dict[str, list[int]]:
         made = {"created_by_id": self.user.id}
         new = [r for r in results if "tenant_of" not in r.record]
+        # A later row's notes join its tenant's before the tenant is written when the first
+        # row is in this chunk; only tenants of earlier chunks are updated (one statement a
+        # batch): an UPDATE a row was most of a lease list's writing on PostgreSQL.
+        first_notes = {
+            r.row_number: [r.record["notes"]] if r.record.get("notes") else [] for r in new
+        }
+        earlier = []
+        for r in results:
+            first, note = r.record.get("tenant_of"), r.record.get("notes")
+            if first is None or not note:
+                continue
+            if first in first_notes:
+                if note not in first_notes[first]:
+                    first_notes[first].append(note)
+            else:
+                earlier.append(r)
         tenants = []
         for r in new:
             tenant = {
                 "name": r.record["name"],
                 "mobile": r.record.get("mobile"),
                 "id_number": r.record.get("id_number"),
-                "notes": r.record.get("notes"),
+                "notes": joined_notes(first_notes[r.row_number]),
                 "office_id": r.record["office_id"],
                 **made,
             }
@@ -758,19 +774,19 @@ class LeaseWriter(Writer):
         tenant_ids = self.insert_ids(Tenant, tenants)
         for r, tenant_id in zip(new, tenant_ids, strict=True):
             self.tenants[r.row_number] = tenant_id
-            if r.record.get("notes"):
-                self.notes[tenant_id] = [r.record["notes"]]
+            if first_notes[r.row_number]:
+                self.notes[tenant_id] = first_notes[r.row_number]
         self.tokens(Tenant, tenant_ids, [t["name"] for t in tenants])
         more_notes = set()
+        for r in earlier:
+            tenant_id = self.tenants[r.record["tenant_of"]]
+            notes = self.notes.setdefault(tenant_id, [])
+            if r.record["notes"] not in notes:
+                notes.append(r.record["notes"])
+                more_notes.add(tenant_id)
         leases = []
         for r in results:
             record = r.record
-            if "tenant_of" in record and record.get("notes"):
-                tenant_id = self.tenants[record["tenant_of"]]
-                notes = self.notes.setdefault(tenant_id, [])
-                if record["notes"] not in notes:
-                    notes.append(record["notes"])
-                    more_notes.add(tenant_id)
             lease = {
                 "unit_id": record["unit_id"],
                 "tenant_id": self.tenants[record.get("tenant_of") or r.row_number],
@@ -792,19 +808,25 @@ class LeaseWriter(Writer):
         return {"tenant": tenant_ids, "lease": lease_ids}
 
     def _update_notes(self, tenant_ids: list[int]) -> None:
-        """The notes of tenants a later row added to (the tenant was written with its
-        first row, maybe in an earlier chunk), encrypted by the column's type."""
+        """The notes of tenants a later row added to (the tenant was written with its first
+        row in an earlier chunk), encrypted by the column's type: one UPDATE of a ``CASE`` a
+        batch, not one a tenant (executemany sends those one by one)."""
         table = Tenant.__table__
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("tenant_id"))
-            .values(notes=bindparam("notes", type_=table.c.notes.type))
-        )
-        rows = [{"tenant_id": t, "notes": joined_notes(self.notes[t])} for t in tenant_ids]
-        if self.writes is not None:
-            self.writes.call(lambda: self.writes.conn.execute(statement, rows))
-        else:
-            self.session.connection().execute(statement, rows)
+        for start in range(0, len(tenant_ids), NOTES_UPDATE_BATCH):
+            batch = tenant_ids[start : start + NOTES_UPDATE_BATCH]
+            notes = case(
+                {t: literal(joined_notes(self.notes[t]), table.c.notes.type) for t in batch},
+                value=table.c.id,
+            )
+            statement = update(table).where(table.c.id.in_(batch)).values(notes=notes)
+            if self.writes is not None:
+                self.writes.call(self.writes.conn.execute, statement)
+            else:
+                self.session.connection().execute(statement)
+
+
+#: Tenants a notes UPDATE sets (the CASE's branches).
+NOTES_UPDATE_BATCH = 500
 
 
 _YES_NO_TITLES = {

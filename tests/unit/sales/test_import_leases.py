@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from extensions import db
 from models.privacy.privacy import ConsentRecord
 from models.property.property import Lease, Tenant, Unit
+from services.property import import_property
 from services.shared import importer
 from tests.factories import make_user, ref_item
 from tests.importing import write_xlsx
@@ -208,8 +209,11 @@ def test_a_number_on_a_rejected_later_row_keeps_its_third_row_to_that_tenant(s, 
 @pytest.mark.parametrize("chunk", [1, 1000])
 def test_the_notes_of_a_tenants_rows_are_joined(s, tmp_path, monkeypatch, chunk):
     # The tenant is made from its first row; a later row's other notes are added to it (they
-    # were dropped), each once, also when the rows are in chunks of their own.
+    # were dropped), each once, also when the rows are in chunks of their own (then updated,
+    # a batch of tenants a statement); in one chunk, before the tenant is written.
     monkeypatch.setattr(importer, "CHUNK", chunk)
+    updates = _tenant_updates()
+
     user = make_user(s, "clerk")
     project = ref_item(s, "project", "lakeside")
     rooms = ("101", "102", "103", "104", "105")
@@ -236,11 +240,14 @@ def test_the_notes_of_a_tenants_rows_are_joined(s, tmp_path, monkeypatch, chunk)
     errors = {r.row_number: " ".join(r.errors) for r in report.rejected}
     assert set(errors) == {8, 10}, errors  # 10: too long with the others
     assert "第 2 行" in errors[10] and "2000" in errors[10]
-    outcome = importer.import_file(
-        s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
-    )
+    with updates:
+        outcome = importer.import_file(
+            s, user, path, mapping, skip_rejected=True, kind="lease", consent=CONSENT
+        )
     s.commit()
     assert (outcome.inserted, outcome.skipped) == (7, 2)
+    # chunks of a row: 周租's rows 4 and 9, 吴租's row 6; one chunk: none, joined before
+    assert len(updates.statements) == {1: 3, 1000: 0}[chunk], updates.statements
     s.expire_all()
     zhou = s.scalar(select(Tenant).where(Tenant.name == "周租"))
     assert zhou.notes == "押一付三；已退租；" + "w" * 10 and len(zhou.leases) == 5
@@ -248,3 +255,57 @@ def test_the_notes_of_a_tenants_rows_are_joined(s, tmp_path, monkeypatch, chunk)
     assert wu.notes == "x" * importer.NOTES_MAX
     stored = s.execute(text("SELECT notes FROM tenants WHERE id = :id"), {"id": zhou.id}).scalar()
     assert "已退租" not in str(stored)  # kept encrypted
+
+
+class _tenant_updates:
+    """The UPDATEs of ``tenants`` sent within the ``with`` block."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE TENANTS"):
+            self.statements.append(statement)
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+
+@pytest.mark.parametrize(("batch", "statements"), [(500, 1), (2, 2)])
+def test_tenants_of_an_earlier_chunk_get_their_notes_a_batch_a_statement(
+    s, tmp_path, monkeypatch, batch, statements
+):
+    # Three tenants' first rows in one chunk, their later rows' notes in the next: their
+    # notes are set by one UPDATE a batch (an UPDATE a tenant was most of the writing).
+    monkeypatch.setattr(importer, "CHUNK", 3)
+    monkeypatch.setattr(import_property, "NOTES_UPDATE_BATCH", batch)
+    user = make_user(s, "clerk")
+    project = ref_item(s, "project", "lakeside")
+    rooms = ("101", "102", "103", "104", "105", "106")
+    s.add_all(Unit(project_id=project.id, building="1栋", room=r) for r in rooms)
+    s.commit()
+    names = ("周租", "吴租", "郑租")
+    rows = [
+        _row(room, name, f"1390000010{i}", "2026-01-01", 备注=f"首{i}", **INTAKE)
+        for i, (room, name) in enumerate(zip(rooms[:3], names, strict=True))
+    ]
+    rows += [
+        _row(room, name, f"1390000010{i}", "2024-01-01", 退租日期="2024-12-31", 备注=f"后{i}")
+        for i, (room, name) in enumerate(zip(rooms[3:], names, strict=True))
+    ]
+    path = write_xlsx(tmp_path / "leases.xlsx", rows, HEADERS)
+    mapping = importer.guess_mapping(HEADERS, "lease")
+    with _tenant_updates() as updates:
+        outcome = importer.import_file(
+            s, user, path, mapping, skip_rejected=False, kind="lease", consent=CONSENT
+        )
+    s.commit()
+    assert outcome.inserted == 6
+    assert len(updates.statements) == statements, updates.statements
+    s.expire_all()
+    notes = {t.name: t.notes for t in s.scalars(select(Tenant))}
+    assert notes == {"周租": "首0；后0", "吴租": "首1；后1", "郑租": "首2；后2"}
