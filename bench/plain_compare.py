@@ -78,6 +78,10 @@ OPS = {
         "/plain/prospects/?search=%E7%8E%8B",
     ),
     "search_initials": ("/admin/prospect/?search=ww", "/plain/prospects/?search=ww"),
+    # A name no card has: our list page with nothing to show (its count and page still
+    # asked, the layout, sign-in check and navbar as on every page), the floor under the
+    # searches' and filter's targets; plain's LIKE scans every name for it.
+    "search_none": ("/admin/prospect/?search=%E9%BE%98", "/plain/prospects/?search=%E9%BE%98"),
     "search_phone": ("/admin/prospect/?search={mobile}", "/plain/prospects/?search={mobile}"),
     "details": (
         "/admin/prospect/details/?id={sample}",
@@ -99,6 +103,7 @@ LABELS = {
     "search_name": "search given-name part 伟",
     "search_surname": "search surname 王",
     "search_initials": "search initials ww",
+    "search_none": "search 龘 (no card: our empty page)",
     "search_phone": "search exact phone",
     "details": "details page",
     "details_all": "details page + its panels",
