@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import case, literal, select, true, update
+from sqlalchemy import bindparam, case, select, true, update
 
 from core.clock import office_today
 from core.masking import mask
@@ -811,22 +812,40 @@ class LeaseWriter(Writer):
         """The notes of tenants a later row added to (the tenant was written with its first
         row in an earlier chunk), encrypted by the column's type: one UPDATE of a ``CASE`` a
         batch, not one a tenant (executemany sends those one by one)."""
-        table = Tenant.__table__
         for start in range(0, len(tenant_ids), NOTES_UPDATE_BATCH):
             batch = tenant_ids[start : start + NOTES_UPDATE_BATCH]
-            notes = case(
-                {t: literal(joined_notes(self.notes[t]), table.c.notes.type) for t in batch},
-                value=table.c.id,
-            )
-            statement = update(table).where(table.c.id.in_(batch)).values(notes=notes)
+            size = 1 << (len(batch) - 1).bit_length()
+            values: dict = {"ids": batch}
+            for i in range(size):  # the last tenant again up to the statement's size
+                tenant_id = batch[min(i, len(batch) - 1)]
+                values[f"tenant_{i}"] = tenant_id
+                values[f"notes_{i}"] = joined_notes(self.notes[tenant_id])
+            statement = _notes_update(size)
             if self.writes is not None:
-                self.writes.call(self.writes.conn.execute, statement)
+                self.writes.call(self.writes.conn.execute, statement, values)
             else:
-                self.session.connection().execute(statement)
+                self.session.connection().execute(statement, values)
 
 
-#: Tenants a notes UPDATE sets (the CASE's branches).
+#: Tenants a notes UPDATE sets at most (the CASE's branches).
 NOTES_UPDATE_BATCH = 500
+
+
+@lru_cache(maxsize=16)
+def _notes_update(size: int):
+    """``UPDATE tenants SET notes = CASE id WHEN :tenant_0 THEN :notes_0 ... END WHERE id IN
+    :ids`` with ``size`` branches, a power of two: a few shapes for the statement cache, whose
+    kept statements hold no values (the notes are bound when it runs, never in plain there)."""
+    table = Tenant.__table__
+    notes = case(
+        *(
+            (bindparam(f"tenant_{i}", type_=table.c.id.type),
+             bindparam(f"notes_{i}", type_=table.c.notes.type))
+            for i in range(size)
+        ),
+        value=table.c.id,
+    )  # fmt: skip
+    return update(table).where(table.c.id.in_(bindparam("ids", expanding=True))).values(notes=notes)
 
 
 _YES_NO_TITLES = {
