@@ -82,6 +82,10 @@ OPS = {
     # asked, the layout, sign-in check and navbar as on every page), the floor under the
     # searches' and filter's targets; plain's LIKE scans every name for it.
     "search_none": ("/admin/prospect/?search=%E9%BE%98", "/plain/prospects/?search=%E9%BE%98"),
+    # Each side's list page with no rows and next to no database work: ours as search_none,
+    # plain's with an indexed filter no card matches (grade Z). What a list page costs
+    # before it shows anything: below this no list page of either side can go.
+    "empty_page": ("/admin/prospect/?search=%E9%BE%98", "/plain/prospects/?flt0_grade_equals=Z"),
     "search_phone": ("/admin/prospect/?search={mobile}", "/plain/prospects/?search={mobile}"),
     "details": (
         "/admin/prospect/details/?id={sample}",
@@ -104,6 +108,7 @@ LABELS = {
     "search_surname": "search surname 王",
     "search_initials": "search initials ww",
     "search_none": "search 龘 (no card: our empty page)",
+    "empty_page": "empty list page (plain: grade Z)",
     "search_phone": "search exact phone",
     "details": "details page",
     "details_all": "details page + its panels",
