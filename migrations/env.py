@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from models.admin.reference_checks import include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -96,7 +98,12 @@ def run_migrations_online():
             # and the references are checked once it has run.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        # Foreign keys PostgreSQL checks per statement are not expected there (autogenerate).
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            **{"include_object": include_object(connection.dialect.name), **conf_args},
+        )
 
         with context.begin_transaction():
             context.run_migrations()
