@@ -18,6 +18,10 @@ one query. It holds the same guarantees as the foreign key it replaces:
   (``reference_items_held``), as ON DELETE RESTRICT did. Items are retired, not deleted, so
   that search of the tables is rare.
 
+The functions run as the writing role (SECURITY INVOKER), which therefore needs the rights
+a foreign key's owner-run checks needed: UPDATE on reference_items (FOR KEY SHARE) to write
+a card, SELECT on the checked tables to delete an item. The panel's role owns its tables.
+
 SQLite keeps the foreign keys: it checks them in-process, at a fraction of the cost. The
 models keep the ForeignKey (joins, the ORM, SQLite's DDL); ``ddl_if`` leaves it out of
 PostgreSQL's CREATE TABLE, ``include_object`` out of autogenerate's comparison there, and
@@ -61,7 +65,10 @@ BEGIN
         FROM (SELECT 1 FROM reference_items WHERE id = ANY (wanted) FOR KEY SHARE) AS held;
     IF found < cardinality(wanted) THEN
         RAISE EXCEPTION 'insert or update on table "%" names a reference item that does not exist',
-            TG_TABLE_NAME USING ERRCODE = 'foreign_key_violation';
+            TG_TABLE_NAME USING ERRCODE = 'foreign_key_violation', DETAIL = format(
+                'Key (id)=(%s) is not present in table "reference_items".', (
+                    SELECT string_agg(w::text, ', ') FROM unnest(wanted) AS w
+                    WHERE NOT EXISTS (SELECT 1 FROM reference_items WHERE id = w)));
     END IF;
     RETURN NULL;
 END $$"""
@@ -83,7 +90,8 @@ def held_function(checked: dict[str, tuple[str, ...]]) -> str:
     """reference_items' guard: an item a checked column holds is neither deleted nor renumbered.
 
     A BEFORE ROW trigger locks the item first, so it waits for a transaction that locked the
-    item FOR KEY SHARE (one writing a row that names it) and then sees that row committed."""
+    item FOR KEY SHARE (one writing a row that names it), and under READ COMMITTED its look-up
+    then sees that row committed; other isolation levels are refused (see the function)."""
     # Table and column names come from the models, never from input.
     holders = "\n        OR ".join(
         f"EXISTS (SELECT 1 FROM {table} WHERE OLD.id IN ({', '.join(columns)}))"  # noqa: S608
@@ -95,9 +103,17 @@ BEGIN
     IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
         RETURN NEW;
     END IF;
+    -- The look-up below sees what was committed when it starts only under READ COMMITTED; a
+    -- REPEATABLE READ snapshot would miss a card committed since (a foreign key's own check
+    -- reads past its snapshot, a function cannot).
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'a reference item is deleted or renumbered only under READ COMMITTED'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
     IF {holders} THEN
         RAISE EXCEPTION 'reference item % is still referenced', OLD.id
-            USING ERRCODE = 'foreign_key_violation';
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = 'A card or a visit names it; retire it instead.';
     END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;

@@ -26,6 +26,15 @@ def ctx(app):
         db.session.rollback()
 
 
+def _refused(error: pytest.ExceptionInfo) -> None:
+    """The foreign key's own refusal: SQLSTATE 23503 on PostgreSQL, SQLite's message."""
+    original = error.value.orig
+    if db.engine.dialect.name == "postgresql":
+        assert original.pgcode == "23503", original
+    else:
+        assert "FOREIGN KEY constraint failed" in str(original)
+
+
 def _new_item(session, code: str) -> ReferenceItem:
     district = session.scalar(select(ReferenceList).where(ReferenceList.code == "district"))
     item = ReferenceItem(list_id=district.id, code=code, label=f"测试{code}", sort_order=99)
@@ -36,8 +45,11 @@ def _new_item(session, code: str) -> ReferenceItem:
 
 def test_a_card_naming_no_item_is_refused(ctx):
     make_prospect(ctx, name="张三")
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as refused:
         make_prospect(ctx, name="李四", source=None, district_id=MISSING)
+    _refused(refused)
+    if db.engine.dialect.name == "postgresql":  # the missing key, as a foreign key names it
+        assert f"Key (id)=({MISSING})" in refused.value.orig.diag.message_detail
     ctx.rollback()
     assert ctx.scalar(select(func.count()).select_from(Prospect)) == 0
 
@@ -47,16 +59,18 @@ def test_an_update_to_no_item_is_refused_and_one_keeping_its_items_passes(ctx):
     ctx.commit()
     ctx.execute(update(Prospect).where(Prospect.id == card.id).values(grade="A"))
     ctx.commit()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as refused:
         ctx.execute(update(Prospect).where(Prospect.id == card.id).values(need_id=MISSING))
+    _refused(refused)
     ctx.rollback()
     assert ctx.get(Prospect, card.id).need_id is None
 
 
 def test_a_visit_naming_no_channel_is_refused(ctx):
     card = make_prospect(ctx)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as refused:
         make_visit(ctx, card, channel_id=MISSING)
+    _refused(refused)
 
 
 def test_a_many_row_insert_with_one_missing_item_is_refused_whole(ctx):
@@ -66,8 +80,9 @@ def test_a_many_row_insert_with_one_missing_item_is_refused_whole(ctx):
         for n in range(5)
     ]
     rows[3]["housing_id"] = MISSING
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as refused:
         ctx.execute(insert(Prospect), rows)
+    _refused(refused)
     ctx.rollback()
     assert ctx.scalar(select(func.count()).select_from(Prospect)) == 0
     ctx.execute(insert(Prospect), [{**row, "housing_id": None} for row in rows])
@@ -82,8 +97,9 @@ def test_an_item_a_card_or_visit_holds_is_kept_one_none_holds_can_go(ctx):
     make_visit(ctx, card, channel_id=by_visit.id)
     ctx.commit()
     for item in (held, by_visit):
-        with pytest.raises(IntegrityError), ctx.begin_nested():
+        with pytest.raises(IntegrityError) as refused, ctx.begin_nested():
             ctx.execute(delete(ReferenceItem).where(ReferenceItem.id == item.id))
+        _refused(refused)
     ctx.execute(delete(ReferenceItem).where(ReferenceItem.id == unused.id))
     ctx.commit()
     assert ctx.get(ReferenceItem, held.id) is not None
@@ -142,14 +158,40 @@ def test_on_postgresql_a_writing_transaction_locks_the_items_it_names(app, ctx):
         )
         other.begin()
         other.execute(text("SET LOCAL lock_timeout = '200ms'"))
-        with pytest.raises(OperationalError, match="lock timeout"):
+        with pytest.raises(OperationalError) as waited:
             other.execute(delete(ReferenceItem).where(ReferenceItem.id == item_id))
+        assert waited.value.orig.pgcode == "55P03"  # lock_not_available
         other.rollback()
         writer.commit()
         other.begin()
-        with pytest.raises(IntegrityError):
+        with pytest.raises(IntegrityError) as refused:
             other.execute(delete(ReferenceItem).where(ReferenceItem.id == item_id))
+        _refused(refused)
         other.rollback()
     finally:
         writer.close()
         other.close()
+
+
+def test_on_postgresql_an_item_is_deleted_only_under_read_committed(app, ctx):
+    """A REPEATABLE READ snapshot taken before a card naming the item was committed would not
+    see the card: such a delete is refused, even of an item nothing names."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no isolation levels to choose")
+    held = _new_item(ctx, "held_later")
+    unused = _new_item(ctx, "unused_rr")
+    ctx.commit()
+    deleter = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    try:
+        deleter.begin()
+        deleter.execute(text("SELECT 1"))  # the snapshot is taken here
+        make_prospect(ctx, housing_id=held.id)
+        ctx.commit()
+        for item_id in (held.id, unused.id):
+            with pytest.raises(OperationalError) as refused, deleter.begin_nested():
+                deleter.execute(delete(ReferenceItem).where(ReferenceItem.id == item_id))
+            assert refused.value.orig.pgcode == "55000"  # object_not_in_prerequisite_state
+        deleter.rollback()
+    finally:
+        deleter.close()
+    assert ctx.get(ReferenceItem, held.id) is not None
