@@ -36,6 +36,8 @@ from sqlalchemy import DDL, ForeignKeyConstraint, Table, event
 
 #: Table name -> its reference-list columns checked per statement on PostgreSQL.
 CHECKED: dict[str, tuple[str, ...]] = {}
+#: What a reference-list column's foreign key points to.
+REFERENCE_KEY = "reference_items.id"
 
 #: Looks up a statement's distinct items in one query and locks them as a foreign key does.
 CHECK_FUNCTION = """\
@@ -137,25 +139,29 @@ def check_per_statement(table: Table) -> None:
     columns = tuple(
         column.name
         for column in table.columns
-        if any(key.target_fullname == "reference_items.id" for key in column.foreign_keys)
+        if any(key.target_fullname == REFERENCE_KEY for key in column.foreign_keys)
     )
     CHECKED[table.name] = columns
     for constraint in table.foreign_key_constraints:
         if _is_checked(constraint):
             constraint.ddl_if(callable_=_not_postgresql)
     for statement in (CHECK_FUNCTION, *_trigger_statements(table.name, columns)):
-        # DDL formats its text with %: the function's own format() codes are doubled.
-        ddl = DDL(statement.replace("%", "%%")).execute_if(dialect="postgresql")
-        event.listen(table, "after_create", ddl)
+        event.listen(table, "after_create", _ddl(statement).execute_if(dialect="postgresql"))
     # reference_items was created first (the others point to it); its guard is (re)built
     # with every table checked so far, the function replaced in place.
     event.listen(table, "after_create", _create_held_guard)
 
 
+def _ddl(statement: str) -> DDL:
+    """``statement`` as DDL, which formats its text with %: the functions' own format() and
+    RAISE placeholders are doubled."""
+    return DDL(statement.replace("%", "%%"))
+
+
 def _create_held_guard(target, connection, **kw) -> None:
     if connection.dialect.name != "postgresql":
         return
-    connection.execute(DDL(held_function(CHECKED).replace("%", "%%")))
+    connection.execute(_ddl(held_function(CHECKED)))
     exists = connection.exec_driver_sql(
         "SELECT 1 FROM pg_trigger WHERE tgname = 'reference_items_held' "
         "AND tgrelid = 'reference_items'::regclass"
@@ -168,7 +174,7 @@ def _is_checked(constraint: ForeignKeyConstraint) -> bool:
     columns = CHECKED.get(constraint.table.name, ())
     return (
         len(constraint.elements) == 1
-        and constraint.elements[0].target_fullname == "reference_items.id"
+        and constraint.elements[0].target_fullname == REFERENCE_KEY
         and next(iter(constraint.columns)).name in columns
     )
 
