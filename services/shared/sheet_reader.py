@@ -51,7 +51,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
 
-from services.shared import sheet_rows
+from services.shared import sheet_process, sheet_rows
 from services.shared.workbook_limits import (
     ImportLimits,
     WorkbookRefused,
@@ -71,6 +71,13 @@ MAX_MERGES = 20_000
 #: Bytes of <mergeCells> kept while scanning (a range is some 30 bytes).
 _MERGE_XML_MAX = MAX_MERGES * 64
 _SCAN_CHUNK = 1024 * 1024
+#: A sheet whose XML is larger is read by a child process while this one checks its rows
+#: (services/shared/sheet_process.py): some 16,000 rows of a welcome card, half a second of
+#: reading, where a child costs a tenth of a second to start.
+CHILD_READ_MIN_BYTES = 16 * 1024 * 1024
+#: A sheet's XML is at most this many times its file: the fork server is started early only
+#: for a file that may hold a sheet that large.
+_DEFLATE_RATIO = 30
 #: Chunks of the scans that keep nothing (merged ranges, a CSV's encoding): a small peak.
 _SMALL_CHUNK = 64 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -295,6 +302,8 @@ def _open_xlsx(source, limits: ImportLimits, titles, layout: Layout) -> Table:
     handle = open(source, "rb") if isinstance(source, str | Path) else None  # noqa: SIM115
     stream = handle if handle is not None else source
     try:
+        if _large(stream):
+            sheet_process.warm()  # loads its modules while the file is inspected here
         try:
             inspect_zip(_rewound(stream), limits)
             inspect_rows(_rewound(stream), limits)
@@ -315,7 +324,7 @@ def _open_xlsx(source, limits: ImportLimits, titles, layout: Layout) -> Table:
                 handle.close()
 
         try:
-            return _xlsx_table(workbook, limits, titles, layout, close)
+            return _xlsx_table(workbook, limits, titles, layout, close, source)
         except BaseException:
             workbook.close()
             raise
@@ -325,7 +334,9 @@ def _open_xlsx(source, limits: ImportLimits, titles, layout: Layout) -> Table:
         raise
 
 
-def _xlsx_table(workbook, limits: ImportLimits, titles, layout: Layout, close) -> Table:
+def _xlsx_table(
+    workbook, limits: ImportLimits, titles, layout: Layout, close, source: Path | BinaryIO
+) -> Table:
     sheets = list(workbook.worksheets)
     names = [sheet.title for sheet in sheets]
     if not sheets:
@@ -343,7 +354,11 @@ def _xlsx_table(workbook, limits: ImportLimits, titles, layout: Layout, close) -
     # One column past the cap is read, to tell a too-wide sheet from one at the cap; a
     # declared dimension of A1:XFD1048576 would otherwise pad every row to 16,384 cells.
     # (_frame closes it: openpyxl's reader holds the sheet's stream open until closed.)
-    rows = _sheet_values(sheet, limits.max_columns + 1)
+    width = limits.max_columns + 1
+    if _sheet_bytes(sheet) >= CHILD_READ_MIN_BYTES:
+        rows = _values_in_child(source, sheets.index(sheet), width, limits)
+    else:
+        rows = _sheet_values(sheet, width)
     return _frame(
         rows,
         limits,
@@ -355,6 +370,52 @@ def _xlsx_table(workbook, limits: ImportLimits, titles, layout: Layout, close) -
         fill=merges.fill if merges else None,
         closer=close,
     )
+
+
+def _large(stream: BinaryIO) -> bool:
+    """The file is large enough for its sheet to be read by a child process, perhaps."""
+    try:
+        stream.seek(0, io.SEEK_END)
+        return stream.tell() >= CHILD_READ_MIN_BYTES // _DEFLATE_RATIO
+    except (OSError, ValueError):
+        return False
+    finally:
+        stream.seek(0)
+
+
+def _sheet_bytes(sheet) -> int:
+    """The size of the sheet's XML, inflated (0 when unknown)."""
+    try:
+        return sheet.parent._archive.getinfo(sheet._worksheet_path).file_size
+    except (AttributeError, KeyError):
+        return 0
+
+
+def _values_in_child(
+    source: Path | BinaryIO, index: int, width: int, limits: ImportLimits
+) -> Iterator[tuple]:
+    """``_sheet_values`` of the workbook's sheet ``index``, read by a child process
+    (services/shared/sheet_process.py) from the file's path or the upload's bytes."""
+    if isinstance(source, str | Path):
+        payload: str | bytes = str(source)
+    else:
+        payload = source.getvalue() if hasattr(source, "getvalue") else _rewound(source).read()
+    return sheet_process.rows_in_child(
+        read_sheet_values,
+        (payload, index, width),
+        deadline=time.monotonic() + limits.max_seconds,
+        too_slow=lambda: ImportFileError(too_slow(limits).message),
+    )
+
+
+def read_sheet_values(source: str | bytes, index: int, width: int) -> Iterator[tuple]:
+    """The values of the rows of the workbook's sheet ``index`` as ``_sheet_values`` reads
+    them, the workbook opened from a path or bytes: what a child process runs."""
+    workbook = _load_workbook(io.BytesIO(source) if isinstance(source, bytes) else source)
+    try:
+        yield from _sheet_values(workbook.worksheets[index], width)
+    finally:
+        workbook.close()
 
 
 _TEXT_TAG = INLINE_STRING[: -len("is")] + "t"

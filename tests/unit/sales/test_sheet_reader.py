@@ -24,6 +24,15 @@ pytestmark = pytest.mark.instant()
 CONSENT = importer.ConsentBasis("consent", "购房咨询", "2026-01")
 
 
+@pytest.fixture(params=["in_process", "child_process"], autouse=True)
+def reader(request, monkeypatch):
+    """Every test twice: the sheet read in this process, and read by a child process as a
+    large sheet is (services/shared/sheet_process.py)."""
+    if request.param == "child_process":
+        monkeypatch.setattr(sheet_reader, "CHILD_READ_MIN_BYTES", 0)
+    return request.param
+
+
 @pytest.fixture
 def s(app):
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
