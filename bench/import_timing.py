@@ -6,10 +6,11 @@ Each size runs in a fresh subprocess on a new SQLite file migrated like `flask d
 peak memory (ru_maxrss) belongs to that size alone; with BENCH_DATABASE_URL (an empty
 PostgreSQL database) it runs there instead, its schema dropped after each size. The printed
 line holds the wall-clock rates of the check, the import and both, the CPU-time rate of both
-(the bench process's own: on a loaded machine the steadier figure), on PostgreSQL the CPU
+(the bench process's own, with the child process that read a large sheet and the fork server
+that started it: on a loaded machine the steadier figure), on PostgreSQL the CPU
 seconds the server's processes spent meanwhile (all of them, read from /proc: the backends
-of the check and of the import, the WAL writer, the checkpointer), the peak RSS and the load
-average when the size ended.
+of the check and of the import, the WAL writer, the checkpointer), the peak RSS (and the
+reader process's, when there was one) and the load average when the size ended.
 
 ``BENCH_WRITE_TIMES=1`` adds a line of the time the import spent waiting on the database for
 each table's rows (each COPY on PostgreSQL, each multi-row INSERT on SQLite, timed around the
@@ -109,6 +110,11 @@ class Timing:
     server_cpu: float | None = None
     #: Table -> [seconds, rows or statements] of the bulk writes (BENCH_WRITE_TIMES=1).
     writes: dict[str, list] | None = None
+    #: What the child process that read the sheet reported (services/shared/
+    #: sheet_process.py): peak RSS in MB and CPU seconds; None when the sheet was read here.
+    reader: dict[str, float] | None = None
+    #: CPU seconds of multiprocessing's fork server (its start, loading the reader's modules).
+    fork_server_cpu: float = 0.0
 
     def line(self, label: str) -> str:
         rows = self.rows
@@ -118,8 +124,9 @@ class Timing:
             f"{label:>8} {rows:>7} rows  check {rows / (self.checked - self.started):>8,.0f} "
             f"rows/s  import {rows / (self.done - self.checked):>8,.0f} rows/s  "
             f"both {rows / (self.done - self.started):>8,.0f} rows/s  "
-            f"peak RSS {peak_mb:,.0f} MB ({self.rss_before_mb:,.0f} MB before the check)  "
-            f"(CPU: both {rows / self.cpu:>8,.0f} rows/s"
+            f"peak RSS {peak_mb:,.0f} MB ({self.rss_before_mb:,.0f} MB before the check"
+            + self._reader_part()
+            + f"(CPU: both {rows / self._all_cpu():>8,.0f} rows/s"
             + (
                 f"; PostgreSQL's processes {self.server_cpu:.1f} s"
                 if self.server_cpu is not None
@@ -128,6 +135,16 @@ class Timing:
             + f")  load {load}"
             + self._writes_line()
         )
+
+    def _reader_part(self) -> str:
+        if self.reader is None:
+            return ")  "
+        return f"; the sheet's reader process {self.reader['peak_rss_mb']:,.0f} MB)  "
+
+    def _all_cpu(self) -> float:
+        """This process's CPU, the sheet's reader process's and the fork server's."""
+        reader = self.reader["cpu_s"] if self.reader else 0.0
+        return self.cpu + reader + self.fork_server_cpu
 
     def _writes_line(self) -> str:
         if not self.writes:
@@ -193,6 +210,21 @@ def write_times() -> Iterator[dict[str, list] | None]:
     finally:
         importer.send_copy, importer._run_inserts = send_copy, run_inserts
         importer._Writes.call = call
+
+
+def fork_server_cpu() -> float:
+    """CPU seconds (user + system) of multiprocessing's fork server, if this process started
+    one (its children's are their own: ``Timing.reader``)."""
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)  # no public accessor
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_cpu() -> float | None:
@@ -275,6 +307,8 @@ def timed_import(rows: int, path: Path, headers: list[str], kind: str, user, con
         db.session.commit()
     done, cpu_done = time.perf_counter(), time.process_time()
     server_done = postgres_cpu()
+    from services.shared import sheet_process
+
     server = None if server_started is None else server_done - server_started
     return Timing(
         rows,
@@ -287,6 +321,8 @@ def timed_import(rows: int, path: Path, headers: list[str], kind: str, user, con
         rss_before,
         server,
         writes,
+        sheet_process.last_child,
+        fork_server_cpu(),
     )
 
 

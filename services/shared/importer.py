@@ -332,7 +332,7 @@ def open_rows(
     The zip is inspected before openpyxl opens it (services/shared/workbook_limits.py), and the
     rows stop at the row cap, the column cap and the time limit: a bomb is refused with a
     message (ImportFileError), never read to its end."""
-    table = open_table(path, limits, kind=kind, layout=layout)
+    table = open_table(path, limits, kind=kind, layout=layout, whole=True)
     return table.headers, table.rows
 
 
@@ -342,11 +342,13 @@ def open_table(
     *,
     kind: str = "prospect",
     layout: Layout | dict | None = None,
+    whole: bool = False,
 ) -> sheet_reader.Table:
     """The sheet as ``open_rows`` reads it, with its sheets and title-row choices (the
-    preview offers them); ``close()`` it when the rows are not read to their end."""
+    preview offers them); ``close()`` it when the rows are not read to their end. ``whole``:
+    every row will be read (sheet_reader.open_table)."""
     return sheet_reader.open_table(
-        path, limits or ImportLimits.current(), known_titles(kind), layout
+        path, limits or ImportLimits.current(), known_titles(kind), layout, whole=whole
     )
 
 

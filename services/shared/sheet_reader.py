@@ -75,9 +75,6 @@ _SCAN_CHUNK = 1024 * 1024
 #: (services/shared/sheet_process.py): some 16,000 rows of a welcome card, half a second of
 #: reading, where a child costs a tenth of a second to start.
 CHILD_READ_MIN_BYTES = 16 * 1024 * 1024
-#: A sheet's XML is at most this many times its file: the fork server is started early only
-#: for a file that may hold a sheet that large.
-_DEFLATE_RATIO = 30
 #: Chunks of the scans that keep nothing (merged ranges, a CSV's encoding): a small peak.
 _SMALL_CHUNK = 64 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -223,9 +220,13 @@ def open_table(
     limits: ImportLimits,
     titles: frozenset[str] | set[str],
     layout: Layout | dict | None = None,
+    *,
+    whole: bool = False,
 ) -> Table:
     """The chosen (or found) sheet of ``source`` with its title row; ``ImportFileError`` with
-    a message for the user when the file cannot be read."""
+    a message for the user when the file cannot be read. ``whole``: the caller reads every
+    row (the check, the import), so a large sheet is read by a child process meanwhile; a
+    preview of the first rows reads them here."""
     layout = Layout.of(layout)
     head = _head(source, 8)
     if not head:
@@ -233,7 +234,7 @@ def open_table(
     if head.startswith(_OLE_MAGIC):
         raise _encrypted() if _is_encrypted_ole(source) else _old_xls()
     if head.startswith(_ZIP_MAGICS):
-        return _open_xlsx(source, limits, titles, layout)
+        return _open_xlsx(source, limits, titles, layout, whole)
     if head.startswith(b"PK"):
         raise _damaged()
     return _open_csv(source, limits, titles, layout)
@@ -296,16 +297,16 @@ class _binary:
 
 
 # --- xlsx -------------------------------------------------------------------------------
-def _open_xlsx(source, limits: ImportLimits, titles, layout: Layout) -> Table:
+def _open_xlsx(source, limits: ImportLimits, titles, layout: Layout, whole: bool) -> Table:
     # A path is opened here, so that the file is closed even when openpyxl fails half-way
     # through loading a damaged workbook (it then leaves its zip open).
     handle = open(source, "rb") if isinstance(source, str | Path) else None  # noqa: SIM115
     stream = handle if handle is not None else source
     try:
-        if _large(stream):
-            sheet_process.warm()  # loads its modules while the file is inspected here
         try:
-            inspect_zip(_rewound(stream), limits)
+            largest = inspect_zip(_rewound(stream), limits)
+            if whole and largest >= CHILD_READ_MIN_BYTES:
+                sheet_process.warm()  # loads its modules while the rows are counted here
             inspect_rows(_rewound(stream), limits)
         except WorkbookRefused as exc:
             raise ImportFileError(exc.message) from exc
@@ -324,7 +325,7 @@ def _open_xlsx(source, limits: ImportLimits, titles, layout: Layout) -> Table:
                 handle.close()
 
         try:
-            return _xlsx_table(workbook, limits, titles, layout, close, source)
+            return _xlsx_table(workbook, limits, titles, layout, close, source if whole else None)
         except BaseException:
             workbook.close()
             raise
@@ -335,7 +336,7 @@ def _open_xlsx(source, limits: ImportLimits, titles, layout: Layout) -> Table:
 
 
 def _xlsx_table(
-    workbook, limits: ImportLimits, titles, layout: Layout, close, source: Path | BinaryIO
+    workbook, limits: ImportLimits, titles, layout: Layout, close, source: Path | BinaryIO | None
 ) -> Table:
     sheets = list(workbook.worksheets)
     names = [sheet.title for sheet in sheets]
@@ -355,8 +356,8 @@ def _xlsx_table(
     # declared dimension of A1:XFD1048576 would otherwise pad every row to 16,384 cells.
     # (_frame closes it: openpyxl's reader holds the sheet's stream open until closed.)
     width = limits.max_columns + 1
-    if _sheet_bytes(sheet) >= CHILD_READ_MIN_BYTES:
-        rows = _values_in_child(source, sheets.index(sheet), width, limits)
+    if source is not None and _sheet_bytes(sheet) >= CHILD_READ_MIN_BYTES:
+        rows = _values_in_child(source, sheet, sheets.index(sheet), width, limits)
     else:
         rows = _sheet_values(sheet, width)
     return _frame(
@@ -372,17 +373,6 @@ def _xlsx_table(
     )
 
 
-def _large(stream: BinaryIO) -> bool:
-    """The file is large enough for its sheet to be read by a child process, perhaps."""
-    try:
-        stream.seek(0, io.SEEK_END)
-        return stream.tell() >= CHILD_READ_MIN_BYTES // _DEFLATE_RATIO
-    except (OSError, ValueError):
-        return False
-    finally:
-        stream.seek(0)
-
-
 def _sheet_bytes(sheet) -> int:
     """The size of the sheet's XML, inflated (0 when unknown)."""
     try:
@@ -392,10 +382,11 @@ def _sheet_bytes(sheet) -> int:
 
 
 def _values_in_child(
-    source: Path | BinaryIO, index: int, width: int, limits: ImportLimits
+    source: Path | BinaryIO, sheet, index: int, width: int, limits: ImportLimits
 ) -> Iterator[tuple]:
     """``_sheet_values`` of the workbook's sheet ``index``, read by a child process
-    (services/shared/sheet_process.py) from the file's path or the upload's bytes."""
+    (services/shared/sheet_process.py) from the file's path or the upload's bytes; read here
+    (``sheet``) when no child can be started."""
     if isinstance(source, str | Path):
         payload: str | bytes = str(source)
     else:
@@ -405,6 +396,7 @@ def _values_in_child(
         (payload, index, width),
         deadline=time.monotonic() + limits.max_seconds,
         too_slow=lambda: ImportFileError(too_slow(limits).message),
+        here=lambda: _sheet_values(sheet, width),
     )
 
 

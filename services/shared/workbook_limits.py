@@ -80,13 +80,14 @@ def _too_big() -> WorkbookRefused:
     )
 
 
-def inspect_zip(path: Path, limits: ImportLimits) -> None:
-    """Refuse the file (WorkbookRefused) when its zip passes a bound; reads no member."""
+def inspect_zip(path: Path, limits: ImportLimits) -> int:
+    """Refuse the file (WorkbookRefused) when its zip passes a bound; reads no member.
+    Returns the inflated size of its largest worksheet (0 when it is not a zip)."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return  # not a zip: openpyxl's own refusal gives the "not an .xlsx" message
+        return 0  # not a zip: openpyxl's own refusal gives the "not an .xlsx" message
     if len(members) > limits.max_members:
         raise _too_big()
     total = 0
@@ -100,6 +101,7 @@ def inspect_zip(path: Path, limits: ImportLimits) -> None:
         large = size > limits.ratio_floor_bytes
         if large and size > max(member.compress_size, 1) * limits.max_ratio:
             raise _too_big()
+    return max((m.file_size for m in members if _is_worksheet(m.filename)), default=0)
 
 
 # The last row element's number (rows are in order in sheet XML), any namespace prefix.
