@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models.admin.reference import ReferenceItem
+from models.admin.reference import ReferenceItem, ReferenceList
 from models.sales.prospects import Prospect, Visit
 from services.shared import checked_rows, importer
 from tests.factories import make_prospect, make_user, ref_item
@@ -172,8 +172,14 @@ def test_a_list_changed_since_the_check_makes_the_import_check_again(s, tmp_path
     s.commit()
     path = write_xlsx(tmp_path / "a.xlsx", [good_row(1)])
     assert importer.check_file(s, path, _mapping(), user=user, checked=kept).valid == 1
-    # the source 来访 is renamed after the check: the row no longer names a known source
-    item = s.scalar(select(ReferenceItem).where(ReferenceItem.label == "来访"))
+    # the source 来访 is renamed after the check: the row no longer names a known source (the
+    # contact channels have a 来访 too: which one a bare label query returned was up to the
+    # database, and renaming that one failed this test on PostgreSQL now and then)
+    item = s.scalar(
+        select(ReferenceItem)
+        .join(ReferenceList)
+        .where(ReferenceList.code == "source_channel", ReferenceItem.label == "来访")
+    )
     item.label, item.label_en, item.code = "到访", "Visit", "visit"
     s.commit()
     with pytest.raises(importer.RowsRejected):
