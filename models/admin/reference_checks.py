@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, ForeignKeyConstraint, Table, event
 
+from models.shared import key_checks
+
 #: Table name -> its reference-list columns checked per statement on PostgreSQL.
 CHECKED: dict[str, tuple[str, ...]] = {}
 #: What a reference-list column's foreign key points to.
@@ -180,14 +182,15 @@ def _is_checked(constraint: ForeignKeyConstraint) -> bool:
 
 
 def include_object(dialect_name: str):
-    """Autogenerate's filter: on PostgreSQL the checked columns' foreign keys are not expected."""
+    """Autogenerate's filter: on PostgreSQL the foreign keys checked per statement (these
+    reference-list columns, and models/shared/key_checks.py's keys) are not expected."""
 
     def include(obj, name, type_, reflected, compare_to) -> bool:
         return not (
             dialect_name == "postgresql"
             and type_ == "foreign_key_constraint"
             and not reflected
-            and _is_checked(obj)
+            and (_is_checked(obj) or key_checks.is_checked(obj))
         )
 
     return include

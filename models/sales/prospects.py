@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.admin.reference_checks import check_per_statement
 from models.base import AuditedMixin, Base, OfficeOwnedMixin, VersionedMixin, intpk, ref_item_fk
+from models.shared.key_checks import check_keys_per_statement
 from models.types import PHONE, EncryptedString, blind_index_column, keep_blind_index
 
 #: Grades of DOMAIN.md; the weekly count and the downgrade rule depend on them.
@@ -217,3 +218,9 @@ keep_blind_index(Prospect.mobile, Prospect.mobile_bidx, PHONE)
 # (an import writes 90,000 cards at a time), not once a row and key.
 check_per_statement(Prospect.__table__)
 check_per_statement(Visit.__table__)
+# And the keys with an ON DELETE action that every card or visit names: the office, the
+# consultant, the creator, the visit's card (models/shared/key_checks.py).
+check_keys_per_statement(Prospect.__table__, "office_id", "consultant_id", "created_by_id")
+check_keys_per_statement(
+    Visit.__table__, "prospect_id", "office_id", "consultant_id", "created_by_id"
+)
