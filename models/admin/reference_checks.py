@@ -18,6 +18,9 @@ one query. It holds the same guarantees as the foreign key it replaces:
   (``reference_items_held``), as ON DELETE RESTRICT did. Items are retired, not deleted, so
   that search of the tables is rare.
 
+The functions name tables without a schema and keep the search_path they were created with
+(``SET search_path FROM CURRENT``; migration i8e1c0de49be sets it on a database made before),
+so a session with another search_path (``pg_restore`` sets an empty one) still finds them.
 The functions run as the writing role (SECURITY INVOKER), which therefore needs the rights
 a foreign key's owner-run checks needed: UPDATE on reference_items (FOR KEY SHARE) to write
 a card, SELECT on the checked tables to delete an item. The panel's role owns its tables.
@@ -43,7 +46,8 @@ REFERENCE_KEY = "reference_items.id"
 
 #: Looks up a statement's distinct items in one query and locks them as a foreign key does.
 CHECK_FUNCTION = """\
-CREATE OR REPLACE FUNCTION reference_items_exist() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION reference_items_exist() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 DECLARE
     item_columns text := (SELECT string_agg(format('(%I)', c), ', ') FROM unnest(TG_ARGV) AS c);
     wanted integer[];
@@ -102,7 +106,8 @@ def held_function(checked: dict[str, tuple[str, ...]]) -> str:
         for table, columns in sorted(checked.items())
     )
     return f"""\
-CREATE OR REPLACE FUNCTION reference_items_held() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION reference_items_held() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
         RETURN NEW;

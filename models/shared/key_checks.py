@@ -14,11 +14,21 @@ On PostgreSQL such a column has no foreign key. Instead:
   table and looks the distinct keys up in one query, locking them ``FOR KEY SHARE`` as a
   foreign key's check does; a key that does not exist fails the statement with SQLSTATE
   23503 (``foreign_key_violation``, an ``IntegrityError`` as before). An UPDATE looks up
-  only values no row of the statement held before (a value held is kept by the guard below);
+  every value but those a row keeps in the same column (the guard's statement waits on that
+  row's lock and then sees it); a value moved to another row or column is looked up and
+  locked like a new one (a read-only review reproduced a delete that missed such a row when
+  the look-up compared the statement's values as a whole);
 - a BEFORE DELETE OR UPDATE OF id row trigger on the referenced table (``<table>_keys_held``)
   does what the foreign key's ON DELETE did: RESTRICT refuses the delete while a row names
   the key, SET NULL clears the column of the rows naming it, CASCADE deletes them. It
-  refuses to renumber a key a row names (ON UPDATE NO ACTION).
+  refuses to renumber a key a row names (ON UPDATE NO ACTION);
+- an AFTER TRUNCATE trigger (``<table>_keys_truncated``, the same function) refuses a
+  TRUNCATE that leaves rows naming the table (a TRUNCATE fires no DELETE trigger and its
+  CASCADE follows foreign keys only): truncate the cards and visits in the same statement.
+
+The functions name tables without a schema and keep the search_path they were created with
+(``SET search_path FROM CURRENT``), so a session with another one (``pg_restore`` sets an
+empty search_path) still finds them.
 
 Why that holds under concurrency: PostgreSQL locks the row a BEFORE DELETE trigger fires for
 before it calls the trigger, so the delete waits for any transaction that locked the row FOR
@@ -50,11 +60,16 @@ from sqlalchemy import DDL, ForeignKeyConstraint, Table, event, text
 #: Looks a statement's distinct keys up in one query and locks them as a foreign key does.
 #: TG_ARGV: the referenced table, then the referencing columns.
 EXIST_FUNCTION = """\
-CREATE OR REPLACE FUNCTION referenced_rows_exist() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION referenced_rows_exist() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 DECLARE
     target text := TG_ARGV[0];
     key_columns text := (SELECT string_agg(format('(%I)', c), ', ')
                          FROM unnest(TG_ARGV[1:]) AS c);
+    new_keys text := (SELECT string_agg(format('(%L, n0.%I)', c, c), ', ')
+                      FROM unnest(TG_ARGV[1:]) AS c);
+    old_keys text := (SELECT string_agg(format('(%L, o0.%I)', c, c), ', ')
+                      FROM unnest(TG_ARGV[1:]) AS c);
     wanted integer[];
     found integer;
     missing text;
@@ -64,12 +79,14 @@ BEGIN
                        'LATERAL (VALUES %s) AS c(v) WHERE v IS NOT NULL', key_columns)
             INTO wanted;
     ELSE
-        -- A value some row held before the statement names a row the guard keeps while that
-        -- row is committed: only new values are looked up.
-        EXECUTE format('SELECT array_agg(v) FROM ('
-                       'SELECT v FROM new_rows, LATERAL (VALUES %1$s) AS c(v) WHERE v IS NOT NULL '
-                       'EXCEPT SELECT v FROM old_rows, LATERAL (VALUES %1$s) AS c(v)) AS added',
-                       key_columns)
+        -- A row that keeps the value its own column held names a row the guard cannot take
+        -- from under it (the guard's statement waits on this row's lock, then sees it): only
+        -- the other values are looked up. A value that moves to another row or column is
+        -- looked up and locked, else a delete could miss the row that now names it.
+        EXECUTE format('SELECT array_agg(DISTINCT n.v) FROM new_rows AS n0, '
+                       'LATERAL (VALUES %s) AS n(k, v) WHERE n.v IS NOT NULL AND NOT EXISTS ('
+                       'SELECT 1 FROM old_rows AS o0, LATERAL (VALUES %s) AS o(k, v) '
+                       'WHERE o0.id = n0.id AND o.k = n.k AND o.v = n.v)', new_keys, old_keys)
             INTO wanted;
     END IF;
     IF wanted IS NULL THEN
@@ -164,6 +181,10 @@ def guard_function(target: str, keys: list[CheckedKey]) -> str:
         for key in keys
         if key.ondelete != "RESTRICT"
     )
+    truncated = "\n        OR ".join(
+        f"EXISTS (SELECT 1 FROM {key.table} WHERE {key.column} IS NOT NULL)"  # noqa: S608
+        for key in keys
+    )
     refuse_restricted = (
         f"    IF {restricted} THEN\n"
         "        RAISE EXCEPTION 'row % of \"%\" is still referenced', OLD.id, TG_TABLE_NAME\n"
@@ -173,7 +194,8 @@ def guard_function(target: str, keys: list[CheckedKey]) -> str:
         else ""
     )
     return f"""\
-CREATE OR REPLACE FUNCTION {target}_keys_held() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {target}_keys_held() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
         RETURN NEW;
@@ -183,6 +205,17 @@ BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'a row of "%" is deleted or renumbered only under READ COMMITTED',
             TG_TABLE_NAME USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        -- A TRUNCATE fires no DELETE trigger (and its CASCADE follows foreign keys only): it
+        -- passes when no row names the table's rows any more (the tables that do, truncated
+        -- in the same statement), as a foreign key's TRUNCATE check asks.
+        IF {truncated} THEN
+            RAISE EXCEPTION 'table "%" is still referenced', TG_TABLE_NAME
+                USING ERRCODE = 'foreign_key_violation',
+                      HINT = 'Truncate the cards and visits that name it in the same statement.';
+        END IF;
+        RETURN NULL;
     END IF;
     IF TG_OP = 'UPDATE' THEN
         IF {named} THEN
@@ -195,11 +228,18 @@ BEGIN
 END $$"""
 
 
-def guard_trigger(target: str) -> str:
-    return (
-        f"CREATE TRIGGER {target}_keys_held BEFORE DELETE OR UPDATE OF id ON {target} "
-        f"FOR EACH ROW EXECUTE FUNCTION {target}_keys_held()"
-    )
+def guard_triggers(target: str) -> dict[str, str]:
+    """Trigger name -> the statement that creates it: the guard on each row, and on TRUNCATE."""
+    return {
+        f"{target}_keys_held": (
+            f"CREATE TRIGGER {target}_keys_held BEFORE DELETE OR UPDATE OF id ON {target} "
+            f"FOR EACH ROW EXECUTE FUNCTION {target}_keys_held()"
+        ),
+        f"{target}_keys_truncated": (
+            f"CREATE TRIGGER {target}_keys_truncated AFTER TRUNCATE ON {target} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {target}_keys_held()"
+        ),
+    }
 
 
 def guarded_keys() -> dict[str, list[CheckedKey]]:
@@ -227,12 +267,15 @@ def _create_guards(target, connection, **kw) -> None:
     # create_all has not built yet.
     for referenced, keys in guarded_keys().items():
         connection.execute(_ddl(guard_function(referenced, keys)))
-        exists = connection.execute(
-            text("SELECT 1 FROM pg_trigger WHERE tgname = :name AND tgrelid = to_regclass(:table)"),
-            {"name": f"{referenced}_keys_held", "table": referenced},
-        ).first()
-        if not exists:
-            connection.exec_driver_sql(guard_trigger(referenced))
+        for name, statement in guard_triggers(referenced).items():
+            exists = connection.execute(
+                text(
+                    "SELECT 1 FROM pg_trigger WHERE tgname = :name AND tgrelid = to_regclass(:table)"
+                ),
+                {"name": name, "table": referenced},
+            ).first()
+            if not exists:
+                connection.exec_driver_sql(statement)
 
 
 def is_checked(constraint: ForeignKeyConstraint) -> bool:

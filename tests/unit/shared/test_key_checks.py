@@ -280,3 +280,90 @@ def test_on_postgresql_a_card_is_deleted_only_under_read_committed(app, ctx):
     finally:
         deleter.close()
     assert _count(ctx, Visit) == 1
+
+
+def test_on_postgresql_a_key_moved_to_another_row_is_locked_as_a_new_one(app, ctx):
+    """An UPDATE giving a second card the consultant a first card of the statement already
+    names, while another session deletes the account: the delete waits for the writer, then
+    clears both cards. A look-up of the statement's new values as a whole left the second
+    card naming a deleted account (a read-only review's reproduction): the delete waited on
+    the first card's row only, and its snapshot had not seen the second card's new value."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time")
+    import threading
+
+    consultant = make_user(ctx, "clerk")
+    first = make_prospect(ctx, consultant_id=consultant.id)
+    second = make_prospect(ctx)
+    ctx.commit()
+    ids, consultant_id = [first.id, second.id], consultant.id
+    writer = db.engine.connect()
+    deleter = db.engine.connect()
+    outcome: list[object] = []
+
+    def delete_account() -> None:
+        try:
+            with deleter.begin():
+                deleter.execute(delete(User).where(User.id == consultant_id))
+            outcome.append("deleted")
+        except Exception as error:  # reported to the test's thread below
+            outcome.append(error)
+
+    try:
+        writer.begin()
+        writer.execute(
+            update(Prospect).where(Prospect.id.in_(ids)).values(consultant_id=consultant_id)
+        )
+        waiting = threading.Thread(target=delete_account)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # waiting for the writer
+        writer.commit()
+        waiting.join(10)
+        assert outcome == ["deleted"]
+    finally:
+        writer.close()
+        deleter.close()
+    ctx.expire_all()
+    assert ctx.scalars(select(Prospect.consultant_id).where(Prospect.id.in_(ids))).all() == [
+        None,
+        None,
+    ]
+
+
+def test_on_postgresql_a_truncate_leaving_rows_that_name_the_table_is_refused(app, ctx):
+    """A TRUNCATE fires no DELETE trigger and its CASCADE follows foreign keys only: it is
+    refused while cards or visits name the truncated rows, as a foreign key refused it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    card = make_prospect(ctx, consultant_id=make_user(ctx, "clerk").id)
+    make_visit(ctx, card)
+    ctx.commit()
+    for statement in ("TRUNCATE prospects CASCADE", "TRUNCATE users CASCADE"):
+        with pytest.raises(IntegrityError) as refused, ctx.begin_nested():
+            ctx.execute(text(statement))
+        _refused(refused)
+    with ctx.begin_nested() as emptied:  # the cards and their visits together: allowed
+        ctx.execute(text("TRUNCATE prospects, prospect_visits CASCADE"))
+        assert _count(ctx, Visit) == 0
+        emptied.rollback()
+    ctx.rollback()
+    assert _count(ctx, Visit) == 1
+
+
+def test_on_postgresql_the_checks_find_their_tables_under_another_search_path(app, ctx):
+    """pg_restore and other tools run with an empty search_path: the functions keep theirs."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's search_path")
+    unused = Office(name="城东售楼处")
+    ctx.add(unused)
+    ctx.commit()
+    unused_id = unused.id
+    # Every name written with its schema, as pg_restore writes them.
+    qualified = {"schema_translate_map": {None: ctx.scalar(text("SELECT current_schema()"))}}
+    ctx.execute(text("SET LOCAL search_path = ''"))
+    ctx.execute(insert(Prospect), _card_rows(1), execution_options=qualified)
+    ctx.execute(delete(Office).where(Office.id == unused_id), execution_options=qualified)
+    with pytest.raises(IntegrityError) as refused:
+        ctx.execute(insert(Prospect), _card_rows(1, office_id=MISSING), execution_options=qualified)
+    _refused(refused)
