@@ -31,6 +31,8 @@ from collections import Counter
 
 from sqlalchemy import exc
 
+from models.shared import key_checks
+
 log = logging.getLogger(__name__)
 
 #: A table whose statistics count fewer rows than this when the import first writes to it
@@ -76,15 +78,18 @@ class ImportStatistics:
 
 
 def small_targets(conn, names: list[str]) -> list[str]:
-    """Of the tables ``names`` (this schema), those a foreign key points to whose
-    statistics count fewer than SMALL rows (or that were never analysed: -1)."""
+    """Of the tables ``names`` (this schema), those a foreign key or a key check points to
+    whose statistics count fewer than SMALL rows (or that were never analysed: -1). A key
+    check's look-up (models/shared/key_checks.py) is planned with its table's statistics as a
+    foreign key's check is."""
+    checked = sorted({key.target for key in key_checks.KEYS})
     rows = conn.exec_driver_sql(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
         "AND c.relname = ANY(%(names)s) AND c.reltuples < %(small)s "
-        "AND EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
-        "AND f.confrelid = c.oid)",
-        {"names": list(names), "small": SMALL},
+        "AND (EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
+        "AND f.confrelid = c.oid) OR c.relname = ANY(%(checked)s))",
+        {"names": list(names), "small": SMALL, "checked": checked},
     )
     return [name for (name,) in rows]
 

@@ -106,3 +106,15 @@ def test_a_table_whose_statistics_are_locked_is_left_out(pg, tmp_path):
         other.rollback()
     pg.commit()
     assert pg.scalar(select(func.count(Owner.id))) == UNITS
+
+
+def test_a_table_only_a_key_check_points_to_is_watched(pg, monkeypatch):
+    """A key checked per statement (models/shared/key_checks.py) has no foreign key on
+    PostgreSQL; its table's look-up is planned with its statistics all the same."""
+    from models.shared import key_checks
+
+    names = ["leases", "units"]  # nothing points to leases
+    assert import_statistics.small_targets(pg.connection(), names) == ["units"]
+    pretend = key_checks.CheckedKey("prospects", "office_id", "leases", "RESTRICT")
+    monkeypatch.setattr(key_checks, "KEYS", [*key_checks.KEYS, pretend])
+    assert sorted(import_statistics.small_targets(pg.connection(), names)) == names
