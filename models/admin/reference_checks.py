@@ -35,7 +35,7 @@ tests/unit/shared/test_migrations.py checks the two build the same triggers.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, ForeignKeyConstraint, Table, event
+from sqlalchemy import ForeignKeyConstraint, Table, event
 
 from models.shared import key_checks
 
@@ -137,10 +137,6 @@ HELD_TRIGGER = (
 )
 
 
-def _not_postgresql(ddl, target, bind, dialect, **kw) -> bool:
-    return dialect.name != "postgresql"
-
-
 def check_per_statement(table: Table) -> None:
     """Check every reference-list column of ``table`` per statement on PostgreSQL (above)."""
     columns = tuple(
@@ -151,24 +147,20 @@ def check_per_statement(table: Table) -> None:
     CHECKED[table.name] = columns
     for constraint in table.foreign_key_constraints:
         if _is_checked(constraint):
-            constraint.ddl_if(callable_=_not_postgresql)
+            constraint.ddl_if(callable_=key_checks.not_postgresql)
     for statement in (CHECK_FUNCTION, *_trigger_statements(table.name, columns)):
-        event.listen(table, "after_create", _ddl(statement).execute_if(dialect="postgresql"))
+        event.listen(
+            table, "after_create", key_checks.as_ddl(statement).execute_if(dialect="postgresql")
+        )
     # reference_items was created first (the others point to it); its guard is (re)built
     # with every table checked so far, the function replaced in place.
     event.listen(table, "after_create", _create_held_guard)
 
 
-def _ddl(statement: str) -> DDL:
-    """``statement`` as DDL, which formats its text with %: the functions' own format() and
-    RAISE placeholders are doubled."""
-    return DDL(statement.replace("%", "%%"))
-
-
 def _create_held_guard(target, connection, **kw) -> None:
     if connection.dialect.name != "postgresql":
         return
-    connection.execute(_ddl(held_function(CHECKED)))
+    connection.execute(key_checks.as_ddl(held_function(CHECKED)))
     exists = connection.exec_driver_sql(
         "SELECT 1 FROM pg_trigger WHERE tgname = 'reference_items_held' "
         "AND tgrelid = 'reference_items'::regclass"

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AuditedMixin, Base, OfficeOwnedMixin, VersionedMixin, intpk, ref_item_fk
+from models.shared.key_checks import check_keys_per_statement
 from models.types import (
     ID_NUMBER,
     PHONE,
@@ -388,3 +389,9 @@ keep_blind_index(HouseholdMember.mobile, HouseholdMember.mobile_bidx, PHONE)
 keep_blind_index(HouseholdMember.id_number, HouseholdMember.id_number_bidx, ID_NUMBER)
 keep_blind_index(Tenant.mobile, Tenant.mobile_bidx, PHONE)
 keep_blind_index(Tenant.id_number, Tenant.id_number_bidx, ID_NUMBER)
+# A lease list writes 100,000 leases and 75,000 tenants at a time: PostgreSQL checks their
+# keys once a statement, not once a row and key (models/shared/key_checks.py).
+check_keys_per_statement(
+    Lease.__table__, "unit_id", "tenant_id", "office_id", "created_by_id", "original_seen_by_id"
+)
+check_keys_per_statement(Tenant.__table__, "office_id", "created_by_id")

@@ -4,8 +4,11 @@ An import of 100,000 full welcome cards writes 90,000 cards and 190,000 visits. 
 checks a foreign key by a trigger that looks the key up once per row: a card's office,
 consultant and creator, a visit's card, office, consultant and creator made 1,030,000
 look-ups, and without them the server wrote the visits in 1.6-1.8 s instead of 4.2-4.6 s
-(docs/import.md, fourteenth pass). ``models/admin/reference_checks.py`` did the same for the
-reference-list columns; this module does it for keys that carry an ON DELETE action.
+(docs/import.md, fourteenth pass). A lease list writes 100,000 leases (unit, tenant, office,
+creator, the contract's witness) and 75,000 tenants (office, creator) the same way.
+``models/admin/reference_checks.py`` did this for the reference-list columns; this module
+does it for keys that carry an ON DELETE action. The models name them with
+``check_keys_per_statement``.
 
 On PostgreSQL such a column has no foreign key. Instead:
 
@@ -24,7 +27,7 @@ On PostgreSQL such a column has no foreign key. Instead:
   refuses to renumber a key a row names (ON UPDATE NO ACTION);
 - an AFTER TRUNCATE trigger (``<table>_keys_truncated``, the same function) refuses a
   TRUNCATE that leaves rows naming the table (a TRUNCATE fires no DELETE trigger and its
-  CASCADE follows foreign keys only): truncate the cards and visits in the same statement.
+  CASCADE follows foreign keys only): truncate the tables naming it in the same statement.
 
 The functions name tables without a schema and keep the search_path they were created with
 (``SET search_path FROM CURRENT``), so a session with another one (``pg_restore`` sets an
@@ -136,14 +139,14 @@ def check_keys_per_statement(table: Table, *columns: str) -> None:
     KEYS.extend(added)
     for constraint in table.foreign_key_constraints:
         if is_checked(constraint):
-            constraint.ddl_if(callable_=_not_postgresql)
+            constraint.ddl_if(callable_=not_postgresql)
     statements = [EXIST_FUNCTION]
     for target in dict.fromkeys(key.target for key in added):
         statements += trigger_statements(
             table.name, target, tuple(key.column for key in added if key.target == target)
         )
     for statement in statements:
-        event.listen(table, "after_create", _ddl(statement).execute_if(dialect="postgresql"))
+        event.listen(table, "after_create", as_ddl(statement).execute_if(dialect="postgresql"))
     # The referenced tables were created first (this one points to them): their guards are
     # (re)built with every key registered so far, the functions replaced in place.
     event.listen(table, "after_create", _create_guards)
@@ -213,7 +216,7 @@ BEGIN
         IF {truncated} THEN
             RAISE EXCEPTION 'table "%" is still referenced', TG_TABLE_NAME
                 USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Truncate the cards and visits that name it in the same statement.';
+                      HINT = 'Truncate the tables that name it in the same statement.';
         END IF;
         RETURN NULL;
     END IF;
@@ -243,18 +246,20 @@ def guard_triggers(target: str) -> dict[str, str]:
 
 
 def guarded_keys() -> dict[str, list[CheckedKey]]:
-    """Referenced table -> the keys naming it, in registration order."""
+    """Referenced table -> the keys naming it."""
     guarded: dict[str, list[CheckedKey]] = {}
-    for key in KEYS:
+    # By table and column, so the guards' text does not depend on the order models load in.
+    for key in sorted(KEYS, key=lambda key: (key.table, key.column)):
         guarded.setdefault(key.target, []).append(key)
     return guarded
 
 
-def _not_postgresql(ddl, target, bind, dialect, **kw) -> bool:
+def not_postgresql(ddl, target, bind, dialect, **kw) -> bool:
+    """``ddl_if``'s test: the DDL runs on every database but PostgreSQL."""
     return dialect.name != "postgresql"
 
 
-def _ddl(statement: str) -> DDL:
+def as_ddl(statement: str) -> DDL:
     """``statement`` as DDL, which formats its text with %: the functions' own format() and
     RAISE placeholders are doubled."""
     return DDL(statement.replace("%", "%%"))
@@ -266,7 +271,12 @@ def _create_guards(target, connection, **kw) -> None:
     # A PL/pgSQL body names tables it reads only when it runs: a guard may name a table
     # create_all has not built yet.
     for referenced, keys in guarded_keys().items():
-        connection.execute(_ddl(guard_function(referenced, keys)))
+        if (
+            connection.execute(text("SELECT to_regclass(:table)"), {"table": referenced}).scalar()
+            is None
+        ):
+            continue  # not created yet: a table created after it (one naming it) builds it
+        connection.execute(as_ddl(guard_function(referenced, keys)))
         for name, statement in guard_triggers(referenced).items():
             exists = connection.execute(
                 text(

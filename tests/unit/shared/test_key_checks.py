@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from extensions import db
 from models.admin.offices import Office
 from models.admin.people import User
+from models.property.property import Lease, Tenant, Unit
 from models.sales.prospects import Prospect, Visit
 from models.shared.key_checks import KEYS
-from tests.factories import make_prospect, make_user, make_visit
+from tests.factories import make_prospect, make_user, make_visit, ref_item
 
 pytestmark = pytest.mark.instant()
 
@@ -58,6 +59,34 @@ def _visit_row(card_id: int, seq: int = 1, **values) -> dict:
 
 def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
+
+
+def _delete_waits_for_writer(writer, statement) -> None:
+    """Run ``statement`` in a second session while ``writer``'s transaction is open: it must
+    wait for the writer, then go through once the writer commits."""
+    import threading
+
+    deleter = db.engine.connect()
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            with deleter.begin():
+                deleter.execute(statement)
+            outcome.append("done")
+        except Exception as error:  # reported to the test's thread below
+            outcome.append(error)
+
+    try:
+        waiting = threading.Thread(target=run)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # waiting for the writer's lock
+        writer.commit()
+        waiting.join(10)
+        assert outcome == ["done"]
+    finally:
+        deleter.close()
 
 
 @pytest.mark.parametrize("column", ["office_id", "consultant_id", "created_by_id"], ids=lambda c: c)
@@ -227,36 +256,16 @@ def test_on_postgresql_a_waiting_delete_sees_the_visit_committed_meanwhile(app, 
     its cascade sees the new visit (no visit is left without its card)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite writes one transaction at a time")
-    import threading
-
     card = make_prospect(ctx)
     ctx.commit()
     card_id = card.id
     writer = db.engine.connect()
-    deleter = db.engine.connect()
-    outcome: list[object] = []
-
-    def delete_card() -> None:
-        try:
-            with deleter.begin():
-                deleter.execute(delete(Prospect).where(Prospect.id == card_id))
-            outcome.append("deleted")
-        except Exception as error:  # reported to the test's thread below
-            outcome.append(error)
-
     try:
         writer.begin()
         writer.execute(insert(Visit), [_visit_row(card_id)])
-        waiting = threading.Thread(target=delete_card)
-        waiting.start()
-        waiting.join(0.5)
-        assert waiting.is_alive()  # waiting for the writer's lock on the card
-        writer.commit()
-        waiting.join(10)
-        assert outcome == ["deleted"]
+        _delete_waits_for_writer(writer, delete(Prospect).where(Prospect.id == card_id))
     finally:
         writer.close()
-        deleter.close()
     assert _count(ctx, Visit) == 0
 
 
@@ -290,40 +299,20 @@ def test_on_postgresql_a_key_moved_to_another_row_is_locked_as_a_new_one(app, ct
     the first card's row only, and its snapshot had not seen the second card's new value."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite writes one transaction at a time")
-    import threading
-
     consultant = make_user(ctx, "clerk")
     first = make_prospect(ctx, consultant_id=consultant.id)
     second = make_prospect(ctx)
     ctx.commit()
     ids, consultant_id = [first.id, second.id], consultant.id
     writer = db.engine.connect()
-    deleter = db.engine.connect()
-    outcome: list[object] = []
-
-    def delete_account() -> None:
-        try:
-            with deleter.begin():
-                deleter.execute(delete(User).where(User.id == consultant_id))
-            outcome.append("deleted")
-        except Exception as error:  # reported to the test's thread below
-            outcome.append(error)
-
     try:
         writer.begin()
         writer.execute(
             update(Prospect).where(Prospect.id.in_(ids)).values(consultant_id=consultant_id)
         )
-        waiting = threading.Thread(target=delete_account)
-        waiting.start()
-        waiting.join(0.5)
-        assert waiting.is_alive()  # waiting for the writer
-        writer.commit()
-        waiting.join(10)
-        assert outcome == ["deleted"]
+        _delete_waits_for_writer(writer, delete(User).where(User.id == consultant_id))
     finally:
         writer.close()
-        deleter.close()
     ctx.expire_all()
     assert ctx.scalars(select(Prospect.consultant_id).where(Prospect.id.in_(ids))).all() == [
         None,
@@ -367,3 +356,61 @@ def test_on_postgresql_the_checks_find_their_tables_under_another_search_path(ap
     with pytest.raises(IntegrityError) as refused:
         ctx.execute(insert(Prospect), _card_rows(1, office_id=MISSING), execution_options=qualified)
     _refused(refused)
+
+
+def _lease_with_unit(session) -> Lease:
+    unit = Unit(project_id=ref_item(session, "project").id, building="3栋", room="2-1502")
+    lease = Lease(unit=unit, tenant=Tenant(name="马租户"), starts_on=date(2024, 3, 1))
+    session.add(lease)
+    session.flush()
+    return lease
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["unit_id", "tenant_id", "office_id", "created_by_id", "original_seen_by_id"],
+    ids=lambda c: c,
+)
+def test_a_lease_naming_a_missing_row_is_refused(ctx, column):
+    lease = _lease_with_unit(ctx)
+    ctx.commit()
+    with pytest.raises(IntegrityError) as refused:
+        ctx.execute(update(Lease).where(Lease.id == lease.id).values(**{column: MISSING}))
+    _refused(refused)
+    ctx.rollback()
+    with pytest.raises(IntegrityError) as refused:
+        ctx.execute(
+            insert(Lease),
+            [{"unit_id": lease.unit_id, "tenant_id": lease.tenant_id, "office_id": 1,
+              "starts_on": date(2024, 4, 1), "status": "registering", column: MISSING}],
+        )  # fmt: skip
+    _refused(refused)
+
+
+def test_a_unit_or_tenant_a_lease_names_is_kept(ctx):
+    lease = _lease_with_unit(ctx)
+    ctx.commit()
+    for model, row_id in ((Unit, lease.unit_id), (Tenant, lease.tenant_id)):
+        with pytest.raises(IntegrityError) as refused, ctx.begin_nested():
+            ctx.execute(delete(model).where(model.id == row_id))
+        _refused(refused)
+    ctx.execute(delete(Lease).where(Lease.id == lease.id))
+    ctx.execute(delete(Tenant).where(Tenant.id == lease.tenant_id))
+    ctx.commit()
+    assert _count(ctx, Tenant) == 0
+
+
+def test_deleting_an_account_clears_it_from_leases_and_tenants(ctx):
+    gone = make_user(ctx, "clerk")
+    lease = _lease_with_unit(ctx)
+    lease.created_by_id = lease.original_seen_by_id = gone.id
+    lease.tenant.created_by_id = gone.id
+    ctx.commit()
+    ctx.execute(delete(User).where(User.id == gone.id))
+    ctx.commit()
+    ctx.expire_all()
+    assert ctx.execute(select(Lease.created_by_id, Lease.original_seen_by_id)).one() == (
+        None,
+        None,
+    )
+    assert ctx.scalar(select(Tenant.created_by_id)) is None

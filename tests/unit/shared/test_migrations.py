@@ -250,13 +250,13 @@ def test_migrated_and_created_schemas_have_the_same_triggers(scratch_url):
         db.drop_all()
         if db.engine.dialect.name == "postgresql":  # functions outlive the tables
             with db.engine.begin() as conn:
-                conn.execute(
+                functions = conn.scalars(
                     text(
-                        "DROP FUNCTION reference_items_exist(), reference_items_held(), "
-                        "referenced_rows_exist(), offices_keys_held(), users_keys_held(), "
-                        "prospects_keys_held()"
+                        "SELECT oid::regprocedure::text FROM pg_proc "
+                        "WHERE pronamespace = current_schema()::regnamespace"
                     )
-                )
+                ).all()
+                conn.execute(text(f"DROP FUNCTION {', '.join(functions)}"))
         db.create_all()
         assert _triggers(db.engine) == migrated
         assert migrated  # the access log's triggers at least
