@@ -1,8 +1,7 @@
-"""the keys of every card, visit, lease and tenant checked once a statement on PostgreSQL
+"""the office, consultant, creator and card of every card and visit checked once a statement on PostgreSQL
 
-A welcome card's office, consultant and creator, a visit's card, office, consultant and
-creator, a lease's unit, tenant, office, creator and contract witness, and a tenant's office
-and creator lose their foreign keys on PostgreSQL: statement-level triggers check them instead,
+A welcome card's office, consultant and creator, and a visit's card, office, consultant and
+creator lose their foreign keys on PostgreSQL: statement-level triggers check them instead,
 with one look-up a statement (transition tables), locking the rows FOR KEY SHARE as a foreign
 key's check does; the referenced tables' guards do what ON DELETE did (RESTRICT, SET NULL,
 CASCADE), refuse to renumber a row these name, and refuse a TRUNCATE that leaves rows naming
@@ -27,13 +26,6 @@ depends_on = None
 #: The keys checked, as the models named them at this revision: table, column, the table
 #: it names, its ON DELETE action.
 KEYS = (
-    ("leases", "unit_id", "units", "RESTRICT"),
-    ("leases", "tenant_id", "tenants", "RESTRICT"),
-    ("leases", "office_id", "offices", "RESTRICT"),
-    ("leases", "created_by_id", "users", "SET NULL"),
-    ("leases", "original_seen_by_id", "users", "SET NULL"),
-    ("tenants", "office_id", "offices", "RESTRICT"),
-    ("tenants", "created_by_id", "users", "SET NULL"),
     ("prospects", "office_id", "offices", "RESTRICT"),
     ("prospects", "consultant_id", "users", "SET NULL"),
     ("prospects", "created_by_id", "users", "SET NULL"),
@@ -92,18 +84,6 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$""",
-    "CREATE TRIGGER leases_units_keys_inserted AFTER INSERT ON leases REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('units', 'unit_id')",
-    "CREATE TRIGGER leases_units_keys_updated AFTER UPDATE ON leases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('units', 'unit_id')",
-    "CREATE TRIGGER leases_tenants_keys_inserted AFTER INSERT ON leases REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('tenants', 'tenant_id')",
-    "CREATE TRIGGER leases_tenants_keys_updated AFTER UPDATE ON leases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('tenants', 'tenant_id')",
-    "CREATE TRIGGER leases_offices_keys_inserted AFTER INSERT ON leases REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('offices', 'office_id')",
-    "CREATE TRIGGER leases_offices_keys_updated AFTER UPDATE ON leases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('offices', 'office_id')",
-    "CREATE TRIGGER leases_users_keys_inserted AFTER INSERT ON leases REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('users', 'created_by_id', 'original_seen_by_id')",
-    "CREATE TRIGGER leases_users_keys_updated AFTER UPDATE ON leases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('users', 'created_by_id', 'original_seen_by_id')",
-    "CREATE TRIGGER tenants_offices_keys_inserted AFTER INSERT ON tenants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('offices', 'office_id')",
-    "CREATE TRIGGER tenants_offices_keys_updated AFTER UPDATE ON tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('offices', 'office_id')",
-    "CREATE TRIGGER tenants_users_keys_inserted AFTER INSERT ON tenants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('users', 'created_by_id')",
-    "CREATE TRIGGER tenants_users_keys_updated AFTER UPDATE ON tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('users', 'created_by_id')",
     "CREATE TRIGGER prospects_offices_keys_inserted AFTER INSERT ON prospects REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('offices', 'office_id')",
     "CREATE TRIGGER prospects_offices_keys_updated AFTER UPDATE ON prospects REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('offices', 'office_id')",
     "CREATE TRIGGER prospects_users_keys_inserted AFTER INSERT ON prospects REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('users', 'consultant_id', 'created_by_id')",
@@ -114,60 +94,6 @@ END $$""",
     "CREATE TRIGGER prospect_visits_offices_keys_updated AFTER UPDATE ON prospect_visits REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('offices', 'office_id')",
     "CREATE TRIGGER prospect_visits_users_keys_inserted AFTER INSERT ON prospect_visits REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('users', 'consultant_id', 'created_by_id')",
     "CREATE TRIGGER prospect_visits_users_keys_updated AFTER UPDATE ON prospect_visits REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION referenced_rows_exist('users', 'consultant_id', 'created_by_id')",
-    """\
-CREATE OR REPLACE FUNCTION users_keys_held() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
-        RETURN NEW;
-    END IF;
-    -- The statements below see what was committed when each starts only under READ
-    -- COMMITTED; a REPEATABLE READ snapshot would miss a row committed since.
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'a row of "%" is deleted or renumbered only under READ COMMITTED',
-            TG_TABLE_NAME USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    IF TG_OP = 'TRUNCATE' THEN
-        -- A TRUNCATE fires no DELETE trigger (and its CASCADE follows foreign keys only): it
-        -- passes when no row names the table's rows any more (the tables that do, truncated
-        -- in the same statement), as a foreign key's TRUNCATE check asks.
-        IF EXISTS (SELECT 1 FROM leases WHERE created_by_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM leases WHERE original_seen_by_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM prospect_visits WHERE consultant_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM prospect_visits WHERE created_by_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM prospects WHERE consultant_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM prospects WHERE created_by_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM tenants WHERE created_by_id IS NOT NULL) THEN
-            RAISE EXCEPTION 'table "%" is still referenced', TG_TABLE_NAME
-                USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Truncate the tables that name it in the same statement.';
-        END IF;
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        IF EXISTS (SELECT 1 FROM leases WHERE created_by_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM leases WHERE original_seen_by_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM prospect_visits WHERE consultant_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM prospect_visits WHERE created_by_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM prospects WHERE consultant_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM prospects WHERE created_by_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM tenants WHERE created_by_id = OLD.id) THEN
-            RAISE EXCEPTION 'row % of "%" is still referenced', OLD.id, TG_TABLE_NAME
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-        RETURN NEW;
-    END IF;
-    UPDATE leases SET created_by_id = NULL WHERE created_by_id = OLD.id;
-    UPDATE leases SET original_seen_by_id = NULL WHERE original_seen_by_id = OLD.id;
-    UPDATE prospect_visits SET consultant_id = NULL WHERE consultant_id = OLD.id;
-    UPDATE prospect_visits SET created_by_id = NULL WHERE created_by_id = OLD.id;
-    UPDATE prospects SET consultant_id = NULL WHERE consultant_id = OLD.id;
-    UPDATE prospects SET created_by_id = NULL WHERE created_by_id = OLD.id;
-    UPDATE tenants SET created_by_id = NULL WHERE created_by_id = OLD.id;
-    RETURN OLD;
-END $$""",
-    "CREATE TRIGGER users_keys_held BEFORE DELETE OR UPDATE OF id ON users FOR EACH ROW EXECUTE FUNCTION users_keys_held()",
-    "CREATE TRIGGER users_keys_truncated AFTER TRUNCATE ON users FOR EACH STATEMENT EXECUTE FUNCTION users_keys_held()",
     """\
 CREATE OR REPLACE FUNCTION offices_keys_held() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
@@ -185,30 +111,24 @@ BEGIN
         -- A TRUNCATE fires no DELETE trigger (and its CASCADE follows foreign keys only): it
         -- passes when no row names the table's rows any more (the tables that do, truncated
         -- in the same statement), as a foreign key's TRUNCATE check asks.
-        IF EXISTS (SELECT 1 FROM leases WHERE office_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM prospect_visits WHERE office_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM prospects WHERE office_id IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM tenants WHERE office_id IS NOT NULL) THEN
+        IF EXISTS (SELECT 1 FROM prospects WHERE office_id IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM prospect_visits WHERE office_id IS NOT NULL) THEN
             RAISE EXCEPTION 'table "%" is still referenced', TG_TABLE_NAME
                 USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Truncate the tables that name it in the same statement.';
+                      HINT = 'Truncate the cards and visits that name it in the same statement.';
         END IF;
         RETURN NULL;
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        IF EXISTS (SELECT 1 FROM leases WHERE office_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM prospect_visits WHERE office_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM prospects WHERE office_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM tenants WHERE office_id = OLD.id) THEN
+        IF EXISTS (SELECT 1 FROM prospects WHERE office_id = OLD.id)
+        OR EXISTS (SELECT 1 FROM prospect_visits WHERE office_id = OLD.id) THEN
             RAISE EXCEPTION 'row % of "%" is still referenced', OLD.id, TG_TABLE_NAME
                 USING ERRCODE = 'foreign_key_violation';
         END IF;
         RETURN NEW;
     END IF;
-    IF EXISTS (SELECT 1 FROM leases WHERE office_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM prospect_visits WHERE office_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM prospects WHERE office_id = OLD.id)
-        OR EXISTS (SELECT 1 FROM tenants WHERE office_id = OLD.id) THEN
+    IF EXISTS (SELECT 1 FROM prospects WHERE office_id = OLD.id)
+        OR EXISTS (SELECT 1 FROM prospect_visits WHERE office_id = OLD.id) THEN
         RAISE EXCEPTION 'row % of "%" is still referenced', OLD.id, TG_TABLE_NAME
             USING ERRCODE = 'foreign_key_violation';
     END IF;
@@ -217,7 +137,7 @@ END $$""",
     "CREATE TRIGGER offices_keys_held BEFORE DELETE OR UPDATE OF id ON offices FOR EACH ROW EXECUTE FUNCTION offices_keys_held()",
     "CREATE TRIGGER offices_keys_truncated AFTER TRUNCATE ON offices FOR EACH STATEMENT EXECUTE FUNCTION offices_keys_held()",
     """\
-CREATE OR REPLACE FUNCTION tenants_keys_held() RETURNS trigger LANGUAGE plpgsql
+CREATE OR REPLACE FUNCTION users_keys_held() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
@@ -233,67 +153,34 @@ BEGIN
         -- A TRUNCATE fires no DELETE trigger (and its CASCADE follows foreign keys only): it
         -- passes when no row names the table's rows any more (the tables that do, truncated
         -- in the same statement), as a foreign key's TRUNCATE check asks.
-        IF EXISTS (SELECT 1 FROM leases WHERE tenant_id IS NOT NULL) THEN
+        IF EXISTS (SELECT 1 FROM prospects WHERE consultant_id IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM prospects WHERE created_by_id IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM prospect_visits WHERE consultant_id IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM prospect_visits WHERE created_by_id IS NOT NULL) THEN
             RAISE EXCEPTION 'table "%" is still referenced', TG_TABLE_NAME
                 USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Truncate the tables that name it in the same statement.';
+                      HINT = 'Truncate the cards and visits that name it in the same statement.';
         END IF;
         RETURN NULL;
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        IF EXISTS (SELECT 1 FROM leases WHERE tenant_id = OLD.id) THEN
+        IF EXISTS (SELECT 1 FROM prospects WHERE consultant_id = OLD.id)
+        OR EXISTS (SELECT 1 FROM prospects WHERE created_by_id = OLD.id)
+        OR EXISTS (SELECT 1 FROM prospect_visits WHERE consultant_id = OLD.id)
+        OR EXISTS (SELECT 1 FROM prospect_visits WHERE created_by_id = OLD.id) THEN
             RAISE EXCEPTION 'row % of "%" is still referenced', OLD.id, TG_TABLE_NAME
                 USING ERRCODE = 'foreign_key_violation';
         END IF;
         RETURN NEW;
     END IF;
-    IF EXISTS (SELECT 1 FROM leases WHERE tenant_id = OLD.id) THEN
-        RAISE EXCEPTION 'row % of "%" is still referenced', OLD.id, TG_TABLE_NAME
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
+    UPDATE prospects SET consultant_id = NULL WHERE consultant_id = OLD.id;
+    UPDATE prospects SET created_by_id = NULL WHERE created_by_id = OLD.id;
+    UPDATE prospect_visits SET consultant_id = NULL WHERE consultant_id = OLD.id;
+    UPDATE prospect_visits SET created_by_id = NULL WHERE created_by_id = OLD.id;
     RETURN OLD;
 END $$""",
-    "CREATE TRIGGER tenants_keys_held BEFORE DELETE OR UPDATE OF id ON tenants FOR EACH ROW EXECUTE FUNCTION tenants_keys_held()",
-    "CREATE TRIGGER tenants_keys_truncated AFTER TRUNCATE ON tenants FOR EACH STATEMENT EXECUTE FUNCTION tenants_keys_held()",
-    """\
-CREATE OR REPLACE FUNCTION units_keys_held() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
-        RETURN NEW;
-    END IF;
-    -- The statements below see what was committed when each starts only under READ
-    -- COMMITTED; a REPEATABLE READ snapshot would miss a row committed since.
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'a row of "%" is deleted or renumbered only under READ COMMITTED',
-            TG_TABLE_NAME USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    IF TG_OP = 'TRUNCATE' THEN
-        -- A TRUNCATE fires no DELETE trigger (and its CASCADE follows foreign keys only): it
-        -- passes when no row names the table's rows any more (the tables that do, truncated
-        -- in the same statement), as a foreign key's TRUNCATE check asks.
-        IF EXISTS (SELECT 1 FROM leases WHERE unit_id IS NOT NULL) THEN
-            RAISE EXCEPTION 'table "%" is still referenced', TG_TABLE_NAME
-                USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Truncate the tables that name it in the same statement.';
-        END IF;
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        IF EXISTS (SELECT 1 FROM leases WHERE unit_id = OLD.id) THEN
-            RAISE EXCEPTION 'row % of "%" is still referenced', OLD.id, TG_TABLE_NAME
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-        RETURN NEW;
-    END IF;
-    IF EXISTS (SELECT 1 FROM leases WHERE unit_id = OLD.id) THEN
-        RAISE EXCEPTION 'row % of "%" is still referenced', OLD.id, TG_TABLE_NAME
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
-    RETURN OLD;
-END $$""",
-    "CREATE TRIGGER units_keys_held BEFORE DELETE OR UPDATE OF id ON units FOR EACH ROW EXECUTE FUNCTION units_keys_held()",
-    "CREATE TRIGGER units_keys_truncated AFTER TRUNCATE ON units FOR EACH STATEMENT EXECUTE FUNCTION units_keys_held()",
+    "CREATE TRIGGER users_keys_held BEFORE DELETE OR UPDATE OF id ON users FOR EACH ROW EXECUTE FUNCTION users_keys_held()",
+    "CREATE TRIGGER users_keys_truncated AFTER TRUNCATE ON users FOR EACH STATEMENT EXECUTE FUNCTION users_keys_held()",
     """\
 CREATE OR REPLACE FUNCTION prospects_keys_held() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
@@ -314,7 +201,7 @@ BEGIN
         IF EXISTS (SELECT 1 FROM prospect_visits WHERE prospect_id IS NOT NULL) THEN
             RAISE EXCEPTION 'table "%" is still referenced', TG_TABLE_NAME
                 USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Truncate the tables that name it in the same statement.';
+                      HINT = 'Truncate the cards and visits that name it in the same statement.';
         END IF;
         RETURN NULL;
     END IF;

@@ -49,9 +49,10 @@ its tables.
 
 SQLite keeps the foreign keys (it checks them in-process, cheaply). The models keep the
 ForeignKey (joins, the ORM's flush order, SQLite's DDL); ``ddl_if`` leaves it out of
-PostgreSQL's CREATE TABLE, ``is_checked`` out of autogenerate's comparison there, and migration
-i8e1c0de49be drops it from an existing database with a copy of the statements below;
-tests/unit/shared/test_migrations.py checks the two build the same triggers.
+PostgreSQL's CREATE TABLE, ``is_checked`` out of autogenerate's comparison there, and
+migrations i8e1c0de49be (cards, visits) and j8e1c0de50cf (leases, tenants) drop it from an
+existing database with a copy of the statements below; tests/unit/shared/test_migrations.py
+checks the two build the same triggers.
 """
 
 from __future__ import annotations
